@@ -1,0 +1,56 @@
+# sparksso: `make run` serves the app with a demo account; `make test` runs the whole suite.
+# Both bootstrap everything from a fresh clone: Debian packages (when run as root), .venv,
+# the pinned requirements.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Debian packages the project needs: xmlsec1 (the independent test IdP signs through it) and
+# chromium (browser tests).
+APT_PACKAGES := xmlsec1 chromium
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format bench bootstrap apt clean
+
+bootstrap: apt $(STAMP)
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "warning: missing Debian packages:$$missing (run make as root, or apt-get install them)"; \
+	  fi; \
+	fi
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+run: bootstrap
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_setup
+	@echo "Serving on http://$(HOST):$(PORT)/login"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: bootstrap
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: bootstrap
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: bootstrap
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: bootstrap
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) var

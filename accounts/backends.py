@@ -1,0 +1,36 @@
+"""Password sign-in for users who have a password (account admins).
+
+Usernames are unique per account, not globally, so the identifier (username or email) may
+name users of several accounts; the password decides which one, and ambiguity signs no one in.
+"""
+
+from django.contrib.auth.backends import BaseBackend
+from django.db.models import Q
+
+from accounts.models import User
+
+MAX_CANDIDATES = 10
+
+
+class AccountUserBackend(BaseBackend):
+    def authenticate(self, request, identifier: str | None = None, password: str | None = None, **kwargs):
+        if not identifier or not password:
+            return None
+        candidates = list(
+            User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier)).select_related("account")[
+                :MAX_CANDIDATES
+            ]
+        )
+        if not candidates:
+            User().set_password(password)  # same hashing cost as a real check: no timing oracle
+            return None
+        matches = [
+            user
+            for user in candidates
+            if user.is_active and user.has_usable_password() and user.check_password(password)
+        ]
+        return matches[0] if len(matches) == 1 else None
+
+    def get_user(self, user_id):
+        # An inactive user's session stops authenticating on its very next request.
+        return User.objects.select_related("account").filter(pk=user_id, is_active=True).first()

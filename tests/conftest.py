@@ -1,0 +1,65 @@
+"""Small factories for accounts, users and SSO groups, shared by every test module."""
+
+import itertools
+
+import pytest
+
+from accounts.models import Account, User
+from accounts.services import account_create, user_create
+from ssogroups.models import SSOCertificate, SSOGroup
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_account(db):
+    def make(*, name: str | None = None, plan: str = Account.Plan.ENTERPRISE, password: str = "correct horse 42"):
+        n = next(_seq)
+        account, admin = account_create(
+            name=name or f"Account {n}", admin_email=f"admin{n}@example.com", admin_password=password, plan=plan
+        )
+        return account, admin
+
+    return make
+
+
+@pytest.fixture
+def account_and_admin(make_account):
+    return make_account()
+
+
+@pytest.fixture
+def account(account_and_admin):
+    return account_and_admin[0]
+
+
+@pytest.fixture
+def admin(account_and_admin):
+    return account_and_admin[1]
+
+
+@pytest.fixture
+def make_user(db):
+    def make(account: Account, username: str | None = None, **fields) -> User:
+        username = username or f"user{next(_seq)}@example.com"
+        fields.setdefault("email", username if "@" in username else "")
+        return user_create(account=account, username=username, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_ssogroup(db):
+    """An enabled group wired straight in the database, for tests that do not exercise metadata."""
+
+    def make(account: Account, *, slug: str | None = None, cert_pem: str | None = None, **fields) -> SSOGroup:
+        n = next(_seq)
+        fields.setdefault("enabled", True)
+        fields.setdefault("idp_entity_id", f"https://idp{n}.example.test/metadata")
+        fields.setdefault("sso_url", f"https://idp{n}.example.test/sso")
+        group = SSOGroup.objects.create(account=account, name=f"Group {n}", slug=slug or f"group-{n}", **fields)
+        if cert_pem:
+            SSOCertificate.objects.create(group=group, pem=cert_pem, sha256_fingerprint=f"test-{n}")
+        return group
+
+    return make
