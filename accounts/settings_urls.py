@@ -1,0 +1,3 @@
+"""Account settings pages under /account/settings/ (Single Sign-On: SCIM tokens)."""
+
+urlpatterns: list = []
