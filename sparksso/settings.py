@@ -143,6 +143,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 # Development serves straight from the source folders; production from collectstatic's output.
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it even when using finders
 
 # Password sign-in throttle: this many failures per identifier or client IP within the window.
 LOGIN_FAILURE_LIMIT = env("LOGIN_FAILURE_LIMIT")

@@ -1,0 +1,57 @@
+"""The account admin's users page: list, add, deactivate and reactivate users of the account."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.admin_forms import UserAddForm
+from accounts.models import User
+from accounts.permissions import account_admin_required
+from accounts.services import user_create, user_update
+
+
+def _account_user(request: HttpRequest, user_id: int) -> User:
+    # It is *crucial* for tenant isolation that the lookup is filtered by the admin's account:
+    # another account's user id is a 404.
+    user = User.objects.filter(account=request.user.account, pk=user_id).first()
+    if user is None:
+        raise Http404("No such user in this account.")
+    return user
+
+
+@account_admin_required("users", needs_sso_plan=False)
+def users_view(request: HttpRequest) -> HttpResponse:
+    form = UserAddForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                user = user_create(
+                    account=request.user.account, actor=request.user.username, request=request, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, f"User {user.username} added.")
+                return redirect("account-users")
+        status = 400
+    users = User.objects.filter(account=request.user.account).select_related("sso_group").order_by("username")
+    return render(request, "accounts/users.html", {"form": form, "users": users}, status=status)
+
+
+@require_POST
+@account_admin_required("users", needs_sso_plan=False)
+def user_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Deactivate (ending every session of that user at once) or reactivate a user."""
+    user = _account_user(request, user_id)
+    active = request.POST.get("active") == "true"
+    if user.pk == request.user.pk and not active:
+        messages.error(request, "You cannot deactivate yourself.")
+        return redirect("account-users")
+    event = "user_activate" if active else "user_deactivate"
+    user_update(user=user, actor=request.user.username, request=request, event=event, is_active=active)
+    messages.success(request, f"User {user.username} {'reactivated' if active else 'deactivated'}.")
+    return redirect("account-users")
