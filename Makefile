@@ -7,6 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Absolute URLs (SP entity id, ACS) come from BASE_URL; by default, where `make run` listens.
+BASE_URL ?= http://$(HOST):$(PORT)
 # Debian packages the project needs: xmlsec1 (the independent test IdP signs through it) and
 # chromium (browser tests).
 APT_PACKAGES := xmlsec1 chromium
@@ -36,7 +38,7 @@ run: bootstrap
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_setup
 	@echo "Serving on http://$(HOST):$(PORT)/login"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	BASE_URL=$(BASE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: bootstrap
 	$(PY) -m pytest $(PYTEST_ARGS)
