@@ -1,0 +1,164 @@
+"""Fetch IdP metadata from a URL without becoming an SSRF proxy into our own network.
+
+The host is resolved once, every address it resolves to is checked, and the connection goes to
+that checked address (so a DNS answer cannot change between the check and the connect). Only
+http(s), a timeout, a size cap, and a few redirects that are each checked the same way.
+"""
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from urllib.parse import urljoin, urlsplit
+
+from django.conf import settings
+
+from ssogroups.metadata import MAX_METADATA_BYTES
+
+TIMEOUT_SECONDS = 10
+MAX_REDIRECTS = 3
+USER_AGENT = "sparksso-metadata-fetch/1"
+
+MSG_SCHEME = "The metadata URL must start with http:// or https://."
+MSG_BAD_URL = "The metadata URL is not a valid URL."
+MSG_CREDENTIALS = "The metadata URL must not contain a user name or password."
+MSG_RESOLVE = "The host {host} of the metadata URL could not be resolved."
+MSG_PRIVATE = (
+    "The metadata URL points to a private, loopback or link-local address ({address}); "
+    "only public addresses are fetched."
+)
+MSG_CONNECT = "The metadata URL could not be fetched: {detail}."
+MSG_TIMEOUT = "The metadata URL did not answer within {seconds} seconds."
+MSG_STATUS = "The metadata URL answered HTTP {status}; expected 200."
+MSG_TOO_LARGE = "The metadata at the URL is larger than 1 MiB."
+MSG_REDIRECTS = "The metadata URL redirected more than {count} times."
+MSG_TLS = "The metadata URL's TLS certificate could not be verified: {detail}."
+
+
+class MetadataFetchError(ValueError):
+    """The URL could not (or must not) be fetched; ``message`` is meant for the admin."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def allow_private_urls() -> bool:
+    """SSO_METADATA_ALLOW_PRIVATE_URLS: only for on-premises IdPs (and tests); off by default."""
+    return bool(getattr(settings, "SSO_METADATA_ALLOW_PRIVATE_URLS", False))
+
+
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
+    return address.is_global and not address.is_multicast
+
+
+def resolve_checked(host: str, port: int) -> str:
+    """The address to connect to, after checking every address ``host`` resolves to.
+
+    It is *crucial* for SSRF safety that all addresses pass, not just the first: an attacker's DNS
+    may return one public and one internal address.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise MetadataFetchError(MSG_RESOLVE.format(host=host)) from exc
+    addresses = []
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if not allow_private_urls() and not _is_public(address):
+            raise MetadataFetchError(MSG_PRIVATE.format(address=address))
+        addresses.append(address)
+    if not addresses:
+        raise MetadataFetchError(MSG_RESOLVE.format(host=host))
+    return str(addresses[0])
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        # SNI and certificate verification use the URL's host name, not the pinned address.
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _split(url: str) -> tuple[str, str, int, str]:
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise MetadataFetchError(MSG_BAD_URL) from exc
+    if parts.scheme not in ("http", "https"):
+        raise MetadataFetchError(MSG_SCHEME)
+    if not parts.hostname:
+        raise MetadataFetchError(MSG_BAD_URL)
+    if parts.username is not None or parts.password is not None:
+        raise MetadataFetchError(MSG_CREDENTIALS)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path
+
+
+def _get_once(url: str, timeout: float, max_bytes: int) -> tuple[int, str | None, bytes]:
+    scheme, host, port, path = _split(url)
+    address = resolve_checked(host, port)
+    connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(host, port, address, timeout)
+    try:
+        connection.request("GET", path, headers={"User-Agent": USER_AGENT, "Accept": "application/xml, text/xml, */*"})
+        response = connection.getresponse()
+        if response.status in (301, 302, 303, 307, 308):
+            return response.status, response.getheader("Location"), b""
+        if response.status != 200:
+            return response.status, None, b""
+        length = response.getheader("Content-Length")
+        if length and length.isdigit() and int(length) > max_bytes:
+            raise MetadataFetchError(MSG_TOO_LARGE)
+        # Read in chunks against one overall deadline, so a server dripping bytes cannot hold us.
+        deadline = time.monotonic() + timeout
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := response.read(64 * 1024):
+            size += len(chunk)
+            if size > max_bytes:
+                raise MetadataFetchError(MSG_TOO_LARGE)
+            if time.monotonic() > deadline:
+                raise TimeoutError
+            chunks.append(chunk)
+        return 200, None, b"".join(chunks)
+    except ssl.SSLError as exc:
+        raise MetadataFetchError(MSG_TLS.format(detail=getattr(exc, "reason", None) or exc)) from exc
+    except TimeoutError as exc:
+        raise MetadataFetchError(MSG_TIMEOUT.format(seconds=int(timeout))) from exc
+    except (OSError, http.client.HTTPException) as exc:
+        raise MetadataFetchError(MSG_CONNECT.format(detail=exc.__class__.__name__)) from exc
+    finally:
+        connection.close()
+
+
+def metadata_fetch(url: str, *, timeout: float = TIMEOUT_SECONDS, max_bytes: int = MAX_METADATA_BYTES) -> bytes:
+    """GET ``url`` (and at most MAX_REDIRECTS checked redirects); the body, or MetadataFetchError."""
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        status, location, body = _get_once(current, timeout, max_bytes)
+        if status == 200:
+            return body
+        if location is None:
+            raise MetadataFetchError(MSG_STATUS.format(status=status))
+        current = urljoin(current, location)
+    raise MetadataFetchError(MSG_REDIRECTS.format(count=MAX_REDIRECTS))
