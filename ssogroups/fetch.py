@@ -29,7 +29,7 @@ MSG_PRIVATE = (
     "only public addresses are fetched."
 )
 MSG_CONNECT = "The metadata URL could not be fetched: {detail}."
-MSG_TIMEOUT = "The metadata URL did not answer within {seconds} seconds."
+MSG_TIMEOUT = "The metadata URL did not answer within {seconds:g} seconds."
 MSG_STATUS = "The metadata URL answered HTTP {status}; expected 200."
 MSG_TOO_LARGE = "The metadata at the URL is larger than 1 MiB."
 MSG_REDIRECTS = "The metadata URL redirected more than {count} times."
@@ -133,7 +133,7 @@ def _get_once(url: str, timeout: float, max_bytes: int) -> tuple[int, str | None
         deadline = time.monotonic() + timeout
         chunks: list[bytes] = []
         size = 0
-        while chunk := response.read(64 * 1024):
+        while chunk := response.read1(64 * 1024):
             size += len(chunk)
             if size > max_bytes:
                 raise MetadataFetchError(MSG_TOO_LARGE)
@@ -144,7 +144,7 @@ def _get_once(url: str, timeout: float, max_bytes: int) -> tuple[int, str | None
     except ssl.SSLError as exc:
         raise MetadataFetchError(MSG_TLS.format(detail=getattr(exc, "reason", None) or exc)) from exc
     except TimeoutError as exc:
-        raise MetadataFetchError(MSG_TIMEOUT.format(seconds=int(timeout))) from exc
+        raise MetadataFetchError(MSG_TIMEOUT.format(seconds=timeout)) from exc
     except (OSError, http.client.HTTPException) as exc:
         raise MetadataFetchError(MSG_CONNECT.format(detail=exc.__class__.__name__)) from exc
     finally:

@@ -54,6 +54,10 @@ MSG_NO_CERT = 'The metadata has no signing certificate (KeyDescriptor use="signi
 MSG_CERT_INVALID = "The signing certificate is not valid: {value!r} is not a base64-encoded X.509 certificate."
 MSG_CERT_TEXT_INVALID = "The certificate is not valid: {value!r} is not a PEM or base64-encoded X.509 certificate."
 MSG_CERT_EMPTY = "No certificate was given."
+MSG_CERT_PRIVATE_KEY = (
+    "That is a private key, not a certificate. Paste the IdP's certificate (BEGIN CERTIFICATE); "
+    "a private key should never leave the IdP."
+)
 WARN_CERT_EXPIRED = "Certificate {subject} expired on {date}; sign-in will fail until the IdP uses a current one."
 WARN_CERT_EXPIRING = "Certificate {subject} expires on {date} (within {days} days); plan the rollover."
 WARN_CERT_IGNORED = "A signing certificate was ignored because it is not valid: {value!r}."
@@ -170,6 +174,8 @@ def certificates_parse(text: str) -> list[Certificate]:
     text = text.strip()
     if not text:
         raise MetadataError(MSG_CERT_EMPTY)
+    if "PRIVATE KEY-----" in text:
+        raise MetadataError(MSG_CERT_PRIVATE_KEY)
     if "-----BEGIN" in text:
         chunks = [m.group(0) for m in _PEM_BLOCK.finditer(text)]
         leftover = _PEM_BLOCK.sub("", text).strip()
