@@ -137,12 +137,19 @@ class SSOGroupForm(forms.Form):
         except MetadataFetchError as exc:
             self.add_error(field, exc.message)
 
+    def _manual_changed(self, name: str) -> bool:
+        """Did the admin change this field? Whitespace does not count (browsers send CRLF, PEMs end in LF)."""
+        if name not in self.changed_data:
+            return False
+        initial = self.get_initial_for_field(self.fields[name], name) or ""
+        return "".join(str(initial).split()) != "".join(str(self.cleaned_data.get(name, "")).split())
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         given = self._metadata_input()
         if given is not None:
             self._load(*given)
-        if "certificates" in self.changed_data and cleaned.get("certificates", "").strip():
+        if self._manual_changed("certificates") and cleaned.get("certificates", "").strip():
             try:
                 cleaned["parsed_certificates"] = certificates_parse(cleaned["certificates"])
             except MetadataError as exc:
@@ -169,7 +176,7 @@ class SSOGroupForm(forms.Form):
             values["metadata_warnings"] = list(metadata.warnings)
         elif self.group is None:
             values["certificates"] = []
-        changed = set(self.changed_data)
+        changed = {name for name in MANUAL_FIELDS + ("metadata_url",) if self._manual_changed(name)}
         if self.source is None and "metadata_url" in changed and not data["metadata_url"].strip():
             values["metadata_url"] = ""  # the admin removed the URL: the group is no longer refreshed
         if "idp_entity_id" in changed:
