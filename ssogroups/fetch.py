@@ -18,6 +18,7 @@ from ssogroups.metadata import MAX_METADATA_BYTES
 
 TIMEOUT_SECONDS = 10
 MAX_REDIRECTS = 3
+MAX_URL_LENGTH = 2048  # SSOGroup.metadata_url
 USER_AGENT = "sparksso-metadata-fetch/1"
 
 MSG_SCHEME = "The metadata URL must start with http:// or https://."
@@ -97,21 +98,29 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 
 def _split(url: str) -> tuple[str, str, int, str]:
+    url = url.strip()
+    if len(url) > MAX_URL_LENGTH or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        raise MetadataFetchError(MSG_BAD_URL)
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
         raise MetadataFetchError(MSG_BAD_URL) from exc
-    if parts.scheme not in ("http", "https"):
+    if parts.scheme.lower() not in ("http", "https"):
         raise MetadataFetchError(MSG_SCHEME)
     if not parts.hostname:
         raise MetadataFetchError(MSG_BAD_URL)
+    try:
+        host = parts.hostname.encode("idna").decode("ascii") if ":" not in parts.hostname else parts.hostname
+    except UnicodeError as exc:
+        raise MetadataFetchError(MSG_BAD_URL) from exc
     if parts.username is not None or parts.password is not None:
         raise MetadataFetchError(MSG_CREDENTIALS)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path
+    scheme = parts.scheme.lower()
+    return scheme, host, port or (443 if scheme == "https" else 80), path
 
 
 def _get_once(url: str, timeout: float, max_bytes: int) -> tuple[int, str | None, bytes]:

@@ -102,6 +102,8 @@ class IdPMetadata:
     name_id_formats: tuple[str, ...] = ()
     want_authn_requests_signed: bool = False
     warnings: tuple[str, ...] = field(default=())
+    # The document as text, decoded with the encoding it declared (UTF-16 exports exist).
+    document: str = ""
 
     @property
     def sso_endpoint(self) -> Endpoint:
@@ -206,10 +208,13 @@ def endpoint_warnings(location: str) -> list[str]:
     return [] if urlsplit(location).scheme == "https" else [WARN_HTTP_ENDPOINT.format(location=location)]
 
 
+_DECLARED_ENCODING = re.compile(r"""^(\ufeff?\s*<\?xml[^>]*?encoding\s*=\s*)["'][^"']*["']""")
+
+
 def _to_bytes(data: bytes | str) -> bytes:
     if isinstance(data, str):
-        # A str must not keep an encoding declaration that disagrees with UTF-8; lxml reads bytes.
-        return data.encode("utf-8")
+        # Pasted text is already decoded: its declaration must not make lxml decode it a second time.
+        return _DECLARED_ENCODING.sub(r'\1"UTF-8"', data, count=1).encode("utf-8")
     return data
 
 
@@ -244,6 +249,16 @@ def _parse_xml(data: bytes) -> etree._Element:
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise MetadataError(MSG_DOCTYPE)  # pragma: no cover - the byte check above already refused it
     return root
+
+
+def _document_text(data: bytes | str, root: etree._Element) -> str:
+    if isinstance(data, str):
+        return data
+    encoding = root.getroottree().docinfo.encoding or "utf-8"
+    try:
+        return data.decode(encoding)
+    except (LookupError, UnicodeDecodeError):  # pragma: no cover - lxml already decoded it with this codec
+        return data.decode("utf-8", errors="replace")
 
 
 def _md(name: str) -> str:
@@ -333,7 +348,8 @@ def _certificates(descriptor: etree._Element) -> tuple[tuple[Certificate, ...], 
 
 def parse_metadata(data: bytes | str, *, now: datetime, entity_id: str | None = None) -> IdPMetadata:
     """Parse IdP metadata; ``entity_id`` picks one IdP out of an EntitiesDescriptor holding several."""
-    root = _parse_xml(_to_bytes(data))
+    raw = _to_bytes(data)
+    root = _parse_xml(raw)
     entity = _select_entity(root, entity_id)
     found_id = (entity.get("entityID") or "").strip()
     if not found_id:
@@ -359,6 +375,7 @@ def parse_metadata(data: bytes | str, *, now: datetime, entity_id: str | None = 
         slo_url=slo_url,
         name_id_formats=formats,
         want_authn_requests_signed=want_signed,
+        document=_document_text(data, root),
     )
     warnings += certificate_warnings(certificates, now=now)
     warnings += endpoint_warnings(metadata.sso_endpoint.location)

@@ -104,14 +104,13 @@ def metadata_load(
     if xml is None:
         xml = fetch(url)
     metadata = parse_metadata(xml, now=clock.now(), entity_id=entity_id)
-    text = xml.decode("utf-8", errors="replace") if isinstance(xml, bytes) else xml
-    return MetadataSource(metadata=metadata, xml=text, url=url)
+    return MetadataSource(metadata=metadata, xml=metadata.document, url=url)
 
 
 def idp_values_from_metadata(metadata: IdPMetadata) -> dict[str, Any]:
     """The SSOGroup fields that metadata determines."""
     endpoint = metadata.sso_endpoint
-    formats = metadata.name_id_formats
+    formats = [f for f in metadata.name_id_formats if len(f) <= 255]  # SSOGroup.name_id_format
     return {
         "idp_entity_id": metadata.entity_id,
         "sso_url": endpoint.location,
@@ -265,6 +264,8 @@ def _save(
             if domains is not None:
                 _domains_replace(group, domains)
     except IntegrityError as exc:  # a concurrent save won the race for the slug or a domain
+        if domains is not None:
+            _domains_check(group, domains)  # names the domain when that was the clash
         raise ValidationError({"slug": [MSG_SLUG_TAKEN.format(slug=group.slug)]}) from exc
 
 

@@ -22,6 +22,9 @@ MSG_ENABLED = "SSO group “{name}” is enabled."
 MSG_DISABLED = "SSO group “{name}” is disabled; its users cannot sign in through it."
 MSG_DELETED = "SSO group “{name}” was deleted."
 MSG_FIX_ERRORS = "Nothing was saved. Please correct the errors below."
+MSG_SLUG_CHANGED = (
+    "The group's ID changed, so its SP URLs changed too: update the Consumer URL and Audience URI in your IdP."
+)
 
 
 def _actor(request: HttpRequest) -> str:
@@ -90,6 +93,7 @@ def ssogroup_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
 def ssogroup_edit_view(request: HttpRequest, slug: str) -> HttpResponse:
     group = selectors.ssogroup_get(account=request.user.account, slug=slug)
     form = SSOGroupForm(request.POST or None, request.FILES or None, group=group)
+    old_slug = group.slug
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -101,6 +105,8 @@ def ssogroup_edit_view(request: HttpRequest, slug: str) -> HttpResponse:
                 _service_errors_to_form(form, exc)
             else:
                 messages.success(request, MSG_UPDATED.format(name=group.name))
+                if group.slug != old_slug:
+                    messages.warning(request, MSG_SLUG_CHANGED)
                 _flash_warnings(request, group.metadata_warnings)
                 return redirect("ssogroup-detail", slug=group.slug)
         messages.error(request, MSG_FIX_ERRORS)

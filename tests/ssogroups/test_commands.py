@@ -12,6 +12,9 @@ from tests.ssogroups import samples as s
 from tests.ssogroups.samples import cert_b64
 
 pytestmark = pytest.mark.usefixtures("fixed_now")
+# Django's command line closes every database connection when a command ends, which would end
+# the test's wrapping transaction; these tests run outside one instead.
+command_line = pytest.mark.django_db(transaction=True)
 
 
 def run_import(*args: str) -> dict:
@@ -84,6 +87,7 @@ def test_import_from_url(account, allow_private, metadata_server):
         ),
     ],
 )
+@command_line
 def test_bad_import_exits_1_with_one_line_and_saves_nothing(account, metadata, reason, capsys):
     before = (SSOGroup.objects.count(), SSOCertificate.objects.count(), Event.objects.count())
     with pytest.raises(SystemExit) as exc:
@@ -98,6 +102,7 @@ def test_bad_import_exits_1_with_one_line_and_saves_nothing(account, metadata, r
     assert (SSOGroup.objects.count(), SSOCertificate.objects.count(), Event.objects.count()) == before
 
 
+@command_line
 def test_import_refuses_duplicate_slug_and_unknown_account(account, capsys):
     run_import("--account", str(account.pk), "--name", "JumpCloud", "--metadata", str(s.JUMPCLOUD))
     for args, reason in [
@@ -116,6 +121,7 @@ def test_import_refuses_duplicate_slug_and_unknown_account(account, capsys):
     assert SSOGroup.objects.count() == 1
 
 
+@command_line
 def test_refresh_command(account, allow_private, metadata_server, make_ssogroup, capsys):
     good = run_import("--account", str(account.pk), "--name", "Good", "--metadata", metadata_server.url("/metadata"))
     metadata_server.serve("/broken", s.jumpcloud_bytes())

@@ -161,3 +161,58 @@ def test_redirect_to_a_private_address_is_refused(monkeypatch, metadata_server):
     monkeypatch.setattr(fetch, "_is_public", lambda address: str(address) != "169.254.169.254")
     assert fetch_error(metadata_server.url("/hop")) == private("169.254.169.254")
     assert metadata_server.hits == ["/hop"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("https://idp.example.com/meta data.xml", id="space"),
+        pytest.param("https://idp.example.com/md\x00", id="nul"),
+        pytest.param("https://idp.example.com/" + "a" * 2048, id="too-long"),
+        pytest.param("https://" + "ü" * 64 + ".example/md", id="bad-idn-label"),
+    ],
+)
+def test_malformed_urls(url):
+    assert fetch_error(url) == fetch.MSG_BAD_URL
+
+
+def test_idn_hosts_are_resolved_as_punycode_and_uppercase_schemes_work(monkeypatch):
+    seen = []
+
+    def resolver(host, port, *args, **kwargs):
+        seen.append((host, port))
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.1", port))]
+
+    monkeypatch.setattr(fetch.socket, "getaddrinfo", resolver)
+    assert fetch_error("HTTPS://bücher.example/md") == private("10.0.0.1")
+    assert seen == [("xn--bcher-kva.example", 443)]
+
+
+def test_https_certificates_are_verified(allow_private, tmp_path):
+    """A TLS server with a self-signed certificate is refused: fetching never skips verification."""
+    import ssl
+    import threading
+
+    key_file, cert_file = tmp_path / "key.pem", tmp_path / "cert.pem"
+    pair = __import__("tests.support.keys", fromlist=["make_keypair"]).make_keypair("localhost")
+    key_file.write_text(pair.key_pem)
+    cert_file.write_text(pair.cert_pem)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+
+        def accept_once():
+            conn, _ = listener.accept()
+            try:
+                context.wrap_socket(conn, server_side=True).close()
+            except (ssl.SSLError, OSError):
+                conn.close()
+
+        thread = threading.Thread(target=accept_once, daemon=True)
+        thread.start()
+        message = fetch_error(f"https://127.0.0.1:{port}/metadata", timeout=5)
+        thread.join(timeout=5)
+    assert message.startswith("The metadata URL's TLS certificate could not be verified: ")

@@ -325,3 +325,14 @@ def test_certificate_field_refuses(text, message):
     with pytest.raises(MetadataError) as exc:
         certificates_parse(text)
     assert exc.value.message == message
+
+
+def test_document_text_keeps_the_original_encoding():
+    text = '<?xml version="1.0" encoding="UTF-16"?>\n' + s.idp_metadata(GOOD).replace('.com/entity"', '.com/entité"')
+    result = parse(text.encode("utf-16"))
+    assert result.entity_id == "https://idp.example.com/entité"
+    assert result.document == text
+    latin = '<?xml version="1.0" encoding="ISO-8859-1"?>' + s.idp_metadata(GOOD).replace('.com/entity"', '.com/entité"')
+    assert parse(latin.encode("iso-8859-1")).entity_id == "https://idp.example.com/entité"
+    pasted = parse(latin)  # pasted text is already decoded; its declaration must not decode it again
+    assert (pasted.entity_id, pasted.document) == ("https://idp.example.com/entité", latin)

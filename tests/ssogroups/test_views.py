@@ -544,3 +544,39 @@ def test_refresh_from_url_updates_and_a_failure_keeps_the_old_values(
     metadata_server.serve("/metadata", rotated.encode())
     client_admin.post("/account/sso/jumpcloud/refresh", follow=True)
     assert SSOGroup.objects.get(account=account).metadata_refresh_error == ""
+
+
+def test_utf16_export_is_stored_as_text(client_admin, account):
+    text = '<?xml version="1.0" encoding="UTF-16"?>\n' + s.jumpcloud_bytes().decode().split("?>", 1)[1]
+    response = client_admin.post("/account/sso/new", form_data(metadata_file=upload(text.encode("utf-16"))))
+    assert response.status_code == 302
+    group = SSOGroup.objects.get(account=account)
+    assert (group.idp_entity_id, group.metadata_xml) == ("samlify", text)
+
+
+def test_changing_the_id_warns_that_the_sp_urls_changed(client_admin, jumpcloud_group):
+    response = client_admin.post("/account/sso/jumpcloud/edit", edit_data(jumpcloud_group, slug="jc2"), follow=True)
+    assert response.redirect_chain == [("/account/sso/jc2/", 302)]
+    assert (
+        "The group's ID changed, so its SP URLs changed too: update the Consumer URL and Audience URI in your IdP."
+        in messages_of(response)
+    )
+    assert Event.objects.get(event="sso_group_update").changes == {"slug": "jc2"}
+
+
+def test_domains_are_replaced_on_edit(client_admin, jumpcloud_group):
+    client_admin.post("/account/sso/jumpcloud/edit", edit_data(jumpcloud_group, domains="a.example\nb.example"))
+    client_admin.post(
+        "/account/sso/jumpcloud/edit",
+        edit_data(SSOGroup.objects.get(pk=jumpcloud_group.pk), domains="@B.example, c.example"),
+    )
+    assert sorted(SSODomain.objects.values_list("domain", flat=True)) == ["b.example", "c.example"]
+    changes = [e.changes for e in Event.objects.filter(event="sso_group_update")]
+    assert changes == [{"domains": ["a.example", "b.example"]}, {"domains": ["b.example", "c.example"]}]
+
+
+def test_resubmitting_the_edit_form_unchanged_records_nothing(client_admin, jumpcloud_group):
+    data = edit_data(jumpcloud_group)
+    data["certificates"] = data["certificates"].replace("\n", "\r\n")  # as browsers send textareas
+    assert client_admin.post("/account/sso/jumpcloud/edit", data).status_code == 302
+    assert not Event.objects.filter(event="sso_group_update").exists()
