@@ -163,7 +163,7 @@ def _enable_blockers(group: SSOGroup, certificates: list[Certificate] | None) ->
     return missing
 
 
-def _validate(group: SSOGroup, certificates: list[Certificate] | None) -> None:
+def _validate(group: SSOGroup, certificates: list[Certificate] | None, *, check_enable: bool = True) -> None:
     errors: dict[str, list[str]] = {}
     if not group.name.strip():
         errors.setdefault("name", []).append(MSG_NAME_REQUIRED)
@@ -186,7 +186,7 @@ def _validate(group: SSOGroup, certificates: list[Certificate] | None) -> None:
         errors.setdefault("default_role", []).append(MSG_ROLE_INVALID.format(roles=", ".join(User.Role.values)))
     if group.signature_requirement not in SSOGroup.SignatureRequirement.values:
         errors.setdefault("signature_requirement", []).append("Choose a valid signature requirement.")
-    if group.enabled:
+    if group.enabled and check_enable:
         missing = _enable_blockers(group, certificates)
         if missing:
             errors.setdefault("enabled", []).append(MSG_ENABLE_NEEDS.format(missing=" and ".join(missing)))
@@ -250,8 +250,9 @@ def _save(
     certificates: list[Certificate] | None,
     domains: list[str] | None,
     extra_warnings: Iterable[str],
+    check_enable: bool = True,
 ) -> None:
-    _validate(group, certificates)
+    _validate(group, certificates, check_enable=check_enable)
     if domains is not None:
         _domains_check(group, domains)
     group.metadata_warnings = _warnings(group, certificates, extra_warnings)
@@ -402,7 +403,15 @@ def ssogroup_update(
     group.slug = group.slug.strip()
     with transaction.atomic():
         try:
-            _save(group, certificates=certificates, domains=normalized, extra_warnings=metadata_warnings)
+            _save(
+                group,
+                certificates=certificates,
+                domains=normalized,
+                extra_warnings=metadata_warnings,
+                # An enabled group whose certificate has since expired can still be renamed; the rule
+                # applies when it is being enabled or its IdP values change.
+                check_enable=bool(changes.keys() & {"enabled", "certificates", "idp_entity_id", "sso_url"}),
+            )
         except ValidationError:
             group.refresh_from_db()
             raise
