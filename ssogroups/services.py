@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import Account, Event, User
 from accounts.services import event_record
 from sparksso import clock
+from ssogroups.domains import domains_normalize
 from ssogroups.fetch import MetadataFetchError, metadata_fetch
 from ssogroups.metadata import (
     Certificate,
@@ -30,9 +31,7 @@ MSG_NAME_REQUIRED = "Give the group a name."
 MSG_ENABLE_NEEDS = "The group cannot be enabled until it has {missing}."
 MSG_ENDPOINT_INVALID = "The SAML 2.0 Endpoint must be an http(s) URL."
 MSG_ENTITY_ID_LONG = "The IdP entity ID is longer than 1024 characters."
-MSG_DOMAIN_INVALID = "{domain!r} is not a valid email domain (e.g. example.com)."
 MSG_DOMAIN_TAKEN = "The domain {domain} is already claimed by another SSO group."
-MSG_DOMAIN_PUBLIC = "{domain} is a public email provider; it cannot be claimed by one account."
 MSG_ROLE_INVALID = "Choose one of the roles: {roles}."
 MSG_NO_METADATA_URL = "This group has no metadata URL to refresh from."
 MSG_REFRESH_ENTITY_CHANGED = (
@@ -40,29 +39,6 @@ MSG_REFRESH_ENTITY_CHANGED = (
     "nothing was changed. Edit the group to accept the new IdP deliberately."
 )
 
-# Claiming one of these would send every user of a public provider to one account's IdP.
-PUBLIC_EMAIL_DOMAINS = frozenset(
-    {
-        "gmail.com",
-        "googlemail.com",
-        "outlook.com",
-        "hotmail.com",
-        "live.com",
-        "msn.com",
-        "yahoo.com",
-        "icloud.com",
-        "me.com",
-        "aol.com",
-        "proton.me",
-        "protonmail.com",
-        "gmx.com",
-        "gmx.net",
-        "mail.com",
-        "yandex.com",
-        "zoho.com",
-    }
-)
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 POLICY_FIELDS = (
@@ -121,30 +97,6 @@ def idp_values_from_metadata(metadata: IdPMetadata) -> dict[str, Any]:
         "name_id_format": NAMEID_EMAIL if (not formats or NAMEID_EMAIL in formats) else formats[0],
         "want_authn_requests_signed": metadata.want_authn_requests_signed,
     }
-
-
-def domains_normalize(domains: Iterable[str]) -> list[str]:
-    """Lowercase, strip a leading '@', drop duplicates; raise ValidationError on a bad domain."""
-    result: list[str] = []
-    errors = []
-    for raw in domains:
-        domain = raw.strip().lower().lstrip("@").rstrip(".")
-        if not domain:
-            continue
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            errors.append(MSG_DOMAIN_INVALID.format(domain=raw.strip()))
-            continue
-        if not _DOMAIN.match(domain):
-            errors.append(MSG_DOMAIN_INVALID.format(domain=raw.strip()))
-        elif domain in PUBLIC_EMAIL_DOMAINS:
-            errors.append(MSG_DOMAIN_PUBLIC.format(domain=domain))
-        elif domain not in result:
-            result.append(domain)
-    if errors:
-        raise ValidationError({"domains": errors})
-    return result
 
 
 def _enable_blockers(group: SSOGroup, certificates: list[Certificate] | None) -> list[str]:

@@ -4,11 +4,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import Event
+from ssogroups.domains import domains_normalize
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.metadata import MetadataError
 from ssogroups.models import SSOGroup
 from ssogroups.services import (
-    domains_normalize,
     metadata_load,
     ssogroup_create_from_metadata,
     ssogroup_refresh,
