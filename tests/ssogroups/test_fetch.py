@@ -36,6 +36,10 @@ def private(address: str) -> str:
         pytest.param("http://0.0.0.0:{port}/", "0.0.0.0", id="unspecified"),
         pytest.param("http://100.64.0.1/", "100.64.0.1", id="carrier-grade-nat"),
         pytest.param("http://2130706433:{port}/metadata", "127.0.0.1", id="decimal-ip"),
+        pytest.param("http://[2002:7f00:1::1]/", "2002:7f00:1::1", id="6to4-of-loopback"),
+        pytest.param("http://[64:ff9b::a9fe:a9fe]/", "64:ff9b::a9fe:a9fe", id="nat64-of-link-local"),
+        pytest.param("http://[::127.0.0.1]/", "::7f00:1", id="ipv4-compatible-loopback"),
+        pytest.param("http://[fec0::1]/", "fec0::1", id="ipv6-site-local"),
     ],
 )
 def test_private_addresses_are_refused_without_connecting(metadata_server, url, address):
