@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from accounts.permissions import account_admin_required
 from ssogroups import selectors, services
@@ -172,7 +172,7 @@ def ssogroup_delete_view(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "ssogroups/delete.html", context, status=400 if request.method == "POST" else 200)
 
 
-@require_GET
+@require_safe  # GET and HEAD: some IdPs probe the metadata URL with HEAD
 def sp_metadata_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpResponse:
     """Public (IdPs fetch it unauthenticated); unknown account or slug is a 404."""
     group = selectors.ssogroup_get_public(account_id=account_id, slug=group_slug)

@@ -68,3 +68,4 @@ def test_unknown_account_or_slug_is_404(client, account, make_account, make_ssog
     assert client.get(f"/api/v1/users/saml/{other.pk}/jumpcloud/metadata").status_code == 404
     assert client.get("/api/v1/users/saml/999999/jumpcloud/metadata").status_code == 404
     assert client.post(f"/api/v1/users/saml/{account.pk}/jumpcloud/metadata").status_code == 405
+    assert client.head(f"/api/v1/users/saml/{account.pk}/jumpcloud/metadata").status_code == 200
