@@ -1,3 +1,16 @@
-"""URL patterns (filled in by the feature that owns them)."""
+"""Account SSO configuration (/account/sso/): list, create, group page and its actions."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from ssogroups import views
+
+urlpatterns = [
+    path("", views.ssogroup_list_view, name="ssogroup-list"),
+    path("new", views.ssogroup_create_view, name="ssogroup-create"),
+    path("<slug:slug>/", views.ssogroup_detail_view, name="ssogroup-detail"),
+    path("<slug:slug>/edit", views.ssogroup_edit_view, name="ssogroup-edit"),
+    path("<slug:slug>/refresh", views.ssogroup_refresh_view, name="ssogroup-refresh"),
+    path("<slug:slug>/enable", views.ssogroup_enable_view, name="ssogroup-enable"),
+    path("<slug:slug>/disable", views.ssogroup_disable_view, name="ssogroup-disable"),
+    path("<slug:slug>/delete", views.ssogroup_delete_view, name="ssogroup-delete"),
+]

@@ -1,3 +1,9 @@
 """URL patterns (filled in by the feature that owns them)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from ssogroups.views import sp_metadata_view
+
+urlpatterns: list = [
+    path("metadata", sp_metadata_view, name="saml-metadata"),
+]

@@ -1,0 +1,57 @@
+"""Email domains a group claims for adaptive login: normalised, validated, never a public provider."""
+
+import re
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+
+MSG_DOMAIN_INVALID = "{domain!r} is not a valid email domain (e.g. example.com)."
+MSG_DOMAIN_PUBLIC = "{domain} is a public email provider; it cannot be claimed by one account."
+
+# Claiming one of these would send every user of a public provider to one account's IdP.
+PUBLIC_EMAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "gmx.net",
+        "mail.com",
+        "yandex.com",
+        "zoho.com",
+    }
+)
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def domains_normalize(domains: Iterable[str]) -> list[str]:
+    """Lowercase, strip a leading '@', drop duplicates; raise ValidationError on a bad domain."""
+    result: list[str] = []
+    errors = []
+    for raw in domains:
+        domain = raw.strip().lower().lstrip("@").rstrip(".")
+        if not domain:
+            continue
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            errors.append(MSG_DOMAIN_INVALID.format(domain=raw.strip()))
+            continue
+        if not _DOMAIN.match(domain):
+            errors.append(MSG_DOMAIN_INVALID.format(domain=raw.strip()))
+        elif domain in PUBLIC_EMAIL_DOMAINS:
+            errors.append(MSG_DOMAIN_PUBLIC.format(domain=domain))
+        elif domain not in result:
+            result.append(domain)
+    if errors:
+        raise ValidationError({"domains": errors})
+    return result

@@ -1,0 +1,382 @@
+"""IdP metadata bytes -> a plain dataclass, or one typed error with a message for the admin.
+
+Pure: no database, no network, no clock (the caller passes ``now``). Parsing is hardened: any
+DOCTYPE or entity declaration is refused before lxml sees the document, and the parser never
+resolves entities, fetches anything or builds huge trees.
+"""
+
+import base64
+import binascii
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from lxml import etree
+
+MAX_METADATA_BYTES = 1024 * 1024
+EXPIRY_WARNING_DAYS = 30
+
+NS_MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+NS_DS = "http://www.w3.org/2000/09/xmldsig#"
+SAML2_PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
+BINDING_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+# The bindings we can send an AuthnRequest over, in order of preference.
+SUPPORTED_SSO_BINDINGS = (BINDING_REDIRECT, BINDING_POST)
+
+# Messages (the admin reads these; keep them specific and actionable).
+MSG_EMPTY = "The metadata is empty."
+MSG_TOO_LARGE = "The metadata is larger than 1 MiB; IdP metadata is normally a few kilobytes."
+MSG_DOCTYPE = (
+    "The metadata contains a DOCTYPE or entity declaration, which SAML metadata never needs; "
+    "it is refused for security (XXE / entity expansion)."
+)
+MSG_NOT_XML = "The metadata is not well-formed XML: {detail}"
+MSG_NOT_METADATA = (
+    "This is XML but not SAML 2.0 metadata: the root element is <{tag}>, "
+    "expected <EntityDescriptor> in namespace " + NS_MD + "."
+)
+MSG_NO_IDP = "The metadata has no IDPSSODescriptor: it does not describe an identity provider."
+MSG_NOT_SAML2 = "The identity provider in the metadata does not support the SAML 2.0 protocol."
+MSG_SEVERAL_IDPS = "The metadata describes {count} identity providers ({choices}); choose one entity ID."
+MSG_ENTITY_NOT_FOUND = "The metadata has no identity provider with entity ID {entity_id!r}."
+MSG_NO_ENTITY_ID = "The EntityDescriptor has no entityID."
+MSG_ENTITY_ID_TOO_LONG = "The entityID is longer than 1024 characters."
+MSG_NO_SSO = "The metadata has no SingleSignOnService endpoint."
+MSG_NO_SUPPORTED_SSO = (
+    "The metadata has no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding (found: {bindings})."
+)
+MSG_BAD_ENDPOINT = "The SingleSignOnService location {location!r} is not an http(s) URL."
+MSG_NO_CERT = 'The metadata has no signing certificate (KeyDescriptor use="signing" with an X509Certificate).'
+MSG_CERT_INVALID = "The signing certificate is not valid: {value!r} is not a base64-encoded X.509 certificate."
+MSG_CERT_TEXT_INVALID = "The certificate is not valid: {value!r} is not a PEM or base64-encoded X.509 certificate."
+MSG_CERT_EMPTY = "No certificate was given."
+MSG_CERT_PRIVATE_KEY = (
+    "That is a private key, not a certificate. Paste the IdP's certificate (BEGIN CERTIFICATE); "
+    "a private key should never leave the IdP."
+)
+WARN_CERT_EXPIRED = "Certificate {subject} expired on {date}; sign-in will fail until the IdP uses a current one."
+WARN_CERT_EXPIRING = "Certificate {subject} expires on {date} (within {days} days); plan the rollover."
+WARN_CERT_IGNORED = "A signing certificate was ignored because it is not valid: {value!r}."
+WARN_HTTP_ENDPOINT = "The SSO endpoint {location} is not https; assertions and requests travel unencrypted."
+WARN_BAD_SLO = "The SingleLogoutService location {location!r} is not an http(s) URL and was ignored."
+
+_DECL = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
+
+
+class MetadataError(ValueError):
+    """Metadata (or a certificate) that cannot be used; ``message`` is meant for the admin."""
+
+    def __init__(self, message: str, *, choices: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        # When the document holds several IdPs: their entity IDs, so the caller can ask.
+        self.choices = choices
+
+
+@dataclass(frozen=True)
+class Certificate:
+    pem: str
+    sha256_fingerprint: str
+    subject: str
+    not_before: datetime
+    not_after: datetime
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    binding: str
+    location: str
+
+
+@dataclass(frozen=True)
+class IdPMetadata:
+    entity_id: str
+    sso_endpoints: tuple[Endpoint, ...]
+    certificates: tuple[Certificate, ...]
+    slo_url: str = ""
+    name_id_formats: tuple[str, ...] = ()
+    want_authn_requests_signed: bool = False
+    warnings: tuple[str, ...] = field(default=())
+    # The document as text, decoded with the encoding it declared (UTF-16 exports exist).
+    document: str = ""
+
+    @property
+    def sso_endpoint(self) -> Endpoint:
+        """The endpoint we send AuthnRequests to: HTTP-Redirect when offered, else HTTP-POST."""
+        for binding in SUPPORTED_SSO_BINDINGS:
+            for endpoint in self.sso_endpoints:
+                if endpoint.binding == binding:
+                    return endpoint
+        raise AssertionError("parse_metadata guarantees a supported endpoint")  # pragma: no cover
+
+
+def _short(value: str, limit: int = 40) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def is_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in value)
+
+
+def _fingerprint(der: bytes) -> str:
+    return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+
+
+def _certificate_from_der(der: bytes) -> Certificate:
+    cert = x509.load_der_x509_certificate(der)
+    body = base64.encodebytes(der).decode().replace("\n", "")
+    lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+    return Certificate(
+        pem=f"-----BEGIN CERTIFICATE-----\n{lines}\n-----END CERTIFICATE-----\n",
+        sha256_fingerprint=_fingerprint(der),
+        subject=cert.subject.rfc4514_string(),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+    )
+
+
+def _b64decode(text: str) -> bytes:
+    compact = "".join(text.split())
+    if not compact:
+        raise ValueError("empty")
+    return base64.b64decode(compact, validate=True)
+
+
+def certificate_load(value: str, *, message: str = MSG_CERT_TEXT_INVALID) -> Certificate:
+    """One certificate given as PEM, bare base64 (whitespace anywhere), or base64 of a PEM."""
+    text = value.strip()
+    try:
+        match = _PEM_BLOCK.search(text)
+        if match:
+            return _certificate_from_der(_b64decode(match.group(1)))
+        der = _b64decode(text)
+        if der.lstrip().startswith(b"-----BEGIN CERTIFICATE-----"):  # base64 of a PEM (seen in the wild)
+            inner = _PEM_BLOCK.search(der.decode("ascii"))
+            if inner is None:
+                raise ValueError("truncated PEM")
+            der = _b64decode(inner.group(1))
+        return _certificate_from_der(der)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        # cryptography raises ValueError for DER it cannot read; base64 raises binascii.Error.
+        raise MetadataError(message.format(value=_short(text))) from exc
+
+
+def certificates_parse(text: str) -> list[Certificate]:
+    """The admin's "SAML 2.0 Certificate" field: one or more PEM blocks, or base64 blobs split by blank lines."""
+    text = text.strip()
+    if not text:
+        raise MetadataError(MSG_CERT_EMPTY)
+    if "PRIVATE KEY-----" in text:
+        raise MetadataError(MSG_CERT_PRIVATE_KEY)
+    if "-----BEGIN" in text:
+        chunks = [m.group(0) for m in _PEM_BLOCK.finditer(text)]
+        leftover = _PEM_BLOCK.sub("", text).strip()
+        if leftover or not chunks:
+            raise MetadataError(MSG_CERT_TEXT_INVALID.format(value=_short(leftover or text)))
+    else:
+        chunks = [c for c in re.split(r"\n\s*\n", text) if c.strip()]
+    found: dict[str, Certificate] = {}
+    for chunk in chunks:
+        cert = certificate_load(chunk)
+        found.setdefault(cert.sha256_fingerprint, cert)
+    return list(found.values())
+
+
+def certificate_warnings(certificates: list[Certificate] | tuple[Certificate, ...], *, now: datetime) -> list[str]:
+    """Expired and soon-expiring certificates, as messages for the admin."""
+    warnings = []
+    for cert in certificates:
+        date = f"{cert.not_after:%Y-%m-%d}"
+        if cert.not_after <= now:
+            warnings.append(WARN_CERT_EXPIRED.format(subject=cert.subject, date=date))
+        elif cert.not_after <= now + timedelta(days=EXPIRY_WARNING_DAYS):
+            warnings.append(WARN_CERT_EXPIRING.format(subject=cert.subject, date=date, days=EXPIRY_WARNING_DAYS))
+    return warnings
+
+
+def endpoint_warnings(location: str) -> list[str]:
+    return [] if urlsplit(location).scheme == "https" else [WARN_HTTP_ENDPOINT.format(location=location)]
+
+
+_DECLARED_ENCODING = re.compile(r"""^(\ufeff?\s*<\?xml[^>]*?encoding\s*=\s*)["'][^"']*["']""")
+
+
+def _to_bytes(data: bytes | str) -> bytes:
+    if isinstance(data, str):
+        # Pasted text is already decoded: its declaration must not make lxml decode it a second time.
+        return _DECLARED_ENCODING.sub(r'\1"UTF-8"', data, count=1).encode("utf-8")
+    return data
+
+
+def _parse_xml(data: bytes) -> etree._Element:
+    if len(data) > MAX_METADATA_BYTES:
+        raise MetadataError(MSG_TOO_LARGE)
+    if not data.strip():
+        raise MetadataError(MSG_EMPTY)
+    # Refused before parsing: SAML metadata never has a DTD. Checked on the raw bytes and on
+    # UTF-16 text too, so a re-encoded document cannot slip a declaration past the check.
+    candidates = [data]
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        candidates.append(data.decode("utf-16", errors="ignore").encode("utf-8"))
+    if any(_DECL.search(c) for c in candidates):
+        raise MetadataError(MSG_DOCTYPE)
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        root = etree.fromstring(data, parser=parser)  # noqa: S320 - hardened parser, DTDs refused above
+    except etree.XMLSyntaxError as exc:
+        raise MetadataError(MSG_NOT_XML.format(detail=_short(str(exc), 160))) from exc
+    if root is None:
+        raise MetadataError(MSG_EMPTY)
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise MetadataError(MSG_DOCTYPE)  # pragma: no cover - the byte check above already refused it
+    return root
+
+
+def _document_text(data: bytes | str, root: etree._Element) -> str:
+    if isinstance(data, str):
+        return data
+    encoding = root.getroottree().docinfo.encoding or "utf-8"
+    try:
+        return data.decode(encoding)
+    except (LookupError, UnicodeDecodeError):  # pragma: no cover - lxml already decoded it with this codec
+        return data.decode("utf-8", errors="replace")
+
+
+def _md(name: str) -> str:
+    return f"{{{NS_MD}}}{name}"
+
+
+def _has_saml2_idp(entity: etree._Element) -> bool:
+    return entity.find(_md("IDPSSODescriptor")) is not None
+
+
+def _select_entity(root: etree._Element, entity_id: str | None) -> etree._Element:
+    if root.tag == _md("EntityDescriptor"):
+        entities = [root]
+    elif root.tag == _md("EntitiesDescriptor"):
+        entities = list(root.iter(_md("EntityDescriptor")))
+    else:
+        raise MetadataError(MSG_NOT_METADATA.format(tag=etree.QName(root).localname))
+    idps = [e for e in entities if _has_saml2_idp(e)]
+    if entity_id is not None:
+        chosen = [e for e in idps if (e.get("entityID") or "").strip() == entity_id]
+        if not chosen:
+            raise MetadataError(MSG_ENTITY_NOT_FOUND.format(entity_id=entity_id))
+        return chosen[0]
+    if not idps:
+        raise MetadataError(MSG_NO_IDP)
+    if len(idps) > 1:
+        choices = tuple((e.get("entityID") or "").strip() for e in idps)
+        raise MetadataError(
+            MSG_SEVERAL_IDPS.format(count=len(idps), choices=", ".join(_short(c, 80) for c in choices)),
+            choices=choices,
+        )
+    return idps[0]
+
+
+def _select_idp_descriptor(entity: etree._Element) -> etree._Element:
+    descriptors = entity.findall(_md("IDPSSODescriptor"))
+    for descriptor in descriptors:
+        protocols = descriptor.get("protocolSupportEnumeration")
+        # The attribute is required by the schema; some exports omit it, which we tolerate.
+        if protocols is None or SAML2_PROTOCOL in protocols.split():
+            return descriptor
+    raise MetadataError(MSG_NOT_SAML2)
+
+
+def _sso_endpoints(descriptor: etree._Element) -> tuple[Endpoint, ...]:
+    services = descriptor.findall(_md("SingleSignOnService"))
+    if not services:
+        raise MetadataError(MSG_NO_SSO)
+    endpoints = []
+    for service in services:
+        binding = (service.get("Binding") or "").strip()
+        location = (service.get("Location") or "").strip()
+        if binding not in SUPPORTED_SSO_BINDINGS:
+            continue
+        if not is_http_url(location):
+            raise MetadataError(MSG_BAD_ENDPOINT.format(location=_short(location, 80)))
+        if len(location) > 2048:
+            raise MetadataError(MSG_BAD_ENDPOINT.format(location=_short(location, 80)))
+        endpoints.append(Endpoint(binding=binding, location=location))
+    if not endpoints:
+        bindings = ", ".join(sorted({(s.get("Binding") or "none").rsplit(":", 1)[-1] for s in services}))
+        raise MetadataError(MSG_NO_SUPPORTED_SSO.format(bindings=bindings))
+    return tuple(endpoints)
+
+
+def _certificates(descriptor: etree._Element) -> tuple[tuple[Certificate, ...], list[str]]:
+    """Signing certificates (use="signing" or no use); unreadable ones are named, never silently used."""
+    found: dict[str, Certificate] = {}
+    invalid: list[str] = []
+    for key in descriptor.findall(_md("KeyDescriptor")):
+        if (key.get("use") or "signing").strip() != "signing":
+            continue  # encryption keys do not verify signatures
+        for element in key.iter(f"{{{NS_DS}}}X509Certificate"):
+            value = element.text or ""
+            try:
+                cert = certificate_load(value, message=MSG_CERT_INVALID)
+            except MetadataError:
+                invalid.append(value)
+                continue
+            found.setdefault(cert.sha256_fingerprint, cert)
+    if not found:
+        if invalid:
+            raise MetadataError(MSG_CERT_INVALID.format(value=_short(invalid[0])))
+        raise MetadataError(MSG_NO_CERT)
+    return tuple(found.values()), [WARN_CERT_IGNORED.format(value=_short(v)) for v in invalid]
+
+
+def parse_metadata(data: bytes | str, *, now: datetime, entity_id: str | None = None) -> IdPMetadata:
+    """Parse IdP metadata; ``entity_id`` picks one IdP out of an EntitiesDescriptor holding several."""
+    raw = _to_bytes(data)
+    root = _parse_xml(raw)
+    entity = _select_entity(root, entity_id)
+    found_id = (entity.get("entityID") or "").strip()
+    if not found_id:
+        raise MetadataError(MSG_NO_ENTITY_ID)
+    if len(found_id) > 1024:
+        raise MetadataError(MSG_ENTITY_ID_TOO_LONG)
+    descriptor = _select_idp_descriptor(entity)
+    endpoints = _sso_endpoints(descriptor)
+    certificates, warnings = _certificates(descriptor)
+    slo_url = ""
+    for service in descriptor.findall(_md("SingleLogoutService")):
+        location = (service.get("Location") or "").strip()
+        if is_http_url(location) and len(location) <= 2048:
+            slo_url = location
+            break
+        warnings.append(WARN_BAD_SLO.format(location=_short(location, 80)))
+    formats = tuple((e.text or "").strip() for e in descriptor.findall(_md("NameIDFormat")) if (e.text or "").strip())
+    want_signed = (descriptor.get("WantAuthnRequestsSigned") or "false").strip().lower() in ("true", "1")
+    metadata = IdPMetadata(
+        entity_id=found_id,
+        sso_endpoints=endpoints,
+        certificates=certificates,
+        slo_url=slo_url,
+        name_id_formats=formats,
+        want_authn_requests_signed=want_signed,
+        document=_document_text(data, root),
+    )
+    warnings += certificate_warnings(certificates, now=now)
+    warnings += endpoint_warnings(metadata.sso_endpoint.location)
+    return IdPMetadata(**{**metadata.__dict__, "warnings": tuple(warnings)})

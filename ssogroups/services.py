@@ -1,0 +1,480 @@
+"""Writes to SSO groups. Views, forms and commands call these; every write records an event."""
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import IntegrityError, transaction
+
+from accounts.models import Account, Event, User
+from accounts.services import event_record
+from sparksso import clock
+from ssogroups.domains import domains_normalize
+from ssogroups.fetch import MetadataFetchError, metadata_fetch
+from ssogroups.metadata import (
+    Certificate,
+    IdPMetadata,
+    MetadataError,
+    certificate_warnings,
+    endpoint_warnings,
+    is_http_url,
+    parse_metadata,
+)
+from ssogroups.models import NAMEID_EMAIL, SSOCertificate, SSODomain, SSOGroup
+
+MSG_SLUG_TAKEN = "This account already has an SSO group with the ID {slug!r}."
+MSG_SLUG_INVALID = "Use only lowercase letters, digits, hyphens and underscores (it becomes part of URLs)."
+MSG_NAME_REQUIRED = "Give the group a name."
+MSG_ENABLE_NEEDS = "The group cannot be enabled until it has {missing}."
+MSG_ENDPOINT_INVALID = "The SAML 2.0 Endpoint must be an http(s) URL."
+MSG_ENTITY_ID_LONG = "The IdP entity ID is longer than 1024 characters."
+MSG_DOMAIN_TAKEN = "The domain {domain} is already claimed by another SSO group."
+MSG_ROLE_INVALID = "Choose one of the roles: {roles}."
+MSG_NO_METADATA_URL = "This group has no metadata URL to refresh from."
+MSG_REFRESH_ENTITY_CHANGED = (
+    "The metadata at the URL now describes a different IdP ({new}, was {old}); "
+    "nothing was changed. Edit the group to accept the new IdP deliberately."
+)
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+POLICY_FIELDS = (
+    "allow_idp_initiated",
+    "jit_provisioning",
+    "default_role",
+    "signature_requirement",
+    "allow_sha1",
+)
+IDP_FIELDS = (
+    "idp_entity_id",
+    "sso_url",
+    "sso_binding",
+    "sso_endpoints",
+    "slo_url",
+    "name_id_format",
+    "want_authn_requests_signed",
+    "metadata_url",
+)
+
+
+@dataclass(frozen=True)
+class MetadataSource:
+    """Where metadata came from: the raw document (never re-fetched) and the URL, if any."""
+
+    metadata: IdPMetadata
+    xml: str
+    url: str = ""
+
+
+def metadata_load(
+    *,
+    xml: bytes | str | None = None,
+    url: str = "",
+    entity_id: str | None = None,
+    fetch: Callable[[str], bytes] = metadata_fetch,
+) -> MetadataSource:
+    """Parse pasted/uploaded XML, or fetch ``url`` and parse that. Raises MetadataError/MetadataFetchError."""
+    if xml is None:
+        xml = fetch(url)
+    metadata = parse_metadata(xml, now=clock.now(), entity_id=entity_id)
+    return MetadataSource(metadata=metadata, xml=metadata.document, url=url)
+
+
+def idp_values_from_metadata(metadata: IdPMetadata) -> dict[str, Any]:
+    """The SSOGroup fields that metadata determines."""
+    endpoint = metadata.sso_endpoint
+    formats = [f for f in metadata.name_id_formats if len(f) <= 255]  # SSOGroup.name_id_format
+    return {
+        "idp_entity_id": metadata.entity_id,
+        "sso_url": endpoint.location,
+        "sso_binding": endpoint.binding,
+        "sso_endpoints": [{"binding": e.binding, "location": e.location} for e in metadata.sso_endpoints],
+        "slo_url": metadata.slo_url,
+        # We ask for the email address; an IdP that offers only something else gets that instead.
+        "name_id_format": NAMEID_EMAIL if (not formats or NAMEID_EMAIL in formats) else formats[0],
+        "want_authn_requests_signed": metadata.want_authn_requests_signed,
+    }
+
+
+def _enable_blockers(group: SSOGroup, certificates: list[Certificate] | None) -> list[str]:
+    now = clock.now()
+    if certificates is None:
+        usable = group.pk is not None and group.certificates.filter(not_after__gt=now).exists()
+    else:
+        usable = any(c.not_after > now for c in certificates)
+    missing = []
+    if not group.idp_entity_id:
+        missing.append("an IdP entity ID")
+    if not group.sso_url:
+        missing.append("a SAML 2.0 Endpoint")
+    if not usable:
+        missing.append("at least one valid, unexpired SAML 2.0 Certificate")
+    return missing
+
+
+def _validate(group: SSOGroup, certificates: list[Certificate] | None, *, check_enable: bool = True) -> None:
+    errors: dict[str, list[str]] = {}
+    if not group.name.strip():
+        errors.setdefault("name", []).append(MSG_NAME_REQUIRED)
+    try:
+        validate_slug(group.slug)
+        if not _SLUG.match(group.slug):
+            raise ValidationError(MSG_SLUG_INVALID)
+    except ValidationError:
+        errors.setdefault("slug", []).append(MSG_SLUG_INVALID)
+    else:
+        # Scoped to this account: slugs only need to be unique within it.
+        clash = SSOGroup.objects.filter(account_id=group.account_id, slug=group.slug).exclude(pk=group.pk)
+        if clash.exists():
+            errors.setdefault("slug", []).append(MSG_SLUG_TAKEN.format(slug=group.slug))
+    if group.sso_url and not is_http_url(group.sso_url):
+        errors.setdefault("sso_url", []).append(MSG_ENDPOINT_INVALID)
+    if len(group.idp_entity_id) > 1024:
+        errors.setdefault("idp_entity_id", []).append(MSG_ENTITY_ID_LONG)
+    if group.default_role not in User.Role.values:
+        errors.setdefault("default_role", []).append(MSG_ROLE_INVALID.format(roles=", ".join(User.Role.values)))
+    if group.signature_requirement not in SSOGroup.SignatureRequirement.values:
+        errors.setdefault("signature_requirement", []).append("Choose a valid signature requirement.")
+    if group.enabled and check_enable:
+        missing = _enable_blockers(group, certificates)
+        if missing:
+            errors.setdefault("enabled", []).append(MSG_ENABLE_NEEDS.format(missing=" and ".join(missing)))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _domains_check(group: SSOGroup, domains: list[str]) -> None:
+    # Domains are unique across *all* accounts (adaptive login routes by them), so this query is
+    # deliberately not scoped to the account; the message never says who holds the domain.
+    taken = SSODomain.objects.filter(domain__in=domains).exclude(group_id=group.pk).values_list("domain", flat=True)
+    if taken:
+        raise ValidationError({"domains": [MSG_DOMAIN_TAKEN.format(domain=d) for d in sorted(taken)]})
+
+
+def _certificates_replace(group: SSOGroup, certificates: list[Certificate]) -> None:
+    keep = {c.sha256_fingerprint for c in certificates}
+    group.certificates.exclude(sha256_fingerprint__in=keep).delete()
+    existing = set(group.certificates.values_list("sha256_fingerprint", flat=True))
+    for cert in certificates:
+        if cert.sha256_fingerprint not in existing:
+            SSOCertificate.objects.create(
+                group=group,
+                pem=cert.pem,
+                sha256_fingerprint=cert.sha256_fingerprint,
+                subject=cert.subject[:500],
+                not_before=cert.not_before,
+                not_after=cert.not_after,
+            )
+
+
+def _domains_replace(group: SSOGroup, domains: list[str]) -> None:
+    group.domains.exclude(domain__in=domains).delete()
+    existing = set(group.domains.values_list("domain", flat=True))
+    for domain in domains:
+        if domain not in existing:
+            SSODomain.objects.create(group=group, domain=domain)
+
+
+def _warnings(group: SSOGroup, certificates: list[Certificate] | None, extra: Iterable[str]) -> list[str]:
+    if certificates is None:
+        certificates = [
+            Certificate(pem=c.pem, sha256_fingerprint=c.sha256_fingerprint, subject=c.subject, **_validity(c))
+            for c in group.certificates.all()
+            if c.not_after is not None
+        ]
+    warnings = list(dict.fromkeys(extra))
+    warnings += [w for w in certificate_warnings(certificates, now=clock.now()) if w not in warnings]
+    if group.sso_url:
+        warnings += [w for w in endpoint_warnings(group.sso_url) if w not in warnings]
+    return warnings
+
+
+def _validity(cert: SSOCertificate) -> dict[str, Any]:
+    return {"not_before": cert.not_before, "not_after": cert.not_after}
+
+
+def _save(
+    group: SSOGroup,
+    *,
+    certificates: list[Certificate] | None,
+    domains: list[str] | None,
+    extra_warnings: Iterable[str],
+    check_enable: bool = True,
+) -> None:
+    _validate(group, certificates, check_enable=check_enable)
+    if domains is not None:
+        _domains_check(group, domains)
+    group.metadata_warnings = _warnings(group, certificates, extra_warnings)
+    group.updated_at = clock.now()
+    try:
+        with transaction.atomic():
+            group.save()
+            if certificates is not None:
+                _certificates_replace(group, certificates)
+            if domains is not None:
+                _domains_replace(group, domains)
+    except IntegrityError as exc:  # a concurrent save won the race for the slug or a domain
+        if domains is not None:
+            _domains_check(group, domains)  # names the domain when that was the clash
+        raise ValidationError({"slug": [MSG_SLUG_TAKEN.format(slug=group.slug)]}) from exc
+
+
+def _cert_summary(certificates: Iterable[Certificate]) -> list[str]:
+    return [c.sha256_fingerprint for c in certificates]
+
+
+def ssogroup_create(
+    *,
+    account: Account,
+    name: str,
+    slug: str,
+    actor: str,
+    request=None,
+    certificates: list[Certificate] | None = None,
+    domains: Iterable[str] = (),
+    metadata_xml: str = "",
+    metadata_warnings: Iterable[str] = (),
+    enabled: bool = False,
+    **fields: Any,
+) -> SSOGroup:
+    """Create a group; ValidationError (by field) when anything is wrong, and then nothing is written."""
+    unknown = set(fields) - set(POLICY_FIELDS) - set(IDP_FIELDS)
+    if unknown:
+        raise TypeError(f"ssogroup_create got unknown fields: {sorted(unknown)}")
+    certificates = list(certificates or [])
+    normalized = domains_normalize(domains)
+    now = clock.now()
+    group = SSOGroup(
+        account=account,
+        name=name.strip(),
+        slug=slug.strip(),
+        enabled=enabled,
+        metadata_xml=metadata_xml,
+        metadata_fetched_at=now if fields.get("metadata_url") and metadata_xml else None,
+        created_at=now,
+        **fields,
+    )
+    with transaction.atomic():
+        _save(group, certificates=certificates, domains=normalized, extra_warnings=metadata_warnings)
+        event_record(
+            account=account,
+            event="sso_group_create",
+            actor=actor,
+            target=group.slug,
+            request=request,
+            changes={
+                "name": group.name,
+                "enabled": group.enabled,
+                "idp_entity_id": group.idp_entity_id,
+                "sso_url": group.sso_url,
+                "metadata_url": group.metadata_url,
+                "certificates": _cert_summary(certificates),
+                "domains": normalized,
+                **{f: getattr(group, f) for f in POLICY_FIELDS},
+            },
+        )
+    return group
+
+
+def ssogroup_create_from_metadata(
+    *,
+    account: Account,
+    name: str,
+    slug: str,
+    source: MetadataSource,
+    actor: str,
+    allow_idp_initiated: bool = True,
+    request=None,
+) -> SSOGroup:
+    """A group straight from parsed metadata; enabled when its endpoint and a certificate are usable."""
+    metadata = source.metadata
+    certificates = list(metadata.certificates)
+    now = clock.now()
+    usable = any(c.not_after > now for c in certificates)
+    return ssogroup_create(
+        account=account,
+        name=name,
+        slug=slug,
+        actor=actor,
+        request=request,
+        certificates=certificates,
+        metadata_xml=source.xml,
+        metadata_url=source.url,
+        metadata_warnings=metadata.warnings,
+        enabled=usable,
+        allow_idp_initiated=allow_idp_initiated,
+        **idp_values_from_metadata(metadata),
+    )
+
+
+def _changed(group: SSOGroup, fields: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in fields.items() if getattr(group, name) != value}
+
+
+def ssogroup_update(
+    *,
+    group: SSOGroup,
+    actor: str,
+    request=None,
+    certificates: list[Certificate] | None = None,
+    domains: Iterable[str] | None = None,
+    metadata_xml: str | None = None,
+    metadata_warnings: Iterable[str] = (),
+    event: str = "sso_group_update",
+    **fields: Any,
+) -> SSOGroup:
+    """Change the given fields (None for certificates/domains: leave them); records what changed."""
+    allowed = {"name", "slug", "enabled", "metadata_refresh_error", "metadata_fetched_at"} | set(POLICY_FIELDS)
+    unknown = set(fields) - allowed - set(IDP_FIELDS)
+    if unknown:
+        raise TypeError(f"ssogroup_update got unknown fields: {sorted(unknown)}")
+    normalized = domains_normalize(domains) if domains is not None else None
+    if metadata_xml is not None and fields.get("metadata_url"):
+        # Freshly fetched from its URL: whatever refresh error there was is over.
+        fields.setdefault("metadata_fetched_at", clock.now())
+        fields.setdefault("metadata_refresh_error", "")
+    changes = _changed(group, fields)
+    if certificates is not None:
+        before = set(group.certificates.values_list("sha256_fingerprint", flat=True))
+        after = _cert_summary(certificates)
+        if before != set(after):
+            changes["certificates"] = after
+    if normalized is not None:
+        before_domains = set(group.domains.values_list("domain", flat=True))
+        if before_domains != set(normalized):
+            changes["domains"] = normalized
+    if metadata_xml is not None and metadata_xml != group.metadata_xml:
+        changes["metadata_xml"] = f"replaced ({len(metadata_xml)} characters)"
+        group.metadata_xml = metadata_xml
+    for name, value in fields.items():
+        setattr(group, name, value)
+    group.name = group.name.strip()
+    group.slug = group.slug.strip()
+    with transaction.atomic():
+        try:
+            _save(
+                group,
+                certificates=certificates,
+                domains=normalized,
+                extra_warnings=metadata_warnings,
+                # An enabled group whose certificate has since expired can still be renamed; the rule
+                # applies when it is being enabled or its IdP values change.
+                check_enable=bool(changes.keys() & {"enabled", "certificates", "idp_entity_id", "sso_url"}),
+            )
+        except ValidationError:
+            group.refresh_from_db()
+            raise
+        if changes:
+            event_record(
+                account=group.account,
+                event=event,
+                actor=actor,
+                target=group.slug,
+                request=request,
+                changes={k: _jsonable(v) for k, v in changes.items()},
+            )
+    return group
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def ssogroup_set_enabled(*, group: SSOGroup, enabled: bool, actor: str, request=None) -> SSOGroup:
+    """Enable (only with an endpoint and a valid certificate) or disable; records sso_group_enable/disable."""
+    if group.enabled == enabled:
+        return group
+    event = "sso_group_enable" if enabled else "sso_group_disable"
+    return ssogroup_update(group=group, actor=actor, request=request, event=event, enabled=enabled)
+
+
+def ssogroup_delete(*, group: SSOGroup, actor: str, request=None) -> None:
+    """Delete the group. Bound users stay (unbound); its SCIM tokens go with it."""
+    with transaction.atomic():
+        event_record(
+            account=group.account,
+            event="sso_group_delete",
+            actor=actor,
+            target=group.slug,
+            request=request,
+            changes={
+                "name": group.name,
+                "idp_entity_id": group.idp_entity_id,
+                "bound_users": group.users.count(),
+                "scim_tokens": group.scim_tokens.count(),
+            },
+        )
+        group.delete()
+
+
+def ssogroup_refresh(
+    *,
+    group: SSOGroup,
+    actor: str,
+    request=None,
+    fetch: Callable[[str], bytes] = metadata_fetch,
+) -> SSOGroup:
+    """Re-read the group's metadata URL. On any failure the old values stay and the reason is saved.
+
+    Raises MetadataError / MetadataFetchError / ValidationError after recording the failure.
+    """
+    if not group.metadata_url:
+        raise MetadataFetchError(MSG_NO_METADATA_URL)
+    try:
+        source = metadata_load(url=group.metadata_url, entity_id=None, fetch=fetch)
+    except MetadataError as exc:
+        if exc.choices and group.idp_entity_id in exc.choices:
+            source = _refresh_pick(group, fetch, actor, request)
+        else:
+            _refresh_failed(group, exc.message, actor, request)
+            raise
+    except MetadataFetchError as exc:
+        _refresh_failed(group, exc.message, actor, request)
+        raise
+    if group.idp_entity_id and source.metadata.entity_id != group.idp_entity_id:
+        message = MSG_REFRESH_ENTITY_CHANGED.format(new=source.metadata.entity_id, old=group.idp_entity_id)
+        _refresh_failed(group, message, actor, request)
+        raise MetadataError(message)
+    values = idp_values_from_metadata(source.metadata)
+    values.pop("name_id_format")  # an admin's choice of NameID format survives a refresh
+    try:
+        return ssogroup_update(
+            group=group,
+            actor=actor,
+            request=request,
+            event="sso_group_refresh",
+            certificates=list(source.metadata.certificates),
+            metadata_xml=source.xml,
+            metadata_warnings=source.metadata.warnings,
+            metadata_fetched_at=clock.now(),
+            metadata_refresh_error="",
+            **values,
+        )
+    except ValidationError as exc:
+        _refresh_failed(group, " ".join(exc.messages), actor, request)
+        raise
+
+
+def _refresh_pick(group: SSOGroup, fetch, actor: str, request) -> MetadataSource:
+    try:
+        return metadata_load(url=group.metadata_url, entity_id=group.idp_entity_id, fetch=fetch)
+    except (MetadataError, MetadataFetchError) as exc:
+        _refresh_failed(group, exc.message, actor, request)
+        raise
+
+
+def _refresh_failed(group: SSOGroup, message: str, actor: str, request) -> None:
+    group.metadata_refresh_error = message[:500]
+    group.save(update_fields=["metadata_refresh_error"])
+    event_record(
+        account=group.account,
+        event="sso_group_refresh",
+        actor=actor,
+        target=group.slug,
+        outcome=Event.Outcome.FAILURE,
+        reason=message,
+        request=request,
+    )

@@ -1,0 +1,182 @@
+"""Account SSO configuration pages (/account/sso/) and the public SP metadata document."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
+
+from accounts.permissions import account_admin_required
+from ssogroups import selectors, services
+from ssogroups.fetch import MetadataFetchError
+from ssogroups.forms import ConfirmDeleteForm, SSOGroupForm
+from ssogroups.metadata import MetadataError
+from ssogroups.spmetadata import CONTENT_TYPE, sp_metadata_build
+
+FEATURE = "SSO configuration"
+MSG_CREATED = "SSO group “{name}” was created. Now copy the values below into your IdP."
+MSG_UPDATED = "SSO group “{name}” was saved."
+MSG_REFRESHED = "The metadata was refreshed from {url}."
+MSG_REFRESH_FAILED = "Refreshing from the URL failed; the previous values are kept. {reason}"
+MSG_ENABLED = "SSO group “{name}” is enabled."
+MSG_DISABLED = "SSO group “{name}” is disabled; its users cannot sign in through it."
+MSG_DELETED = "SSO group “{name}” was deleted."
+MSG_FIX_ERRORS = "Nothing was saved. Please correct the errors below."
+MSG_SLUG_CHANGED = (
+    "The group's ID changed, so its SP URLs changed too: update the Consumer URL and Audience URI in your IdP."
+)
+
+
+def _actor(request: HttpRequest) -> str:
+    return request.user.username
+
+
+def _flash_warnings(request: HttpRequest, warnings: list[str]) -> None:
+    for warning in warnings:
+        messages.warning(request, warning)
+
+
+def _service_errors_to_form(form: SSOGroupForm, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@require_GET
+@account_admin_required(FEATURE)
+def ssogroup_list_view(request: HttpRequest) -> HttpResponse:
+    groups = list(selectors.ssogroup_list(account=request.user.account))
+    rows = [(g, selectors.certificate_status(g.cert_not_after)) for g in groups]
+    return render(request, "ssogroups/list.html", {"rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+@account_admin_required(FEATURE)
+def ssogroup_create_view(request: HttpRequest) -> HttpResponse:
+    form = SSOGroupForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                group = services.ssogroup_create(
+                    account=request.user.account, actor=_actor(request), request=request, **form.service_values()
+                )
+            except ValidationError as exc:
+                _service_errors_to_form(form, exc)
+            else:
+                messages.success(request, MSG_CREATED.format(name=group.name))
+                _flash_warnings(request, group.metadata_warnings)
+                return redirect("ssogroup-detail", slug=group.slug)
+        messages.error(request, MSG_FIX_ERRORS)
+        status = 400
+    return render(request, "ssogroups/form.html", {"form": form, "group": None}, status=status)
+
+
+@require_GET
+@account_admin_required(FEATURE)
+def ssogroup_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
+    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    certificates = [
+        (c, selectors.certificate_status(c.not_after)) for c in group.certificates.order_by("not_after", "id")
+    ]
+    return render(
+        request,
+        "ssogroups/detail.html",
+        {"group": group, "certificates": certificates, "domains": group.domains.order_by("domain")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@account_admin_required(FEATURE)
+def ssogroup_edit_view(request: HttpRequest, slug: str) -> HttpResponse:
+    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    form = SSOGroupForm(request.POST or None, request.FILES or None, group=group)
+    old_slug = group.slug
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                group = services.ssogroup_update(
+                    group=group, actor=_actor(request), request=request, **form.service_values()
+                )
+            except ValidationError as exc:
+                _service_errors_to_form(form, exc)
+            else:
+                messages.success(request, MSG_UPDATED.format(name=group.name))
+                if group.slug != old_slug:
+                    messages.warning(request, MSG_SLUG_CHANGED)
+                _flash_warnings(request, group.metadata_warnings)
+                return redirect("ssogroup-detail", slug=group.slug)
+        messages.error(request, MSG_FIX_ERRORS)
+        status = 400
+    return render(request, "ssogroups/form.html", {"form": form, "group": group}, status=status)
+
+
+@require_POST
+@account_admin_required(FEATURE)
+def ssogroup_refresh_view(request: HttpRequest, slug: str) -> HttpResponse:
+    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    try:
+        group = services.ssogroup_refresh(group=group, actor=_actor(request), request=request)
+    except (MetadataError, MetadataFetchError) as exc:
+        messages.error(request, MSG_REFRESH_FAILED.format(reason=exc.message))
+    except ValidationError as exc:
+        messages.error(request, MSG_REFRESH_FAILED.format(reason=" ".join(exc.messages)))
+    else:
+        messages.success(request, MSG_REFRESHED.format(url=group.metadata_url))
+        _flash_warnings(request, group.metadata_warnings)
+    return redirect("ssogroup-detail", slug=slug)
+
+
+def _set_enabled(request: HttpRequest, slug: str, enabled: bool) -> HttpResponse:
+    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    try:
+        services.ssogroup_set_enabled(group=group, enabled=enabled, actor=_actor(request), request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, (MSG_ENABLED if enabled else MSG_DISABLED).format(name=group.name))
+    return redirect("ssogroup-detail", slug=slug)
+
+
+@require_POST
+@account_admin_required(FEATURE)
+def ssogroup_enable_view(request: HttpRequest, slug: str) -> HttpResponse:
+    return _set_enabled(request, slug, True)
+
+
+@require_POST
+@account_admin_required(FEATURE)
+def ssogroup_disable_view(request: HttpRequest, slug: str) -> HttpResponse:
+    return _set_enabled(request, slug, False)
+
+
+@require_http_methods(["GET", "POST"])
+@account_admin_required(FEATURE)
+def ssogroup_delete_view(request: HttpRequest, slug: str) -> HttpResponse:
+    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    form = ConfirmDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        name = group.name
+        services.ssogroup_delete(group=group, actor=_actor(request), request=request)
+        messages.success(request, MSG_DELETED.format(name=name))
+        return redirect("ssogroup-list")
+    context = {
+        "group": group,
+        "form": form,
+        "bound_users": selectors.ssogroup_bound_user_count(group=group),
+        "scim_tokens": group.scim_tokens.count(),
+    }
+    return render(request, "ssogroups/delete.html", context, status=400 if request.method == "POST" else 200)
+
+
+@require_safe  # GET and HEAD: some IdPs probe the metadata URL with HEAD
+def sp_metadata_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpResponse:
+    """Public (IdPs fetch it unauthenticated); unknown account or slug is a 404."""
+    group = selectors.ssogroup_get_public(account_id=account_id, slug=group_slug)
+    body = sp_metadata_build(entity_id=group.sp_entity_id, acs_url=group.acs_url)
+    response = HttpResponse(body, content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = f'inline; filename="sparksso-{group.account_id}-{group.slug}-metadata.xml"'
+    return response
