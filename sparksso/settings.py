@@ -150,6 +150,10 @@ if not PRODUCTION:
 LOGIN_FAILURE_LIMIT = env("LOGIN_FAILURE_LIMIT")
 LOGIN_FAILURE_WINDOW_SECONDS = env("LOGIN_FAILURE_WINDOW_SECONDS")
 
+# Metadata URLs are never fetched from loopback, private or link-local addresses (SSRF guard)
+# unless this is set, for an on-premises IdP on an internal network.
+SSO_METADATA_ALLOW_PRIVATE_URLS = env.bool("SSO_METADATA_ALLOW_PRIVATE_URLS", default=False)
+
 # Allowed clock difference between us and an IdP when checking assertion validity windows.
 SAML_CLOCK_SKEW_SECONDS = env("SAML_CLOCK_SKEW_SECONDS")
 

@@ -47,7 +47,7 @@ class MetadataFetchError(ValueError):
 
 def allow_private_urls() -> bool:
     """SSO_METADATA_ALLOW_PRIVATE_URLS: only for on-premises IdPs (and tests); off by default."""
-    return bool(getattr(settings, "SSO_METADATA_ALLOW_PRIVATE_URLS", False))
+    return settings.SSO_METADATA_ALLOW_PRIVATE_URLS
 
 
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
