@@ -181,6 +181,19 @@ def _signed(node, node_id: str | None) -> bool:
     return len(refs) == 1 and refs[0] == f"#{node_id}"
 
 
+def _subject_confirmation_diagnose(document, *, acs_url: str, now: datetime) -> reasons.Reason:
+    """Name the likelier cause when python3-saml finds no valid bearer confirmation (admin detail only)."""
+    scds = document.xpath(
+        "//saml:Assertion/saml:Subject/saml:SubjectConfirmation/saml:SubjectConfirmationData", namespaces=NS
+    )
+    if scds and all(scd.get("Recipient") != acs_url for scd in scds):
+        return reasons.WRONG_RECIPIENT
+    ends = [saml_time_parse(scd.get("NotOnOrAfter", "")) for scd in scds]
+    if scds and all(end is not None and end <= now for end in ends):
+        return reasons.EXPIRED
+    return reasons.SUBJECT_CONFIRMATION
+
+
 def validate_response(
     *,
     saml_response: str,
@@ -223,7 +236,10 @@ def validate_response(
         attributes = response.get_attributes()
         assertion_id = response.get_assertion_id()
     except OneLogin_Saml2_ValidationError as exc:
-        raise reject(_LIBRARY_REASONS.get(exc.code, reasons.INVALID_RESPONSE), str(exc)) from exc
+        reason = _LIBRARY_REASONS.get(exc.code, reasons.INVALID_RESPONSE)
+        if exc.code == V.WRONG_SUBJECTCONFIRMATION:
+            reason = _subject_confirmation_diagnose(document, acs_url=acs_url, now=now)
+        raise reject(reason, str(exc)) from exc
     except OneLogin_Saml2_Error as exc:
         raise reject(reasons.INVALID_RESPONSE, str(exc)) from exc
 
