@@ -237,7 +237,9 @@ def validate_response(
         assertion_id = response.get_assertion_id()
     except OneLogin_Saml2_ValidationError as exc:
         reason = _LIBRARY_REASONS.get(exc.code, reasons.INVALID_RESPONSE)
-        if exc.code == V.WRONG_SUBJECTCONFIRMATION:
+        if exc.code == V.WRONG_NUMBER_OF_ASSERTIONS and not document.xpath("//saml:Assertion", namespaces=NS):
+            reason = reasons.INVALID_RESPONSE  # none at all: malformed, not a wrapping attempt
+        elif exc.code == V.WRONG_SUBJECTCONFIRMATION:
             reason = _subject_confirmation_diagnose(document, acs_url=acs_url, now=now)
         raise reject(reason, str(exc)) from exc
     except OneLogin_Saml2_Error as exc:
