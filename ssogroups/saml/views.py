@@ -4,7 +4,9 @@ Thin: parse the request, call one service, render. Validation lives in acs.py / 
 """
 
 from django.contrib.auth import login, logout
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -78,8 +80,13 @@ def consume_view(request: HttpRequest, account_id: int, group_slug: str) -> Http
         return _not_found(request)
     if _content_length(request) > MAX_POST_BYTES:
         return _failure(request, group, SamlRejected(reasons.OVERSIZE, f"{_content_length(request)} bytes"))
-    saml_response = request.POST.get("SAMLResponse", "")
-    relay_state = request.POST.get("RelayState", "")
+    try:
+        saml_response = request.POST.get("SAMLResponse", "")
+        relay_state = request.POST.get("RelayState", "")
+    except (RequestDataTooBig, TooManyFieldsSent) as exc:
+        return _failure(request, group, SamlRejected(reasons.OVERSIZE, type(exc).__name__))
+    except MultiPartParserError as exc:
+        return _failure(request, group, SamlRejected(reasons.MISSING_RESPONSE, f"unreadable form body: {exc}"))
     try:
         result = sso_login_consume(group=group, saml_response=saml_response, relay_state=relay_state, request=request)
     except SamlRejected as rejected:

@@ -91,6 +91,30 @@ def test_oversize_post_is_capped_before_parsing(client, group):
     assert counts() == before
 
 
+def test_unreadable_multipart_body_is_refused(client, group):
+    response = client.generic(
+        "POST",
+        f"/api/v1/users/saml/{group.account_id}/{group.slug}/consume",
+        b"--x\r\nContent-Disposition: form-data; name=SAMLResponse\r\n\r\nabc",
+        content_type="multipart/form-data; boundary=",
+    )
+    assert response.status_code == 400
+    failure = SSOLoginFailure.objects.get(group=group)
+    assert (failure.reason, failure.detail.startswith("unreadable form body")) == ("missing_response", True)
+
+
+def test_too_many_fields_are_refused(client, group, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    body = "&".join(f"f{i}=1" for i in range(10))
+    response = client.post(
+        f"/api/v1/users/saml/{group.account_id}/{group.slug}/consume",
+        body,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 413
+    assert SSOLoginFailure.objects.get(group=group).reason == "oversize"
+
+
 def test_encrypted_assertion_is_refused_plainly(client, idp, group, alice):
     xml = idp.response(sp_of(group), name_id="alice@example.com", sign_assertion=False)
     encrypted = xml.replace("<ns1:Assertion ", "<ns1:EncryptedAssertion ").replace(
