@@ -245,11 +245,15 @@ def validate_response(
     except OneLogin_Saml2_Error as exc:
         raise reject(reasons.INVALID_RESPONSE, str(exc)) from exc
 
-    # python3-saml found exactly one assertion; make sure a verified signature covers that node.
-    assertion = response._query_assertion("")[0]
+    # python3-saml found exactly one assertion in the document and verified every signature;
+    # make sure that assertion sits directly in the Response and a signature covers it.
+    assertions = document.xpath("saml:Assertion", namespaces=NS)
+    if len(assertions) != 1:
+        raise reject(reasons.SIGNATURE_STRUCTURE, "the assertion is not a direct child of the Response")
+    assertion = assertions[0]
     signed_response = _signed(document, document.get("ID"))
     signed_assertion = _signed(assertion, assertion.get("ID"))
-    if assertion.getparent() is not document or not (signed_response or signed_assertion):
+    if not (signed_response or signed_assertion) or assertion.get("ID") != assertion_id:
         raise reject(reasons.SIGNATURE_STRUCTURE, "no verified signature covers the assertion")
 
     destination = document.get("Destination")
