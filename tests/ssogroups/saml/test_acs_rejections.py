@@ -424,3 +424,27 @@ def test_refused_user_does_not_replace_an_existing_session(client, idp, group, a
     response = acs_post(client, group, xml)
     assert response.status_code == 403
     assert session_json(client).json()["username"] == admin.username
+
+
+def test_assertion_without_not_on_or_after_is_refused(client, idp, group, alice):
+    def strip_expiry(tree):
+        for node in tree.xpath("//saml:Conditions | //saml:SubjectConfirmationData", namespaces=NS):
+            node.attrib.pop("NotOnOrAfter", None)
+
+    before = counts()
+    xml = idp.response(sp_of(group), name_id="alice@example.com", mutate=strip_expiry)
+    assert_refused(client, acs_post(client, group, xml), group, "no_validity_window", before=before)
+
+
+def test_identity_matching_two_users_by_email_is_refused(client, idp, group, account, make_user):
+    make_user(account, "jo-one", email="jo@example.com", sso_group=group)
+    make_user(account, "jo-two", email="jo@example.com", sso_group=group)
+    xml = idp.response(sp_of(group), name_id="jo@example.com")
+    assert_refused(client, acs_post(client, group, xml), group, "ambiguous_user")
+
+
+def test_missing_identity_attribute_is_refused(client, idp, group, alice):
+    group.identity_attribute = "uid"
+    group.save()
+    xml = idp.response(sp_of(group), name_id="alice@example.com", attributes={"email": ["alice@example.com"]})
+    assert_refused(client, acs_post(client, group, xml), group, "no_name_id")
