@@ -1,5 +1,6 @@
 """SAML sign-in writes: complete a sign-in from a posted response, record failures and successes."""
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,8 @@ from ssogroups.saml.request_store import (
     pending_request_consume,
     saml_state_prune,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,14 @@ def sso_login_failure_record(*, group: SSOGroup, rejected: SamlRejected, request
         issuer=rejected.issuer[:1024],
         name_id=rejected.name_id[:512],
         ip=client_ip(request) if request is not None else None,
+    )
+    logger.warning(
+        "SSO sign-in refused: account=%s group=%s reason=%s reference=%s detail=%s",
+        group.account_id,
+        group.slug,
+        rejected.reason.code,
+        failure.reference,
+        rejected.detail[:300],
     )
     event_record(
         account=group.account,

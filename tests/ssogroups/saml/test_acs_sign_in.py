@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 
 from accounts.models import Event, User, UserSession
 from accounts.services import user_deactivate, user_delete
@@ -235,3 +236,10 @@ def test_sp_initiated_next_stays_on_our_origin(client, idp, group, alice, next_v
     response = acs_post(client, group, xml, relay_state=query["RelayState"][0])
     assert response.status_code == 302
     assert response["Location"] == "/"
+
+
+def test_acs_needs_no_csrf_token_from_the_idp(idp, group, alice):
+    strict_client = Client(enforce_csrf_checks=True)
+    response = acs_post(strict_client, group, idp.response(sp_of(group), name_id="alice@example.com"))
+    assert response.status_code == 302
+    _signed_in_as(strict_client, alice)

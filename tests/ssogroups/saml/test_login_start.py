@@ -7,6 +7,7 @@ import pytest
 from lxml import etree
 
 from accounts.models import Event
+from accounts.services import user_create
 from ssogroups.models import BINDING_POST, BINDING_REDIRECT, PendingAuthnRequest, SSODomain
 from tests.ssogroups.saml.idp import authn_request_from_redirect
 
@@ -124,3 +125,12 @@ def test_disabled_group_falls_back_to_password(client, group, alice):
 def test_login_redirect_drops_unsafe_next(client, group, alice):
     response = client.post("/login?next=//evil.example", {"identifier": "alice@example.com"})
     assert response["Location"] == group.login_url
+
+
+def test_name_bound_to_groups_in_two_accounts_is_not_guessed(client, group, alice, make_account, make_ssogroup):
+    other_account, _ = make_account()
+    other_group = make_ssogroup(other_account, slug="elsewhere")
+    user_create(account=other_account, username="alice@example.com", email="alice@example.com", sso_group=other_group)
+    response = client.post("/login", {"identifier": "alice@example.com"})
+    assert response.status_code == 200
+    assert b'name="password"' in response.content
