@@ -204,12 +204,14 @@ def validate_response(
 ) -> ValidatedAssertion:
     """Validate or raise SamlRejected. ``settings`` comes from config.saml_settings_build."""
     encoded = _decode(saml_response)
+    if not settings["idp"]["entityId"] or not settings["idp"]["x509certMulti"]["signing"]:
+        raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP entity ID or signing certificate")
     try:
-        saml_settings = OneLogin_Saml2_Settings(settings)
+        # Receiving needs no IdP SSO URL (an IdP-initiated-only group may have none), so only
+        # the SP half is checked here; the IdP entity ID and certificates are checked above.
+        saml_settings = OneLogin_Saml2_Settings(settings, sp_validation_only=True)
     except OneLogin_Saml2_Error as exc:
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, str(exc)) from exc
-    if not settings["idp"]["x509certMulti"]["signing"]:
-        raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP signing certificate")
     # python3-saml parses (and refuses DOCTYPEs) while constructing, before is_valid.
     try:
         response = OneLogin_Saml2_Response(saml_settings, encoded)

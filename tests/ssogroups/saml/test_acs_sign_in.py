@@ -243,3 +243,11 @@ def test_acs_needs_no_csrf_token_from_the_idp(idp, group, alice):
     response = acs_post(strict_client, group, idp.response(sp_of(group), name_id="alice@example.com"))
     assert response.status_code == 302
     _signed_in_as(strict_client, alice)
+
+
+def test_idp_initiated_works_for_a_group_without_an_sso_url(client, idp, group, alice):
+    group.sso_url = ""
+    group.sso_endpoints = []
+    group.save()
+    assert acs_post(client, group, idp.response(sp_of(group), name_id="alice@example.com")).status_code == 302
+    _signed_in_as(client, alice)
