@@ -1,3 +1,9 @@
 """Sign-in diagnostics pages under /account/sso/ (owned by the SAML sign-in feature)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from ssogroups.saml import views
+
+urlpatterns = [
+    path("<slug:group_slug>/failures", views.failures_view, name="saml_failures"),
+]

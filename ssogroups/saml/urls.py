@@ -1,9 +1,13 @@
-"""URL patterns (filled in by the feature that owns them)."""
+"""Mounted at /api/v1/users/saml/<int:account_id>/<slug:group_slug>/ (sparksso/urls.py)."""
 
 from django.urls import path
 
+from ssogroups.saml import views
 from ssogroups.views import sp_metadata_view
 
-urlpatterns: list = [
+urlpatterns = [
+    path("login", views.login_view, name="saml_login"),
+    path("consume", views.consume_view, name="saml_consume"),
+    # The SP metadata URL is also the SP entity ID (Audience URI).
     path("metadata", sp_metadata_view, name="saml-metadata"),
 ]

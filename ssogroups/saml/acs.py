@@ -1,0 +1,308 @@
+"""Validate a posted SAMLResponse for one group: python3-saml in strict mode, plus the checks it lacks.
+
+No database here. python3-saml checks schema, status, signatures (against the group's
+certificates only), audience, issuer and time windows; we add what it leaves loose: Destination
+and Recipient equal to our ACS *exactly* (it only checks a prefix / a substring), a bounded clock
+skew from settings, a mandatory NotOnOrAfter (so replay records can expire), consistent
+InResponseTo, and that a verified signature covers the assertion we use.
+"""
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from lxml import etree
+from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
+from onelogin.saml2.errors import OneLogin_Saml2_Error, OneLogin_Saml2_ValidationError
+from onelogin.saml2.response import OneLogin_Saml2_Response
+from onelogin.saml2.settings import OneLogin_Saml2_Settings
+from onelogin.saml2.xmlparser import DTDForbidden, EntitiesForbidden, NotSupportedError
+
+from ssogroups.saml import reasons
+from ssogroups.saml.library import library_adjust
+
+library_adjust()
+
+# JumpCloud's responses are a few KB; anything near this is not a sign-in.
+MAX_RESPONSE_BYTES = 256 * 1024
+NS = C.NSMAP
+_TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z$")
+_TIME_ATTRIBUTES = ("IssueInstant", "NotBefore", "NotOnOrAfter", "SessionNotOnOrAfter", "AuthnInstant")
+_DISPLAY_MAX = 300
+
+V = OneLogin_Saml2_ValidationError
+_LIBRARY_REASONS = {
+    V.UNSUPPORTED_SAML_VERSION: reasons.INVALID_RESPONSE,
+    V.MISSING_ID: reasons.INVALID_RESPONSE,
+    V.WRONG_NUMBER_OF_ASSERTIONS: reasons.SIGNATURE_STRUCTURE,
+    V.MISSING_STATUS: reasons.INVALID_RESPONSE,
+    V.MISSING_STATUS_CODE: reasons.INVALID_RESPONSE,
+    V.STATUS_CODE_IS_NOT_SUCCESS: reasons.IDP_ERROR_STATUS,
+    V.WRONG_SIGNED_ELEMENT: reasons.SIGNATURE_STRUCTURE,
+    V.ID_NOT_FOUND_IN_SIGNED_ELEMENT: reasons.SIGNATURE_STRUCTURE,
+    V.DUPLICATED_ID_IN_SIGNED_ELEMENTS: reasons.SIGNATURE_STRUCTURE,
+    V.INVALID_SIGNED_ELEMENT: reasons.SIGNATURE_STRUCTURE,
+    V.DUPLICATED_REFERENCE_IN_SIGNED_ELEMENTS: reasons.SIGNATURE_STRUCTURE,
+    V.UNEXPECTED_SIGNED_ELEMENTS: reasons.SIGNATURE_STRUCTURE,
+    V.WRONG_NUMBER_OF_SIGNATURES_IN_RESPONSE: reasons.SIGNATURE_STRUCTURE,
+    V.WRONG_NUMBER_OF_SIGNATURES_IN_ASSERTION: reasons.SIGNATURE_STRUCTURE,
+    V.WRONG_NUMBER_OF_SIGNATURES: reasons.SIGNATURE_STRUCTURE,
+    V.INVALID_XML_FORMAT: reasons.INVALID_RESPONSE,
+    V.WRONG_INRESPONSETO: reasons.IN_RESPONSE_TO_MISMATCH,
+    V.NO_ENCRYPTED_ASSERTION: reasons.ENCRYPTED_UNSUPPORTED,
+    V.NO_ENCRYPTED_NAMEID: reasons.ENCRYPTED_UNSUPPORTED,
+    V.MISSING_CONDITIONS: reasons.INVALID_RESPONSE,
+    V.ASSERTION_TOO_EARLY: reasons.NOT_YET_VALID,
+    V.ASSERTION_EXPIRED: reasons.EXPIRED,
+    V.WRONG_NUMBER_OF_AUTHSTATEMENTS: reasons.INVALID_RESPONSE,
+    V.NO_ATTRIBUTESTATEMENT: reasons.INVALID_RESPONSE,
+    V.ENCRYPTED_ATTRIBUTES: reasons.ENCRYPTED_UNSUPPORTED,
+    V.WRONG_DESTINATION: reasons.WRONG_DESTINATION,
+    V.EMPTY_DESTINATION: reasons.WRONG_DESTINATION,
+    V.WRONG_AUDIENCE: reasons.WRONG_AUDIENCE,
+    V.ISSUER_MULTIPLE_IN_RESPONSE: reasons.WRONG_ISSUER,
+    V.ISSUER_NOT_FOUND_IN_ASSERTION: reasons.WRONG_ISSUER,
+    V.WRONG_ISSUER: reasons.WRONG_ISSUER,
+    V.SESSION_EXPIRED: reasons.EXPIRED,
+    V.WRONG_SUBJECTCONFIRMATION: reasons.SUBJECT_CONFIRMATION,
+    V.NO_SIGNED_MESSAGE: reasons.SIGNATURE_MISSING_REQUIRED,
+    V.NO_SIGNED_ASSERTION: reasons.SIGNATURE_MISSING_REQUIRED,
+    V.NO_SIGNATURE_FOUND: reasons.UNSIGNED,
+    V.KEYINFO_NOT_FOUND_IN_ENCRYPTED_DATA: reasons.ENCRYPTED_UNSUPPORTED,
+    V.CHILDREN_NODE_NOT_FOUND_IN_KEYINFO: reasons.ENCRYPTED_UNSUPPORTED,
+    V.UNSUPPORTED_RETRIEVAL_METHOD: reasons.ENCRYPTED_UNSUPPORTED,
+    V.NO_NAMEID: reasons.NO_NAME_ID,
+    V.EMPTY_NAMEID: reasons.NO_NAME_ID,
+    V.SP_NAME_QUALIFIER_NAME_MISMATCH: reasons.WRONG_AUDIENCE,
+    V.DUPLICATED_ATTRIBUTE_NAME_FOUND: reasons.INVALID_RESPONSE,
+    V.INVALID_SIGNATURE: reasons.BAD_SIGNATURE,
+    V.RESPONSE_EXPIRED: reasons.EXPIRED,
+    V.AUTHN_CONTEXT_MISMATCH: reasons.INVALID_RESPONSE,
+    V.DEPRECATED_SIGNATURE_METHOD: reasons.DEPRECATED_ALGORITHM,
+    V.DEPRECATED_DIGEST_METHOD: reasons.DEPRECATED_ALGORITHM,
+}
+
+
+class SamlRejected(Exception):
+    """A response we refuse, with the precise reason and what it claimed (for the admin only)."""
+
+    def __init__(self, reason: reasons.Reason, detail: str = "", *, issuer: str = "", name_id: str = ""):
+        super().__init__(f"{reason.code}: {detail}")
+        self.reason = reason
+        self.detail = detail[:1000]
+        self.issuer = issuer
+        self.name_id = name_id
+
+
+@dataclass(frozen=True)
+class ValidatedAssertion:
+    assertion_id: str
+    issuer: str
+    name_id: str
+    name_id_format: str
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    in_response_to: str | None = None
+    # Until when our checks would accept this assertion: the replay record must live that long.
+    replay_until: datetime | None = None
+    session_not_on_or_after: datetime | None = None
+    signed_response: bool = False
+    signed_assertion: bool = False
+
+
+def saml_time_parse(value: str) -> datetime | None:
+    """A SAML xs:dateTime in UTC ('Z'), fractions dropped; None if it is anything else."""
+    match = _TIME_RE.match(value or "")
+    if not match:
+        return None
+    try:
+        return datetime(*(int(g) for g in match.groups()), tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def request_data_for(acs_url: str) -> dict:
+    """python3-saml's view of "the current URL": always our ACS from BASE_URL, never the Host header."""
+    parts = urlsplit(acs_url)
+    return {
+        "https": "on" if parts.scheme == "https" else "off",
+        "http_host": parts.netloc,
+        "script_name": "",
+        "path_info": parts.path,
+        "get_data": {},
+        "post_data": {},
+    }
+
+
+def _decode(saml_response: str) -> str:
+    compact = "".join((saml_response or "").split())
+    if not compact:
+        raise SamlRejected(reasons.MISSING_RESPONSE)
+    if len(compact) > MAX_RESPONSE_BYTES * 4 // 3 + 4:
+        raise SamlRejected(reasons.OVERSIZE)
+    try:
+        base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise SamlRejected(reasons.BAD_BASE64, str(exc)) from exc
+    return compact
+
+
+def _text(nodes: list) -> str:
+    for node in nodes:
+        text = "".join(node.itertext()).strip() if hasattr(node, "itertext") else ""
+        if text:
+            return text[:_DISPLAY_MAX]
+    return ""
+
+
+def _claims(document) -> tuple[str, str]:
+    """Issuer and NameID as the document claims them: shown to the admin, never trusted."""
+    issuer = _text(document.xpath("/samlp:Response/saml:Issuer", namespaces=NS)) or _text(
+        document.xpath("/samlp:Response/saml:Assertion/saml:Issuer", namespaces=NS)
+    )
+    name_id = _text(document.xpath("//saml:Assertion/saml:Subject/saml:NameID", namespaces=NS))
+    return issuer, name_id
+
+
+def _times_check_format(document) -> None:
+    for name in _TIME_ATTRIBUTES:
+        for value in document.xpath(f"//@{name}"):
+            if saml_time_parse(str(value)) is None:
+                raise SamlRejected(reasons.BAD_TIMESTAMP, f"{name}={str(value)[:40]!r}")
+
+
+def _signed(node, node_id: str | None) -> bool:
+    """``node`` has a direct ds:Signature whose one Reference points at its own ID."""
+    if not node_id:
+        return False
+    refs = node.xpath("ds:Signature/ds:SignedInfo/ds:Reference/@URI", namespaces=NS)
+    return len(refs) == 1 and refs[0] == f"#{node_id}"
+
+
+def _subject_confirmation_diagnose(document, *, acs_url: str, now: datetime) -> reasons.Reason:
+    """Name the likelier cause when python3-saml finds no valid bearer confirmation (admin detail only)."""
+    scds = document.xpath(
+        "//saml:Assertion/saml:Subject/saml:SubjectConfirmation/saml:SubjectConfirmationData", namespaces=NS
+    )
+    if scds and all(scd.get("Recipient") != acs_url for scd in scds):
+        return reasons.WRONG_RECIPIENT
+    ends = [saml_time_parse(scd.get("NotOnOrAfter", "")) for scd in scds]
+    if scds and all(end is not None and end <= now for end in ends):
+        return reasons.EXPIRED
+    return reasons.SUBJECT_CONFIRMATION
+
+
+def validate_response(
+    *,
+    saml_response: str,
+    settings: dict,
+    acs_url: str,
+    now: datetime,
+    clock_skew: timedelta,
+) -> ValidatedAssertion:
+    """Validate or raise SamlRejected. ``settings`` comes from config.saml_settings_build."""
+    encoded = _decode(saml_response)
+    if not settings["idp"]["entityId"] or not settings["idp"]["x509certMulti"]["signing"]:
+        raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP entity ID or signing certificate")
+    try:
+        # Receiving needs no IdP SSO URL (an IdP-initiated-only group may have none), so only
+        # the SP half is checked here; the IdP entity ID and certificates are checked above.
+        saml_settings = OneLogin_Saml2_Settings(settings, sp_validation_only=True)
+    except OneLogin_Saml2_Error as exc:
+        raise SamlRejected(reasons.GROUP_MISCONFIGURED, str(exc)) from exc
+    # python3-saml parses (and refuses DOCTYPEs) while constructing, before is_valid.
+    try:
+        response = OneLogin_Saml2_Response(saml_settings, encoded)
+    except (DTDForbidden, EntitiesForbidden, NotSupportedError) as exc:
+        raise SamlRejected(reasons.FORBIDDEN_XML, type(exc).__name__) from exc
+    except etree.XMLSyntaxError as exc:
+        raise SamlRejected(reasons.MALFORMED_XML, str(exc)) from exc
+    except (OneLogin_Saml2_Error, OneLogin_Saml2_ValidationError) as exc:
+        raise SamlRejected(reasons.ENCRYPTED_UNSUPPORTED, str(exc)) from exc
+
+    document = response.document
+    issuer, claimed_name_id = _claims(document)
+
+    def reject(reason: reasons.Reason, detail: str = "") -> SamlRejected:
+        return SamlRejected(reason, detail, issuer=issuer, name_id=claimed_name_id)
+
+    if document.tag != f"{{{C.NS_SAMLP}}}Response":
+        raise reject(reasons.INVALID_RESPONSE, "root element is not samlp:Response")
+    _times_check_format(document)
+
+    try:
+        response.is_valid(request_data_for(acs_url), raise_exceptions=True)
+        name_id_data = response.get_nameid_data()
+        attributes = response.get_attributes()
+        assertion_id = response.get_assertion_id()
+    except OneLogin_Saml2_ValidationError as exc:
+        reason = _LIBRARY_REASONS.get(exc.code, reasons.INVALID_RESPONSE)
+        if exc.code == V.WRONG_NUMBER_OF_ASSERTIONS and not document.xpath("//saml:Assertion", namespaces=NS):
+            reason = reasons.INVALID_RESPONSE  # none at all: malformed, not a wrapping attempt
+        elif exc.code == V.WRONG_SUBJECTCONFIRMATION:
+            reason = _subject_confirmation_diagnose(document, acs_url=acs_url, now=now)
+        raise reject(reason, str(exc)) from exc
+    except OneLogin_Saml2_Error as exc:
+        raise reject(reasons.INVALID_RESPONSE, str(exc)) from exc
+
+    # python3-saml found exactly one assertion in the document and verified every signature;
+    # make sure that assertion sits directly in the Response and a signature covers it.
+    assertions = document.xpath("saml:Assertion", namespaces=NS)
+    if len(assertions) != 1:
+        raise reject(reasons.SIGNATURE_STRUCTURE, "the assertion is not a direct child of the Response")
+    assertion = assertions[0]
+    signed_response = _signed(document, document.get("ID"))
+    signed_assertion = _signed(assertion, assertion.get("ID"))
+    if not (signed_response or signed_assertion) or assertion.get("ID") != assertion_id:
+        raise reject(reasons.SIGNATURE_STRUCTURE, "no verified signature covers the assertion")
+
+    destination = document.get("Destination")
+    if destination is not None and destination != acs_url:
+        raise reject(reasons.WRONG_DESTINATION, f"Destination={destination[:_DISPLAY_MAX]!r}")
+
+    confirmations = [
+        scd
+        for sc in assertion.xpath("saml:Subject/saml:SubjectConfirmation", namespaces=NS)
+        if sc.get("Method") == C.CM_BEARER
+        for scd in sc.xpath("saml:SubjectConfirmationData", namespaces=NS)
+    ]
+    if not confirmations:
+        raise reject(reasons.SUBJECT_CONFIRMATION, "no bearer SubjectConfirmationData")
+    for scd in confirmations:
+        if scd.get("Recipient") != acs_url:
+            raise reject(reasons.WRONG_RECIPIENT, f"Recipient={str(scd.get('Recipient'))[:_DISPLAY_MAX]!r}")
+
+    not_before = [saml_time_parse(v) for v in assertion.xpath("saml:Conditions/@NotBefore", namespaces=NS)]
+    not_after = [
+        saml_time_parse(v)
+        for v in assertion.xpath("saml:Conditions/@NotOnOrAfter", namespaces=NS)
+        + [scd.get("NotOnOrAfter") for scd in confirmations if scd.get("NotOnOrAfter")]
+    ]
+    if any(nb > now + clock_skew for nb in not_before):
+        raise reject(reasons.NOT_YET_VALID, f"NotBefore {min(not_before):%Y-%m-%dT%H:%M:%SZ}")
+    if not not_after:
+        raise reject(reasons.NO_VALIDITY_WINDOW)
+    valid_until = min(not_after) + clock_skew
+    if valid_until <= now:
+        raise reject(reasons.EXPIRED, f"NotOnOrAfter {min(not_after):%Y-%m-%dT%H:%M:%SZ}")
+
+    in_response_to = {document.get("InResponseTo")} | {scd.get("InResponseTo") for scd in confirmations}
+    in_response_to.discard(None)
+    if len(in_response_to) > 1:
+        raise reject(reasons.IN_RESPONSE_TO_MISMATCH, ", ".join(sorted(v[:80] for v in in_response_to)))
+
+    session_end = response.get_session_not_on_or_after()
+    return ValidatedAssertion(
+        assertion_id=assertion_id,
+        issuer=issuer,
+        name_id=(name_id_data.get("Value") or "").strip(),
+        name_id_format=name_id_data.get("Format") or "",
+        attributes={k: [v for v in vs if isinstance(v, str)] for k, vs in attributes.items()},
+        in_response_to=next(iter(in_response_to), None),
+        replay_until=valid_until,
+        session_not_on_or_after=datetime.fromtimestamp(session_end, tz=UTC) if session_end else None,
+        signed_response=signed_response,
+        signed_assertion=signed_assertion,
+    )

@@ -1,0 +1,148 @@
+"""Who a validated assertion names: the identity value and profile fields, then the user it maps to."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from accounts.models import User
+from accounts.services import user_create, user_update
+from ssogroups.models import SSOGroup
+from ssogroups.saml import reasons
+from ssogroups.saml.acs import SamlRejected, ValidatedAssertion
+
+# Attribute names IdPs use for each profile field: JumpCloud's own names first, then the
+# common URN forms (WS-Federation claims, LDAP/eduPerson OIDs, Azure/Okta).
+ATTRIBUTE_NAMES = {
+    "username": (
+        "userName",
+        "username",
+        "uid",
+        "urn:oid:0.9.2342.19200300.100.1.1",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+    ),
+    "email": (
+        "email",
+        "mail",
+        "emailAddress",
+        "Email",
+        "urn:oid:0.9.2342.19200300.100.1.3",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+    ),
+    "first_name": (
+        "firstName",
+        "givenName",
+        "first_name",
+        "urn:oid:2.5.4.42",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+    ),
+    "last_name": (
+        "lastName",
+        "sn",
+        "surname",
+        "last_name",
+        "urn:oid:2.5.4.4",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+    ),
+}
+FIELD_MAX = {"username": 150, "email": 254, "first_name": 150, "last_name": 150}
+
+
+@dataclass(frozen=True)
+class Profile:
+    username: str = ""
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+
+
+def profile_from_attributes(attributes: dict[str, list[str]]) -> Profile:
+    """The first non-empty value under any known name for each field. Pure."""
+    values = {}
+    for field_name, names in ATTRIBUTE_NAMES.items():
+        for name in names:
+            found = [v.strip() for v in attributes.get(name, []) if v and v.strip()]
+            if found:
+                values[field_name] = found[0][: FIELD_MAX[field_name]]
+                break
+    return Profile(**values)
+
+
+def identity_value(*, validated: ValidatedAssertion, identity_attribute: str) -> str:
+    """The NameID, or the configured attribute's first value; refuses when empty."""
+    if identity_attribute:
+        values = [v.strip() for v in validated.attributes.get(identity_attribute, []) if v.strip()]
+        value = values[0] if values else ""
+    else:
+        value = validated.name_id
+    if not value:
+        raise SamlRejected(reasons.NO_NAME_ID, identity_attribute or "NameID", issuer=validated.issuer)
+    return value
+
+
+def _profile_changes(user: User, profile: Profile) -> dict:
+    return {
+        name: value
+        for name, value in (
+            ("username", profile.username),
+            ("email", profile.email),
+            ("first_name", profile.first_name),
+            ("last_name", profile.last_name),
+        )
+        if value and getattr(user, name) != value
+    }
+
+
+def sso_user_resolve(*, group: SSOGroup, identity: str, profile: Profile, request=None) -> User:
+    """The user of the group's account the identity names, updated from the profile (or JIT-created).
+
+    Only users bound to this group, or bound to none (then bound now), may sign in through it.
+    """
+    actor = f"sso:{group.slug}"
+
+    def refuse(reason: reasons.Reason, detail: str = "") -> SamlRejected:
+        return SamlRejected(reason, detail, issuer=group.idp_entity_id, name_id=identity)
+
+    # It's crucial for security that the lookup is scoped to the group's account.
+    users = User.objects.filter(account_id=group.account_id)
+    user = users.filter(username__iexact=identity).first()
+    if user is None:
+        by_email = list(users.filter(Q(email__iexact=identity)).exclude(email="")[:2])
+        if len(by_email) > 1:
+            raise refuse(reasons.AMBIGUOUS_USER)
+        user = by_email[0] if by_email else None
+    if user is None:
+        if not group.jit_provisioning:
+            raise refuse(reasons.UNKNOWN_USER)
+        try:
+            return user_create(
+                account=group.account,
+                username=profile.username or identity,
+                email=profile.email or (identity if "@" in identity else ""),
+                first_name=profile.first_name,
+                last_name=profile.last_name,
+                role=group.default_role,
+                sso_group=group,
+                actor=actor,
+                request=request,
+                event="user_create_jit",
+            )
+        except ValidationError as exc:
+            raise refuse(reasons.PROVISIONING_FAILED, "; ".join(exc.messages)) from exc
+    if user.sso_group_id is not None and user.sso_group_id != group.pk:
+        raise refuse(reasons.OTHER_GROUP)
+    if not user.is_active:
+        raise refuse(reasons.INACTIVE_USER)
+    changes = _profile_changes(user, profile)
+    if user.sso_group_id is None:
+        changes["sso_group"] = group
+    if changes:
+        try:
+            user = user_update(user=user, actor=actor, request=request, event="user_update_sso", **changes)
+        except ValidationError:
+            # A clashing username from the IdP must not lock the user out: bind, skip the profile.
+            user.refresh_from_db()
+            if user.sso_group_id is None:
+                user = user_update(user=user, actor=actor, request=request, event="user_update_sso", sso_group=group)
+    return user

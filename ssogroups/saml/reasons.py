@@ -1,0 +1,87 @@
+"""Why a SAML sign-in failed: one constant per reason, with the admin's wording and the HTTP status.
+
+End users never see these texts (they get a generic page with a reference code); account admins
+see them on the per-group diagnostics page and in the event log.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    admin_text: str
+    status: int = 403
+
+
+def _r(code: str, admin_text: str, status: int = 403) -> Reason:
+    reason = Reason(code, admin_text, status)
+    REASONS[code] = reason
+    return reason
+
+
+REASONS: dict[str, Reason] = {}
+
+# Transport and parsing: the POST itself is unusable.
+MISSING_RESPONSE = _r("missing_response", "The POST carried no SAMLResponse field.", 400)
+OVERSIZE = _r("oversize", "The POST was larger than the ACS accepts.", 413)
+BAD_BASE64 = _r("bad_base64", "SAMLResponse was not valid base64.", 400)
+MALFORMED_XML = _r("malformed_xml", "SAMLResponse was not well-formed XML.", 400)
+FORBIDDEN_XML = _r("forbidden_xml", "SAMLResponse contained a DOCTYPE or entity declaration (refused: XXE/bomb).", 400)
+INVALID_RESPONSE = _r("invalid_response", "The response does not match the SAML schema or lacks a required part.", 400)
+BAD_TIMESTAMP = _r("bad_timestamp", "A timestamp in the response is not in the SAML UTC format.", 400)
+ENCRYPTED_UNSUPPORTED = _r("encrypted_unsupported", "Encrypted assertions or NameIDs are not supported.", 400)
+IDP_ERROR_STATUS = _r("idp_error_status", "The IdP answered with a non-success status.")
+
+# Signatures.
+UNSIGNED = _r("unsigned", "Neither the assertion nor the response was signed.")
+SIGNATURE_MISSING_REQUIRED = _r(
+    "signature_missing_required", "The response lacks a signature this group requires (see its signature setting)."
+)
+BAD_SIGNATURE = _r("bad_signature", "The signature did not verify with any certificate configured for this group.")
+SIGNATURE_STRUCTURE = _r(
+    "signature_structure",
+    "The signature does not cover exactly the one assertion in the response (possible signature wrapping).",
+)
+DEPRECATED_ALGORITHM = _r("deprecated_algorithm", "Signed with SHA-1, which this group does not allow.")
+
+# Addressing.
+WRONG_AUDIENCE = _r("wrong_audience", "The assertion's Audience is not this group's SP entity ID.")
+WRONG_DESTINATION = _r("wrong_destination", "The response's Destination is not exactly this group's ACS URL.")
+WRONG_RECIPIENT = _r("wrong_recipient", "The SubjectConfirmation Recipient is not exactly this group's ACS URL.")
+WRONG_ISSUER = _r("wrong_issuer", "The Issuer is not this group's IdP entity ID.")
+SUBJECT_CONFIRMATION = _r(
+    "subject_confirmation", "No valid bearer SubjectConfirmation (wrong recipient, expired, or mismatched request)."
+)
+
+# Time.
+EXPIRED = _r("expired", "The assertion has expired (NotOnOrAfter passed, beyond the allowed clock skew).")
+NOT_YET_VALID = _r("not_yet_valid", "The assertion is not yet valid (NotBefore in the future, beyond the clock skew).")
+NO_VALIDITY_WINDOW = _r("no_validity_window", "The assertion carries no NotOnOrAfter, so it could be replayed forever.")
+
+# Request state.
+REPLAY = _r("replay", "This assertion ID was already used to sign in.")
+UNKNOWN_REQUEST = _r(
+    "unknown_request", "InResponseTo does not match a pending sign-in request of this group (unknown or expired)."
+)
+IN_RESPONSE_TO_MISMATCH = _r(
+    "in_response_to_mismatch", "The response and its assertion name different requests (InResponseTo)."
+)
+UNSOLICITED_NOT_ALLOWED = _r("unsolicited_not_allowed", "IdP-initiated sign-in is turned off for this group.")
+
+# Identity.
+NO_NAME_ID = _r("no_name_id", "The assertion carried no NameID (or no identity attribute) to identify the user.")
+UNKNOWN_USER = _r("unknown_user", "No user of this account matches the identity, and JIT provisioning is off.")
+INACTIVE_USER = _r("inactive_user", "The matching user is deactivated.")
+OTHER_GROUP = _r("other_group", "The matching user signs in through a different SSO group.")
+AMBIGUOUS_USER = _r("ambiguous_user", "The identity matches more than one user of this account.")
+PROVISIONING_FAILED = _r("provisioning_failed", "JIT provisioning could not create the user (invalid attributes).")
+
+GROUP_MISCONFIGURED = _r(
+    "group_misconfigured", "The group has no usable IdP settings (entity ID, SSO URL or certificate).", 400
+)
+
+
+def reason_get(code: str) -> Reason:
+    """The Reason for ``code``; unknown codes are a programming error."""
+    return REASONS[code]

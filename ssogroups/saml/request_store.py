@@ -1,0 +1,102 @@
+"""Server-side SAML request state: pending AuthnRequests and single-use assertion IDs.
+
+Both live in the database, not in the session cookie: the IdP's cross-site POST arrives without
+SameSite=Lax cookies, and every worker behind a load balancer must see the same state.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from django.db import IntegrityError, transaction
+from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
+from onelogin.saml2.errors import OneLogin_Saml2_Error
+from onelogin.saml2.settings import OneLogin_Saml2_Settings
+
+from sparksso import clock
+from sparksso.redirects import safe_next_path
+from ssogroups.models import BINDING_POST, ConsumedAssertion, PendingAuthnRequest, SSOGroup
+from ssogroups.saml import reasons
+from ssogroups.saml.acs import SamlRejected
+
+PENDING_TTL = timedelta(minutes=10)
+ASSERTION_ID_MAX = ConsumedAssertion._meta.get_field("assertion_id").max_length
+
+
+@dataclass(frozen=True)
+class AuthnStart:
+    """How to send the browser to the IdP: a redirect URL, or a form to POST (binding == POST)."""
+
+    binding: str
+    url: str
+    saml_request: str
+    relay_state: str
+    request_id: str
+
+
+def saml_state_prune(*, now: datetime) -> None:
+    """Drop expired pending requests and replay records (they can no longer be accepted anyway)."""
+    PendingAuthnRequest.objects.filter(expires_at__lte=now).delete()
+    ConsumedAssertion.objects.filter(not_on_or_after__lt=now).delete()
+
+
+def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str) -> AuthnStart:
+    """Build an AuthnRequest with a fresh ID and remember it (with ``next``) for 10 minutes."""
+    endpoint = settings["idp"]["singleSignOnService"]
+    if not endpoint["url"] or not group.idp_entity_id:
+        raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP SSO endpoint or entity ID")
+    try:
+        authn = OneLogin_Saml2_Authn_Request(OneLogin_Saml2_Settings(settings))
+    except OneLogin_Saml2_Error as exc:
+        raise SamlRejected(reasons.GROUP_MISCONFIGURED, str(exc)) from exc
+    now = clock.now()
+    saml_state_prune(now=now)
+    relay_key = secrets.token_urlsafe(24)
+    PendingAuthnRequest.objects.create(
+        request_id=authn.get_id(),
+        group=group,
+        relay_key=relay_key,
+        next_path=safe_next_path(next_path),
+        created_at=now,
+        expires_at=now + PENDING_TTL,
+    )
+    post = endpoint["binding"] == BINDING_POST
+    saml_request = authn.get_request(deflate=not post)
+    url = endpoint["url"]
+    if not post:
+        url += ("&" if "?" in url else "?") + urlencode({"SAMLRequest": saml_request, "RelayState": relay_key})
+    return AuthnStart(
+        binding=endpoint["binding"],
+        url=url,
+        saml_request=saml_request,
+        relay_state=relay_key,
+        request_id=authn.get_id(),
+    )
+
+
+def pending_request_consume(*, group: SSOGroup, request_id: str, now: datetime) -> PendingAuthnRequest | None:
+    """The pending request ``request_id`` of *this* group, deleted so it answers once; else None.
+
+    It's crucial for security that the lookup is scoped to the group: a request started for
+    another group (or account) must not validate this response.
+    """
+    pending = PendingAuthnRequest.objects.filter(group=group, request_id=request_id, expires_at__gt=now).first()
+    if pending is None:
+        return None
+    deleted, _ = PendingAuthnRequest.objects.filter(pk=pending.pk).delete()
+    return pending if deleted else None  # a concurrent worker consumed it first
+
+
+def assertion_consume(*, group: SSOGroup, assertion_id: str, until: datetime) -> bool:
+    """Record the assertion ID as used; False if it already was. The unique constraint decides races."""
+    if not assertion_id or len(assertion_id) > ASSERTION_ID_MAX:
+        raise SamlRejected(reasons.INVALID_RESPONSE, "assertion ID missing or too long")
+    try:
+        with transaction.atomic():
+            ConsumedAssertion.objects.create(
+                group=group, assertion_id=assertion_id, not_on_or_after=until, consumed_at=clock.now()
+            )
+    except IntegrityError:
+        return False
+    return True

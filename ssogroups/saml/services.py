@@ -1,0 +1,131 @@
+"""SAML sign-in writes: complete a sign-in from a posted response, record failures and successes."""
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings as django_settings
+
+from accounts.middleware import client_ip
+from accounts.models import Event, User
+from accounts.services import event_record
+from sparksso import clock
+from sparksso.redirects import safe_next_path
+from ssogroups.models import SSOGroup, SSOLoginFailure
+from ssogroups.saml import reasons
+from ssogroups.saml.acs import SamlRejected, validate_response
+from ssogroups.saml.config import saml_settings_for_group
+from ssogroups.saml.identity import identity_value, profile_from_attributes, sso_user_resolve
+from ssogroups.saml.request_store import (
+    assertion_consume,
+    authn_request_start,
+    pending_request_consume,
+    saml_state_prune,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SsoLoginResult:
+    user: User
+    next_path: str
+    session_not_on_or_after: datetime | None
+
+
+def _group_settings(group: SSOGroup) -> dict:
+    pems = list(group.certificates.order_by("pk").values_list("pem", flat=True))
+    return saml_settings_for_group(group, certificates_pem=pems)
+
+
+def sso_login_start(*, group: SSOGroup, next_path: str):
+    """Begin SP-initiated sign-in: an AuthnStart (redirect URL or POST form) for the browser."""
+    return authn_request_start(group=group, settings=_group_settings(group), next_path=next_path)
+
+
+def sso_login_consume(*, group: SSOGroup, saml_response: str, relay_state: str, request=None) -> SsoLoginResult:
+    """Validate a posted response and resolve the user it signs in; raises SamlRejected.
+
+    The pending request (InResponseTo) and the assertion ID are consumed once validation
+    passes, so a response is single-use even if the user is then refused.
+    """
+    now = clock.now()
+    saml_state_prune(now=now)
+    validated = validate_response(
+        saml_response=saml_response,
+        settings=_group_settings(group),
+        acs_url=group.acs_url,
+        now=now,
+        clock_skew=timedelta(seconds=django_settings.SAML_CLOCK_SKEW_SECONDS),
+    )
+
+    def reject(reason: reasons.Reason, detail: str = "") -> SamlRejected:
+        return SamlRejected(reason, detail, issuer=validated.issuer, name_id=validated.name_id)
+
+    if validated.in_response_to:
+        pending = pending_request_consume(group=group, request_id=validated.in_response_to, now=now)
+        if pending is None:
+            raise reject(reasons.UNKNOWN_REQUEST, f"InResponseTo={validated.in_response_to[:100]!r}")
+        next_path = safe_next_path(pending.next_path)
+    else:
+        if not group.allow_idp_initiated:
+            raise reject(reasons.UNSOLICITED_NOT_ALLOWED)
+        next_path = safe_next_path(relay_state)
+    if not assertion_consume(group=group, assertion_id=validated.assertion_id, until=validated.replay_until):
+        raise reject(reasons.REPLAY, f"assertion ID {validated.assertion_id[:100]!r}")
+
+    identity = identity_value(validated=validated, identity_attribute=group.identity_attribute)
+    user = sso_user_resolve(
+        group=group, identity=identity, profile=profile_from_attributes(validated.attributes), request=request
+    )
+    return SsoLoginResult(user=user, next_path=next_path, session_not_on_or_after=validated.session_not_on_or_after)
+
+
+def reference_new() -> str:
+    """A short code the user can quote to their admin; it finds the failure row."""
+    return secrets.token_hex(5).upper()
+
+
+def sso_login_failure_record(*, group: SSOGroup, rejected: SamlRejected, request=None) -> SSOLoginFailure:
+    """The admin's diagnostics row plus the audit event; never raw XML, signatures or secrets."""
+    failure = SSOLoginFailure.objects.create(
+        group=group,
+        time=clock.now(),
+        reference=reference_new(),
+        reason=rejected.reason.code,
+        detail=rejected.detail[:1000],
+        issuer=rejected.issuer[:1024],
+        name_id=rejected.name_id[:512],
+        ip=client_ip(request) if request is not None else None,
+    )
+    logger.warning(
+        "SSO sign-in refused: account=%s group=%s reason=%s reference=%s detail=%s",
+        group.account_id,
+        group.slug,
+        rejected.reason.code,
+        failure.reference,
+        rejected.detail[:300],
+    )
+    event_record(
+        account=group.account,
+        event="sso_login_failure",
+        actor=rejected.issuer,
+        target=rejected.name_id,
+        outcome=Event.Outcome.FAILURE,
+        reason=rejected.reason.code,
+        request=request,
+        changes={"group": group.slug, "reference": failure.reference},
+    )
+    return failure
+
+
+def sso_login_success_record(*, group: SSOGroup, user: User, request=None) -> Event:
+    return event_record(
+        account=group.account,
+        event="sso_login_success",
+        actor=user.username,
+        target=user.username,
+        request=request,
+        changes={"group": group.slug},
+    )

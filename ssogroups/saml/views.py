@@ -1,0 +1,121 @@
+"""SAML endpoints: start sign-in for a group, the ACS, and the admin's per-group failure list.
+
+Thin: parse the request, call one service, render. Validation lives in acs.py / services.py.
+"""
+
+from django.contrib.auth import login, logout
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import account_admin_required
+from sparksso import clock
+from sparksso.redirects import safe_next_path
+from ssogroups.models import BINDING_POST, SSOGroup
+from ssogroups.saml import reasons
+from ssogroups.saml.acs import MAX_RESPONSE_BYTES, SamlRejected
+from ssogroups.saml.selectors import login_failures_recent, ssogroup_get_for_admin, ssogroup_get_usable
+from ssogroups.saml.services import (
+    sso_login_consume,
+    sso_login_failure_record,
+    sso_login_start,
+    sso_login_success_record,
+)
+
+# The whole POST (SAMLResponse + RelayState + form overhead), checked before the body is read.
+MAX_POST_BYTES = MAX_RESPONSE_BYTES * 2
+BACKEND = "accounts.backends.AccountUserBackend"
+MSG_FAILED = "We could not sign you in with single sign-on."
+MSG_NOT_FOUND = "This single sign-on link is not active. Ask your account admin for the current sign-in link."
+
+
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "saml/not_found.html", {"message": MSG_NOT_FOUND}, status=404)
+
+
+def _failure(request: HttpRequest, group: SSOGroup, rejected: SamlRejected) -> HttpResponse:
+    failure = sso_login_failure_record(group=group, rejected=rejected, request=request)
+    return render(
+        request,
+        "saml/failure.html",
+        {"message": MSG_FAILED, "reference": failure.reference},
+        status=rejected.reason.status,
+    )
+
+
+@never_cache
+@require_GET
+def login_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpResponse:
+    """SP-initiated sign-in: send the browser to the IdP with a fresh AuthnRequest."""
+    group = ssogroup_get_usable(account_id=account_id, slug=group_slug)
+    if group is None:
+        return _not_found(request)
+    try:
+        start = sso_login_start(group=group, next_path=safe_next_path(request.GET.get("next")))
+    except SamlRejected as rejected:
+        return _failure(request, group, rejected)
+    if start.binding == BINDING_POST:
+        return render(request, "saml/post_binding.html", {"start": start, "group": group})
+    return HttpResponseRedirect(start.url)
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+@never_cache
+@csrf_exempt  # the IdP's cross-site POST carries no CSRF token; the signed response is the proof
+@require_POST
+def consume_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpResponse:
+    """Assertion Consumer Service (HTTP-POST binding)."""
+    group = ssogroup_get_usable(account_id=account_id, slug=group_slug)
+    if group is None:
+        return _not_found(request)
+    if _content_length(request) > MAX_POST_BYTES:
+        return _failure(request, group, SamlRejected(reasons.OVERSIZE, f"{_content_length(request)} bytes"))
+    try:
+        saml_response = request.POST.get("SAMLResponse", "")
+        relay_state = request.POST.get("RelayState", "")
+    except (RequestDataTooBig, TooManyFieldsSent) as exc:
+        return _failure(request, group, SamlRejected(reasons.OVERSIZE, type(exc).__name__))
+    except MultiPartParserError as exc:
+        return _failure(request, group, SamlRejected(reasons.MISSING_RESPONSE, f"unreadable form body: {exc}"))
+    try:
+        result = sso_login_consume(group=group, saml_response=saml_response, relay_state=relay_state, request=request)
+    except SamlRejected as rejected:
+        return _failure(request, group, rejected)
+
+    user = result.user
+    if request.user.is_authenticated and request.user.pk != user.pk:
+        logout(request)
+    # Set before login() so the session tracker (accounts.signals) records the method.
+    request.session["auth_method"] = "sso"
+    request.session["sso_group"] = group.slug
+    login(request, user, backend=BACKEND)  # rotates the session key
+    if result.session_not_on_or_after is not None:
+        remaining = (result.session_not_on_or_after - clock.now()).total_seconds()
+        if remaining < request.session.get_expiry_age():
+            request.session.set_expiry(result.session_not_on_or_after)
+    sso_login_success_record(group=group, user=user, request=request)
+    return HttpResponseRedirect(result.next_path)
+
+
+@account_admin_required("single sign-on")
+@require_GET
+def failures_view(request: HttpRequest, group_slug: str) -> HttpResponse:
+    """Recent sign-in failures of one group with the precise reason, for the account admin."""
+    group = ssogroup_get_for_admin(account=request.user.account, slug=group_slug)
+    if group is None:
+        return _not_found(request)
+    rows = [
+        {"failure": f, "reason": reasons.REASONS.get(f.reason, reasons.INVALID_RESPONSE)}
+        for f in login_failures_recent(group=group)
+    ]
+    return render(request, "saml/failures.html", {"group": group, "rows": rows})

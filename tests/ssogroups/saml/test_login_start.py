@@ -1,0 +1,136 @@
+"""Starting sign-in: the group login URL and the adaptive /login routing."""
+
+import base64
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from lxml import etree
+
+from accounts.models import Event
+from accounts.services import user_create
+from ssogroups.models import BINDING_POST, BINDING_REDIRECT, PendingAuthnRequest, SSODomain
+from tests.ssogroups.saml.idp import authn_request_from_redirect
+
+
+def _login_url(group, query: str = "") -> str:
+    return f"/api/v1/users/saml/{group.account_id}/{group.slug}/login{query}"
+
+
+def test_redirect_binding_carries_a_fresh_request_and_an_opaque_relay_state(client, group):
+    response = client.get(_login_url(group, "?next=/dashboard"))
+    assert response.status_code == 302
+    request_xml, query = authn_request_from_redirect(response["Location"])
+    assert request_xml.tag == "{urn:oasis:names:tc:SAML:2.0:protocol}AuthnRequest"
+    assert request_xml.get("AssertionConsumerServiceURL") == group.acs_url
+    assert request_xml.get("ProtocolBinding") == "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+    pending = PendingAuthnRequest.objects.get(group=group)
+    assert pending.request_id == request_xml.get("ID")
+    assert query["RelayState"] == [pending.relay_key]
+    assert pending.next_path == "/dashboard"
+    assert (pending.expires_at - pending.created_at).total_seconds() == 600
+    # Nothing about the request is kept in the browser's session.
+    assert pending.request_id not in str(dict(client.session))
+
+
+def test_post_binding_when_the_idp_offers_only_post(client, group):
+    group.sso_binding = BINDING_POST
+    group.sso_endpoints = [{"binding": BINDING_POST, "location": "https://idp.example.test/sso-post"}]
+    group.sso_url = "https://idp.example.test/sso-post"
+    group.save()
+    response = client.get(_login_url(group))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'action="https://idp.example.test/sso-post"' in html
+    assert "<noscript><button" in html
+    assert 'document.getElementById("saml-post").submit()' in html
+    tree = etree.HTML(response.content)
+    saml_request = tree.xpath("//input[@name='SAMLRequest']/@value")[0]
+    request_xml = etree.fromstring(base64.b64decode(saml_request))  # plain base64, not deflated
+    assert request_xml.get("Destination") == "https://idp.example.test/sso-post"
+    assert PendingAuthnRequest.objects.filter(group=group, request_id=request_xml.get("ID")).exists()
+
+
+def test_redirect_endpoint_is_preferred_when_both_are_offered(client, group):
+    group.sso_endpoints = [
+        {"binding": BINDING_POST, "location": "https://idp.example.test/post"},
+        {"binding": BINDING_REDIRECT, "location": "https://idp.example.test/redirect"},
+    ]
+    group.sso_url = "https://idp.example.test/post"
+    group.sso_binding = BINDING_POST
+    group.save()
+    assert client.get(_login_url(group))["Location"].startswith("https://idp.example.test/redirect?")
+
+
+@pytest.mark.parametrize("next_value", ["//evil.example", "https://evil.example/x"])
+def test_unsafe_next_is_replaced(client, group, next_value):
+    client.get(_login_url(group), {"next": next_value})
+    assert PendingAuthnRequest.objects.get(group=group).next_path == "/"
+
+
+@pytest.mark.parametrize("kind", ["unknown", "disabled"])
+def test_unknown_or_disabled_group_is_a_404_page(client, group, kind):
+    if kind == "disabled":
+        group.enabled = False
+        group.save()
+    url = _login_url(group) if kind == "disabled" else f"/api/v1/users/saml/{group.account_id}/nope/login"
+    response = client.get(url)
+    assert response.status_code == 404
+    assert b"not active" in response.content
+    assert not PendingAuthnRequest.objects.exists()
+
+
+def test_group_without_sso_url_shows_a_failure(client, group):
+    group.sso_url = ""
+    group.sso_endpoints = []
+    group.save()
+    response = client.get(_login_url(group))
+    assert response.status_code == 400
+    assert not PendingAuthnRequest.objects.exists()
+    assert Event.objects.get(event="sso_login_failure").reason == "group_misconfigured"
+
+
+# --- adaptive /login ----------------------------------------------------------------------
+
+
+def test_login_sends_a_bound_user_to_their_group(client, group, alice):
+    response = client.post("/login", {"identifier": "ALICE@example.com", "next": "/reports"})
+    assert response.status_code == 302
+    assert response["Location"] == group.login_url + "?next=%2Freports"
+    follow = client.get(urlsplit(response["Location"]).path, parse_qs(urlsplit(response["Location"]).query))
+    assert authn_request_from_redirect(follow["Location"])[0].get("ID")
+
+
+def test_login_sends_a_claimed_domain_to_its_group(client, group):
+    SSODomain.objects.create(group=group, domain="corp.example")
+    response = client.post("/login", {"identifier": "newcomer@Corp.Example"})
+    assert response.status_code == 302
+    assert response["Location"] == group.login_url
+
+
+def test_password_user_and_unknown_name_look_the_same(client, account, admin):
+    known = client.post("/login", {"identifier": admin.username})
+    unknown = client.post("/login", {"identifier": "nobody@nowhere.example"})
+    assert known.status_code == unknown.status_code == 200
+    assert b'name="password"' in known.content and b'name="password"' in unknown.content
+
+
+def test_disabled_group_falls_back_to_password(client, group, alice):
+    group.enabled = False
+    group.save()
+    response = client.post("/login", {"identifier": "alice@example.com"})
+    assert response.status_code == 200
+    assert b'name="password"' in response.content
+
+
+def test_login_redirect_drops_unsafe_next(client, group, alice):
+    response = client.post("/login?next=//evil.example", {"identifier": "alice@example.com"})
+    assert response["Location"] == group.login_url
+
+
+def test_name_bound_to_groups_in_two_accounts_is_not_guessed(client, group, alice, make_account, make_ssogroup):
+    other_account, _ = make_account()
+    other_group = make_ssogroup(other_account, slug="elsewhere")
+    user_create(account=other_account, username="alice@example.com", email="alice@example.com", sso_group=other_group)
+    response = client.post("/login", {"identifier": "alice@example.com"})
+    assert response.status_code == 200
+    assert b'name="password"' in response.content
