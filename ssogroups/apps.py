@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class SsogroupsConfig(AppConfig):
     name = "ssogroups"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Adjust python3-saml once per process, visibly here rather than as an import side effect:
+        # a cached compiled XSD schema and "now" read from sparksso.clock (ssogroups/saml/library.py).
+        from ssogroups.saml.library import library_adjust
+
+        library_adjust()

@@ -22,9 +22,6 @@ from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from onelogin.saml2.xmlparser import DTDForbidden, EntitiesForbidden, NotSupportedError
 
 from ssogroups.saml import reasons
-from ssogroups.saml.library import library_adjust
-
-library_adjust()
 
 # JumpCloud's responses are a few KB; anything near this is not a sign-in.
 MAX_RESPONSE_BYTES = 256 * 1024

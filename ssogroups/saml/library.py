@@ -1,4 +1,4 @@
-"""Two adjustments to python3-saml, installed once on import of the ACS code.
+"""Two adjustments to python3-saml, installed once per process by SsogroupsConfig.ready().
 
 1. The compiled XSD schema is cached. python3-saml re-reads and compiles
    saml-schema-protocol-2.0.xsd (and its imports) on every validation, about two thirds of the
@@ -67,6 +67,6 @@ def schema_cache_installed() -> bool:
 
 
 def library_adjust() -> None:
-    """Idempotent: called on import of ssogroups.saml.acs."""
+    """Idempotent: called from SsogroupsConfig.ready()."""
     schema_cache_install()
     OneLogin_Saml2_Utils.now = staticmethod(_clock_now)
