@@ -100,3 +100,15 @@ def scim(make_scim) -> Scim:
 def other_scim(make_scim) -> Scim:
     """A second tenant with its own token."""
     return make_scim()
+
+
+def meta(resource_type: str, obj, body: dict[str, Any]) -> dict[str, Any]:
+    """The meta a response must carry for ``obj``; times come from the row, never the wall clock."""
+    endpoint = "Users" if resource_type == "User" else "Groups"
+    return {
+        "resourceType": resource_type,
+        "created": obj.created_at.isoformat().replace("+00:00", "Z"),
+        "lastModified": obj.updated_at.isoformat().replace("+00:00", "Z"),
+        "location": f"https://sso.example.test{BASE}/{endpoint}/{obj.scim_id}",
+        "version": body["meta"]["version"],
+    }
