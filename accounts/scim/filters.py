@@ -73,6 +73,8 @@ def tokenize(text: str) -> list[tuple[str, str]]:
     tokens, pos = [], 0
     text = text.rstrip()
     while pos < len(text):
+        while text[pos].isspace():
+            pos += 1
         match = _TOKEN_RE.match(text, pos)
         if not match or match.end() == pos:
             raise _fail(f"unexpected character at position {pos + 1}: {text[pos : pos + 10]!r}")
@@ -148,6 +150,8 @@ class _Parser:
         kind, text = self.take()
         if kind != "word":
             raise _fail(f"expected an attribute name but found {text!r}")
+        if text.lower() == "not":
+            raise _fail("'not' must be followed by a filter in parentheses, e.g. not (title pr)")
         path = self.resolver(text)
         if self.peek() == ("punct", "["):
             if in_brackets:

@@ -78,6 +78,12 @@ def patch_body(*operations: dict[str, Any]) -> dict[str, Any]:
     return {"schemas": [PATCH], "Operations": list(operations)}
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The account factory sets admin passwords; the SCIM tests do not need them slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_scim(make_account, make_ssogroup, settings):
     settings.BASE_URL = "https://sso.example.test"
