@@ -90,6 +90,8 @@ class _Patcher:
                 if key.lower() == "schemas":
                     continue
                 path, _, _ = parse_path(key, self.kind)
+                if path.attr is not None and path.attr["mutability"] == "readOnly":
+                    continue  # Okta sends {"id": …, "displayName": …}: read-only attributes are ignored, as in PUT
                 if path.attr is None and isinstance(item, dict):  # {"urn:…:enterprise:2.0:User": {...}}
                     for sub_key, sub_item in item.items():
                         if sub_key.lower() != "schemas":
