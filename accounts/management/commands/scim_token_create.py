@@ -3,6 +3,8 @@
 Prints the new token once on stdout and nothing else; bad arguments exit 1 with one line.
 """
 
+import sys
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -13,6 +15,19 @@ from ssogroups.models import SSOGroup
 
 class Command(BaseCommand):
     help = "Generate a SCIM token for an account's SSO group; prints the token once."
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # Argument errors become CommandErrors too: one line on stderr and exit 1, never usage text.
+        parser.called_from_command_line = False
+        return parser
+
+    def run_from_argv(self, argv):
+        try:
+            super().run_from_argv(argv)
+        except CommandError as exc:  # from argument parsing, which Django runs outside its own handler
+            self.stderr.write(f"CommandError: {exc}")
+            sys.exit(1)
 
     def add_arguments(self, parser):
         parser.add_argument("--account", required=True, type=int)
