@@ -125,6 +125,7 @@ def user_create(
         title=title,
         scim_attributes=scim_attributes or {},
     )
+    user.created_at = user.updated_at = clock.now()
     if password:
         user.set_password(password)
     else:
@@ -288,7 +289,10 @@ def group_create(
     event: str = "group_create",
 ) -> ScimGroup:
     """Create a SCIM group and its memberships in one transaction."""
-    group = ScimGroup(account=account, display_name=display_name.strip(), external_id=external_id)
+    now = clock.now()
+    group = ScimGroup(
+        account=account, display_name=display_name.strip(), external_id=external_id, created_at=now, updated_at=now
+    )
     group.full_clean()
     with transaction.atomic():
         group.save()

@@ -27,7 +27,8 @@ class ScimError(Exception):
 
 def scim_response(body: dict[str, Any] | None, *, status: int = 200, headers: dict[str, str] | None = None):
     """A response in application/scim+json; never cached (it may hold personal data)."""
-    content = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+    # ASCII-only JSON: a client's lone surrogate echoed in a detail can never break the encoding.
+    content = b"" if body is None else json.dumps(body).encode()
     response = HttpResponse(content, status=status, content_type=CONTENT_TYPE if body is not None else None)
     if body is None:
         del response["Content-Type"]

@@ -115,7 +115,10 @@ def _compare(col: Column, op: str, value: Any, key: str) -> Q:
             match = Q(pk__in=[])  # not an id we ever issue: matches nothing
         return match if op == "eq" else ~match
     if col.type == "datetime":
-        moment = parse_datetime(value)
+        try:
+            moment = parse_datetime(value)
+        except ValueError:  # well-formed but out of range, e.g. month 13
+            moment = None
         if moment is None or op in ("co", "sw", "ew"):
             raise _fail(f"{key!r} is a dateTime: compare with eq, ne, gt, ge, lt or le and an ISO 8601 value")
         lhs, rhs = F(col.field), moment

@@ -65,6 +65,14 @@ class ValuePath:
 Node = Compare | Present | Logical | Not | ValuePath
 
 
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 def _fail(detail: str) -> ScimError:
     return ScimError(400, f"Invalid filter: {detail}", INVALID_FILTER)
 
@@ -175,13 +183,14 @@ class _Parser:
 
     def parse_value(self) -> Any:
         kind, text = self.take()
-        if kind == "string":
+        if kind in ("string", "number"):
             try:
-                return json.loads(text)
-            except ValueError as exc:
-                raise _fail(f"bad string {text}") from exc
-        if kind == "number":
-            return json.loads(text)
+                value = json.loads(text)
+            except ValueError as exc:  # bad escapes, or integers too long to convert
+                raise _fail(f"bad value {text[:40]}") from exc
+            if isinstance(value, str) and not _storable(value):
+                raise _fail("values must not contain NUL characters or lone surrogates")
+            return value
         if kind == "word" and text.lower() in ("true", "false", "null"):
             return {"true": True, "false": False, "null": None}[text.lower()]
         raise _fail(f"expected a value but found {text!r}")

@@ -48,6 +48,11 @@ def _read_json(request: HttpRequest) -> Any:
         raise ScimError(400, MSG_BAD_JSON.format(error="nested too deeply"), INVALID_SYNTAX) from exc
 
 
+def _printable(text: str) -> str:
+    """Client-supplied text for an event: no NUL (PostgreSQL refuses it), no lone surrogates."""
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
 def _check_size(request: HttpRequest) -> None:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -84,9 +89,9 @@ def scim_endpoint(*methods: str) -> Callable:
                         account=call.token.account,
                         event=call.failure_event,
                         actor=token_actor(call.token),
-                        target=call.target,
+                        target=_printable(call.target),
                         outcome=Event.Outcome.FAILURE,
-                        reason=f"{error.status} {error.scim_type or ''} {error.detail}".replace("  ", " "),
+                        reason=_printable(f"{error.status} {error.scim_type or ''} {error.detail}".replace("  ", " ")),
                         request=request,
                     )
                 return error_response(error)

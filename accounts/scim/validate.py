@@ -17,9 +17,11 @@ from accounts.scim.constants import (
     MSG_CANONICAL,
     MSG_EMAIL,
     MSG_MULTIPLE_PRIMARY,
+    MSG_NUL,
     MSG_PASSWORD,
     MSG_REQUIRED,
     MSG_SCHEMAS,
+    MSG_TOO_LONG,
     MSG_TYPE,
     MSG_UNKNOWN_ATTRIBUTE,
 )
@@ -41,6 +43,7 @@ _KINDS = {
     "complex": "an object",
 }
 _email = EmailValidator()
+EMAIL_LIMITS = {"value": 254, "type": 50, "display": 255}  # the UserEmail columns
 
 
 def invalid(detail: str) -> ScimError:
@@ -49,6 +52,22 @@ def invalid(detail: str) -> ScimError:
 
 def is_unassigned(value: Any) -> bool:
     return value is None or value == [] or value == {}
+
+
+def storable(text: str) -> bool:
+    """No NUL (PostgreSQL cannot store it) and no lone surrogate (not encodable as UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def is_datetime(value: str) -> bool:
+    try:
+        return parse_datetime(value) is not None
+    except ValueError:  # well-formed but out of range, e.g. month 13
+        return False
 
 
 def coerce_simple(value: Any, definition: dict[str, Any], label: str) -> Any:
@@ -64,9 +83,11 @@ def coerce_simple(value: Any, definition: dict[str, Any], label: str) -> Any:
     elif kind == "decimal":
         ok = isinstance(value, int | float) and not isinstance(value, bool)
     elif kind == "dateTime":
-        ok = isinstance(value, str) and parse_datetime(value) is not None
+        ok = isinstance(value, str) and is_datetime(value)
     else:
         ok = isinstance(value, str)
+    if isinstance(value, str) and not storable(value):
+        raise invalid(MSG_NUL.format(name=label))
     if not ok:
         raise ScimError(400, MSG_TYPE.format(name=label, kind=_KINDS[kind]), INVALID_VALUE)
     if definition["name"] in STRICT_CANONICAL and definition.get("canonicalValues"):
@@ -109,11 +130,16 @@ def coerce(value: Any, definition: dict[str, Any], label: str) -> Any:
 def coerce_one(value: Any, definition: dict[str, Any], label: str) -> Any:
     if definition["type"] == "complex":
         out = _complex(value, definition, label)
-        if definition["name"] == "emails" and "value" in out:
+        if definition["name"] == "emails" and out:
+            if "value" not in out:
+                raise invalid(MSG_REQUIRED.format(name="emails.value"))
             try:
                 _email(out["value"])
             except ValidationError as exc:
                 raise invalid(MSG_EMAIL.format(value=out["value"])) from exc
+            for key, limit in EMAIL_LIMITS.items():
+                if len(out.get(key) or "") > limit:
+                    raise invalid(MSG_TOO_LONG.format(name=f"emails.{key}", limit=limit))
         return out or None
     return coerce_simple(value, definition, label)
 
