@@ -9,12 +9,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import ScimToken
-from accounts.permissions import account_admin_required
+from accounts.permissions import MSG_PLAN, account_admin_required
 from accounts.scim.representation import base_url
 from accounts.tokens import scim_token_create, scim_token_revoke
 from ssogroups.models import SSOGroup
 
 SESSION_KEY = "scim_token_once"
+SSO_FEATURE = "Single Sign-On and SCIM provisioning"
 MSG_NO_GROUP = "Generating a SCIM token needs an enabled SSO group. Create or enable one under SSO first."
 MSG_REVOKED = "Token {prefix}… revoked. Requests using it are refused from now on."
 
@@ -36,21 +37,22 @@ class ScimTokenForm(forms.Form):
 
 def _page(request: HttpRequest, form: ScimTokenForm, *, plaintext: str | None = None, status: int = 200):
     account = request.user.account
+    tokens = ScimToken.objects.filter(account=account).select_related("sso_group", "created_by")
     context = {
         "form": form,
         "has_groups": form.fields["sso_group"].queryset.exists(),
-        "tokens": ScimToken.objects.filter(account=account).select_related("sso_group", "created_by")
-        .order_by("-created_at", "-pk"),
+        "tokens": tokens.order_by("-created_at", "-pk"),
         "plaintext": plaintext,
         "scim_base_url": base_url(),
         "msg_no_group": MSG_NO_GROUP,
-    }  # fmt: skip
+        "msg_plan": MSG_PLAN.format(feature_cap=SSO_FEATURE, plan=account.get_plan_display()),
+    }
     return render(request, "accounts/settings.html", context, status=status)
 
 
 @never_cache
 @require_GET
-@account_admin_required("account settings")
+@account_admin_required("account settings", needs_sso_plan=False)
 def settings_view(request: HttpRequest) -> HttpResponse:
     """The page; a just-generated token is popped from the session, so it renders exactly once."""
     plaintext = request.session.pop(SESSION_KEY, None)

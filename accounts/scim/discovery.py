@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from accounts.scim.constants import MAX_RESULTS, RESOURCE_TYPE_SCHEMA, SCHEMA_SCHEMA, SPARKPOST_SCHEMA, SPC_SCHEMA
+from accounts.scim.constants import MAX_RESULTS, RESOURCE_TYPE_SCHEMA, SCHEMA_SCHEMA, SPC_SCHEMA
 from accounts.scim.kinds import KINDS
 from accounts.scim.representation import base_url
 from accounts.scim.schemas import SCHEMAS
@@ -62,6 +62,3 @@ def schemas() -> dict[str, dict[str, Any]]:
         }
         for urn, definition in SCHEMAS.items()
     }
-
-
-__all__ = ["SPARKPOST_SCHEMA", "resource_types", "schemas", "service_provider_config"]

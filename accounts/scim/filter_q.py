@@ -27,7 +27,7 @@ from accounts.models import ScimGroupMembership, UserEmail
 from accounts.scim.constants import INVALID_FILTER, SPARKPOST_SCHEMA
 from accounts.scim.errors import ScimError
 from accounts.scim.filters import Compare, Logical, Node, Not, Present, ValuePath
-from accounts.scim.kinds import GROUP, USER, Kind
+from accounts.scim.kinds import USER, Kind
 
 _LOOKUPS = {
     "eq": Exact,
@@ -143,7 +143,7 @@ def _related(relation: str, inner: Q) -> Q:
     return Q(Exists(model.objects.filter(**{back: OuterRef("pk")}).filter(inner)))
 
 
-def _leaf(node: Compare | Present, kind: Kind, in_value_path: bool) -> tuple[Q, str | None]:
+def _leaf(node: Compare | Present, kind: Kind) -> tuple[Q, str | None]:
     col = _column(node.path.key, kind)
     q = _present(col) if isinstance(node, Present) else _compare(col, node.op, node.value, node.path.key)
     return q, col.related
@@ -161,7 +161,7 @@ def to_q(node: Node, kind: Kind) -> Q:
         if relation is None:
             raise _fail(f"{node.path.key!r} cannot take a value filter")
         return _related(relation, _inner_q(node.expr, kind))
-    q, relation = _leaf(node, kind, False)
+    q, relation = _leaf(node, kind)
     return _related(relation, q) if relation else q
 
 
@@ -172,8 +172,5 @@ def _inner_q(node: Node, kind: Kind) -> Q:
         return left & right if node.op == "and" else left | right
     if isinstance(node, Not):
         return ~_inner_q(node.expr, kind)
-    q, _relation = _leaf(node, kind, True)
+    q, _relation = _leaf(node, kind)
     return q
-
-
-__all__ = ["GROUP", "USER", "to_q"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -41,7 +42,13 @@ def _read_json(request: HttpRequest) -> Any:
     if content_type and content_type not in ACCEPTED_CONTENT_TYPES:
         raise ScimError(415, MSG_CONTENT_TYPE, INVALID_SYNTAX)
     try:
-        return json.loads(request.body.decode("utf-8"))
+        raw = request.body
+    except RequestDataTooBig:  # no Content-Length (chunked) and larger than Django will buffer
+        raise ScimError(413, MSG_BODY_TOO_LARGE) from None
+    if len(raw) > MAX_BODY_BYTES:
+        raise ScimError(413, MSG_BODY_TOO_LARGE)
+    try:
+        return json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ScimError(400, MSG_BAD_JSON.format(error=str(exc)[:200]), INVALID_SYNTAX) from exc
     except RecursionError as exc:

@@ -13,6 +13,7 @@ from accounts.scim import validate
 from accounts.scim.constants import (
     INVALID_PATH,
     INVALID_SYNTAX,
+    INVALID_VALUE,
     MAX_PATCH_OPERATIONS,
     MSG_PATCH_NO_MATCH,
     MSG_PATCH_NO_PATH,
@@ -30,6 +31,7 @@ from accounts.scim.filter_match import matches
 from accounts.scim.filters import Compare, Logical, Node, parse_value_filter
 from accounts.scim.kinds import Kind
 from accounts.scim.paths import AttrPath, resolve
+from accounts.scim.schemas import find
 
 
 def _syntax(detail: str) -> ScimError:
@@ -52,7 +54,7 @@ def parse_path(text: Any, kind: Kind) -> tuple[AttrPath, Node | None, str | None
         raise ScimError(400, f"Invalid path {text!r}: {head!r} is not a multi-valued complex attribute.", INVALID_PATH)
     sub = None
     if tail:
-        sub = validate.find(path.attr["subAttributes"], tail[1:])
+        sub = find(path.attr["subAttributes"], tail[1:])
         if sub is None:
             raise ScimError(400, f"Invalid path {text!r}: unknown sub-attribute {tail[1:]!r}.", INVALID_PATH)
     return path, parse_value_filter(body, path), sub["name"] if sub else None
@@ -119,7 +121,7 @@ class _Patcher:
             self.doc.pop(urn, None)
             return
         if not isinstance(value, dict):
-            raise ScimError(400, f"The value of {urn!r} must be an object.", validate.INVALID_VALUE)
+            raise ScimError(400, f"The value of {urn!r} must be an object.", INVALID_VALUE)
         if op == "replace":
             self.doc[urn] = {}
         for key, item in value.items():
@@ -175,7 +177,7 @@ class _Patcher:
             else:
                 target[name] = [i for i in items if i not in hits]
             return
-        definition = validate.find(path.attr["subAttributes"], sub) if sub else None
+        definition = find(path.attr["subAttributes"], sub) if sub else None
         new = (
             validate.coerce(value, definition, f"{name}.{sub}") if sub else validate.coerce_one(value, path.attr, name)
         )
@@ -183,7 +185,7 @@ class _Patcher:
             terms = _eq_terms(value_filter)
             if terms is None:
                 raise ScimError(400, MSG_PATCH_NO_MATCH.format(path=raw), NO_TARGET)
-            created = {k: validate.coerce_simple(v, validate.find(path.attr["subAttributes"], k), k)
+            created = {k: validate.coerce_simple(v, find(path.attr["subAttributes"], k), k)
                        for k, v in terms.items()}  # fmt: skip
             items.append(created)
             target[name] = items

@@ -11,7 +11,7 @@ from accounts.models import ScimToken
 from accounts.scim import groups, users
 from accounts.scim.constants import INVALID_VALUE, MSG_NOT_FOUND, MSG_USERNAME_TAKEN, UNIQUENESS
 from accounts.scim.errors import ScimError
-from accounts.scim.kinds import GROUP, USER, Kind
+from accounts.scim.kinds import USER, Kind
 from accounts.services import (
     group_create,
     group_delete,
@@ -118,6 +118,3 @@ class Resources:
     @property
     def event_prefix(self) -> str:
         return "user" if self.kind is USER else "group"
-
-
-__all__ = ["GROUP", "USER", "Resources", "invalid_from"]

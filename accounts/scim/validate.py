@@ -193,19 +193,12 @@ def resource(body: Any, kind: Kind, *, check_schemas: bool = True) -> dict[str, 
 
 
 def finish(doc: dict[str, Any], kind: Kind) -> dict[str, Any]:
-    """Drop empty extensions and check required attributes; used after PATCH too."""
+    """Drop empty extensions and check required attributes (blank strings count as missing)."""
     for urn in kind.extensions:
         if urn in doc and is_unassigned(doc[urn]):
             del doc[urn]
     for definition in kind.attributes(kind.schema):
-        if definition["required"] and is_unassigned(doc.get(definition["name"])):
+        value = doc.get(definition["name"])
+        if definition["required"] and (is_unassigned(value) or (isinstance(value, str) and not value.strip())):
             raise invalid(MSG_REQUIRED.format(name=definition["name"]))
-    for key in ("userName", "displayName"):
-        if (
-            key in doc
-            and isinstance(doc[key], str)
-            and not doc[key].strip()
-            and find(kind.attributes(kind.schema), key)["required"]
-        ):
-            raise invalid(MSG_REQUIRED.format(name=key))
     return doc

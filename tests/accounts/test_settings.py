@@ -106,6 +106,11 @@ def test_only_admins_of_sso_plans_can_generate(make_account, make_ssogroup):
     make_ssogroup(account)
     client = Client()
     client.force_login(admin)
+    page = client.get("/account/settings/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Single Sign-On and SCIM provisioning is available on the Premier and Enterprise plans." in html
+    assert "Generate SCIM token" not in html
     response = client.post("/account/settings/scim-tokens/", {"label": "x"})
     assert response.status_code == 403
     assert "Premier and Enterprise plans" in response.content.decode()
