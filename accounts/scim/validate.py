@@ -99,6 +99,8 @@ def coerce_simple(value: Any, definition: dict[str, Any], label: str) -> Any:
 
 
 def _complex(value: Any, definition: dict[str, Any], label: str) -> dict[str, Any]:
+    if isinstance(value, str) and find(definition.get("subAttributes", []), "value"):
+        value = {"value": value}  # Entra sends the enterprise manager as a bare id string
     if not isinstance(value, dict):
         raise ScimError(400, MSG_TYPE.format(name=label, kind="an object"), INVALID_VALUE)
     out: dict[str, Any] = {}

@@ -168,3 +168,10 @@ def test_renaming_onto_an_existing_username_is_409(scim, created):
     assert response.status_code == 409
     assert response.json() == error(409, "A user with userName 'TAKEN@example.com' already exists.", "uniqueness")
     assert User.objects.get(scim_id=created["id"]).username == "bjensen@example.com"
+
+
+def test_entra_sends_the_manager_as_a_bare_id(scim, created):
+    body = run(scim, created, {"op": "Add", "path": f"{ENTERPRISE}:manager", "value": "boss-7"})
+    assert body[ENTERPRISE] == {"manager": {"value": "boss-7"}}
+    body = run(scim, created, {"op": "Remove", "path": f"{ENTERPRISE}:manager", "value": [{"value": "boss-7"}]})
+    assert ENTERPRISE not in body

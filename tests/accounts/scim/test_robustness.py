@@ -51,7 +51,7 @@ NASTY_PATCHES = [
     patch_body({"op": "add", "path": 12, "value": "x"}),
     patch_body({"op": "remove", "path": "urn:nope:attr"}),
     patch_body({"op": "add", "value": {"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": 5}}),
-    patch_body({"op": "replace", "path": "emails", "value": "a@b.co"}),
+    patch_body({"op": "replace", "path": "emails", "value": 12}),
     patch_body({"op": "replace", "path": 'emails[value eq "bob@example.com"]', "value": "plain"}),
     patch_body({"op": "add", "path": "name", "value": ["x"]}),
     patch_body(*[{"op": "add", "path": "title", "value": "t"}] * 1001),
