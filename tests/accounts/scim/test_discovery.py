@@ -108,3 +108,8 @@ def test_collection_methods(scim):
     assert scim.send("DELETE", "/Users").status_code == 405
     assert scim.send("PUT", "/Groups", {}).json() == error(405, f"Method PUT is not allowed on {BASE}/Groups.")
     assert scim.get("/Users/.search").status_code == 405
+
+
+def test_scim_responses_are_never_cached(scim):
+    for response in (scim.get("/ServiceProviderConfig"), scim.get("/Users"), scim.get("/nope")):
+        assert response["Cache-Control"] == "no-store"

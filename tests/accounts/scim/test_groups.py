@@ -136,3 +136,14 @@ def test_bad_group_bodies(scim, body, detail, scim_type):
     assert response.status_code == 400
     assert response.json() == error(400, detail, scim_type)
     assert ScimGroup.objects.count() == 0
+
+
+def test_group_lookups_are_recorded(scim):
+    group = scim.create_group("Ops")
+    scim.get(f"/Groups/{group['id']}")
+    scim.get("/Groups", {"filter": 'displayName eq "Ops"'})
+    events = Event.objects.filter(event="group_lookup_provision").order_by("id")
+    assert [(e.actor, e.target) for e in events] == [
+        (f"scim:{scim.token_obj.prefix}", group["id"]),
+        (f"scim:{scim.token_obj.prefix}", 'displayName eq "Ops"'),
+    ]
