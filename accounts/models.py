@@ -1,4 +1,6 @@
-"""Accounts (tenants), their users, the append-only event record, SCIM tokens."""
+"""Accounts (tenants), their users, the append-only event record, SCIM tokens and SCIM groups."""
+
+import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
@@ -51,6 +53,13 @@ class User(AbstractBaseUser):
         "ssogroups.SSOGroup", on_delete=models.SET_NULL, null=True, blank=True, related_name="users"
     )
     external_id = models.CharField(max_length=255, blank=True)
+    # SCIM: the stable, never-reassigned resource id (an autoincrement pk can be reused on SQLite).
+    scim_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    display_name = models.CharField(max_length=255, blank=True)
+    title = models.CharField(max_length=255, blank=True)
+    # Every SCIM attribute that has no column of its own (nickName, phoneNumbers, the enterprise
+    # extension, …), stored as sent so it is returned as sent: never silently dropped.
+    scim_attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
 
@@ -153,3 +162,52 @@ class ScimToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class UserEmail(models.Model):
+    """One of a user's SCIM ``emails`` values; rows (not JSON) so filters on them use an index."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="emails")
+    position = models.PositiveSmallIntegerField(default=0)
+    value = models.CharField(max_length=254)
+    type = models.CharField(max_length=50, blank=True)
+    primary = models.BooleanField(null=True, blank=True)  # unassigned (None) is kept apart from False
+    display = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(Lower("value"), name="accounts_useremail_value_ci")]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ScimGroup(models.Model):
+    """A SCIM Group pushed by the IdP: a named set of users of the same account."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="scim_groups")
+    scim_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    display_name = models.CharField(max_length=255)
+    external_id = models.CharField(max_length=255, blank=True)
+    members = models.ManyToManyField(User, through="ScimGroupMembership", related_name="scim_groups")
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = [models.Index(Lower("display_name"), "account", name="accounts_scimgroup_name_ci")]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class ScimGroupMembership(models.Model):
+    group = models.ForeignKey(ScimGroup, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="scim_memberships")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="accounts_scim_member_once")]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}:{self.user_id}"

@@ -8,11 +8,27 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.middleware import client_ip
-from accounts.models import Account, Event, User, UserSession
+from accounts.models import Account, Event, ScimGroup, ScimGroupMembership, User, UserEmail, UserSession
 from sparksso import clock
 
 USERNAME_TAKEN = "username_taken"
-USER_FIELDS = ("username", "email", "first_name", "last_name", "role", "is_active", "sso_group", "external_id")
+USER_FIELDS = (
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "role",
+    "is_active",
+    "sso_group",
+    "external_id",
+    "display_name",
+    "title",
+    "scim_attributes",
+    "emails",
+)
+# Fields that are rows of their own rather than columns of User.
+_RELATED_FIELDS = ("emails",)
+EMAIL_KEYS = ("value", "type", "primary", "display")
 
 
 def event_record(
@@ -83,11 +99,18 @@ def user_create(
     password: str | None = None,
     sso_group=None,
     external_id: str = "",
+    display_name: str = "",
+    title: str = "",
+    scim_attributes: dict[str, Any] | None = None,
+    emails: list[dict[str, Any]] | None = None,
     actor: str = "",
     request=None,
     event: str = "user_create",
 ) -> User:
-    """Validate and create a user; a clash of usernames (case-insensitive) raises ValidationError."""
+    """Validate and create a user; a clash of usernames (case-insensitive) raises ValidationError.
+
+    ``emails`` are SCIM email dicts (value, type, primary, display) kept as rows in that order.
+    """
     user = User(
         account=account,
         username=username,
@@ -98,22 +121,62 @@ def user_create(
         is_active=is_active,
         sso_group=sso_group,
         external_id=external_id,
+        display_name=display_name,
+        title=title,
+        scim_attributes=scim_attributes or {},
     )
+    user.created_at = user.updated_at = clock.now()
     if password:
         user.set_password(password)
     else:
         user.set_unusable_password()
     with transaction.atomic():
         _clean_and_save(user)
+        if emails is not None:
+            _emails_save(user, emails)
         event_record(
             account=account,
             event=event,
             actor=actor,
             target=user.username,
             request=request,
-            changes={f: _jsonable(getattr(user, f)) for f in USER_FIELDS},
+            changes={f: _jsonable(getattr(user, f)) for f in USER_FIELDS if f not in _RELATED_FIELDS}
+            | ({"emails": emails} if emails else {}),
         )
     return user
+
+
+def user_emails(user: User) -> list[dict[str, Any]]:
+    """The user's SCIM emails as dicts, in order; a user with none but an ``email`` shows that one."""
+    rows = [
+        {k: getattr(row, k) for k in EMAIL_KEYS}
+        for row in (user.emails.all() if user.pk else [])  # uses a prefetch when there is one
+    ]
+    if not rows and user.email:
+        rows = [{"value": user.email, "type": "", "primary": True, "display": ""}]
+    return rows
+
+
+def _email_normalise(email: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "value": email["value"],
+        "type": email.get("type") or "",
+        "primary": email.get("primary"),
+        "display": email.get("display") or "",
+    }
+
+
+def _emails_save(user: User, emails: list[dict[str, Any]]) -> None:
+    UserEmail.objects.filter(user=user).delete()
+    UserEmail.objects.bulk_create(UserEmail(user=user, position=i, **_email_normalise(e)) for i, e in enumerate(emails))
+
+
+def primary_email(emails: list[dict[str, Any]]) -> str:
+    """The address User.email mirrors: the primary one, else the first, else none."""
+    for e in emails:
+        if e.get("primary"):
+            return e["value"]
+    return emails[0]["value"] if emails else ""
 
 
 def _jsonable(value: Any) -> Any:
@@ -125,7 +188,12 @@ def user_update(*, user: User, actor: str = "", request=None, event: str = "user
     unknown = set(fields) - set(USER_FIELDS)
     if unknown:
         raise TypeError(f"user_update got unknown fields: {sorted(unknown)}")
+    emails = fields.pop("emails", None)
+    if emails is not None:
+        emails = [_email_normalise(e) for e in emails]
     changes = {f: _jsonable(v) for f, v in fields.items() if getattr(user, f) != v}
+    if emails is not None and emails != user_emails(user):
+        changes["emails"] = emails
     if not changes:
         return user
     for name, value in fields.items():
@@ -133,6 +201,8 @@ def user_update(*, user: User, actor: str = "", request=None, event: str = "user
     user.updated_at = clock.now()
     with transaction.atomic():
         _clean_and_save(user)
+        if "emails" in changes:
+            _emails_save(user, emails)
         event_record(
             account=user.account, event=event, actor=actor, target=user.username, request=request, changes=changes
         )
@@ -193,3 +263,90 @@ def account_create(
         )
         event_record(account=account, event="account_create", actor=actor, target=account.name, changes={"plan": plan})
     return account, admin
+
+
+def _members_save(group: ScimGroup, members: list[User]) -> None:
+    ScimGroupMembership.objects.filter(group=group).delete()
+    seen: set[int] = set()
+    rows = []
+    for user in members:
+        if user.account_id != group.account_id:  # crucial: members are users of the group's own account
+            raise ValidationError({"members": ValidationError("A member is not a user of this account.")})
+        if user.pk not in seen:
+            seen.add(user.pk)
+            rows.append(ScimGroupMembership(group=group, user=user, position=len(rows)))
+    ScimGroupMembership.objects.bulk_create(rows)
+
+
+def group_create(
+    *,
+    account: Account,
+    display_name: str,
+    external_id: str = "",
+    members: list[User] | None = None,
+    actor: str = "",
+    request=None,
+    event: str = "group_create",
+) -> ScimGroup:
+    """Create a SCIM group and its memberships in one transaction."""
+    now = clock.now()
+    group = ScimGroup(
+        account=account, display_name=display_name.strip(), external_id=external_id, created_at=now, updated_at=now
+    )
+    group.full_clean()
+    with transaction.atomic():
+        group.save()
+        _members_save(group, members or [])
+        event_record(
+            account=account,
+            event=event,
+            actor=actor,
+            target=group.display_name,
+            request=request,
+            changes={"displayName": group.display_name, "externalId": external_id, "members": len(members or [])},
+        )
+    return group
+
+
+def group_update(
+    *,
+    group: ScimGroup,
+    display_name: str,
+    external_id: str,
+    members: list[User],
+    actor: str = "",
+    request=None,
+    event: str = "group_update",
+) -> ScimGroup:
+    """Replace a group's name, external id and members; records what changed."""
+    before = set(group.memberships.values_list("user_id", flat=True))
+    after = {u.pk for u in members}
+    changes: dict[str, Any] = {}
+    if group.display_name != display_name.strip():
+        changes["displayName"] = display_name.strip()
+    if group.external_id != external_id:
+        changes["externalId"] = external_id
+    if after - before:
+        changes["members_added"] = sorted(after - before)
+    if before - after:
+        changes["members_removed"] = sorted(before - after)
+    order_changed = list(group.memberships.values_list("user_id", flat=True)) != [u.pk for u in members]
+    if not changes and not order_changed:
+        return group
+    group.display_name = display_name.strip()
+    group.external_id = external_id
+    group.updated_at = clock.now()
+    group.full_clean()
+    with transaction.atomic():
+        group.save()
+        _members_save(group, members)
+        event_record(
+            account=group.account, event=event, actor=actor, target=group.display_name, request=request, changes=changes
+        )
+    return group
+
+
+def group_delete(*, group: ScimGroup, actor: str = "", request=None, event: str = "group_delete") -> None:
+    with transaction.atomic():
+        event_record(account=group.account, event=event, actor=actor, target=group.display_name, request=request)
+        group.delete()
