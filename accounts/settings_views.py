@@ -14,7 +14,6 @@ from accounts.scim.representation import base_url
 from accounts.tokens import scim_token_create, scim_token_revoke
 from ssogroups.models import SSOGroup
 
-SESSION_KEY = "scim_token_once"
 SSO_FEATURE = "Single Sign-On and SCIM provisioning"
 MSG_NO_GROUP = "Generating a SCIM token needs an enabled SSO group. Create or enable one under SSO first."
 MSG_REVOKED = "Token {prefix}… revoked. Requests using it are refused from now on."
@@ -54,9 +53,7 @@ def _page(request: HttpRequest, form: ScimTokenForm, *, plaintext: str | None = 
 @require_GET
 @account_admin_required("account settings", needs_sso_plan=False)
 def settings_view(request: HttpRequest) -> HttpResponse:
-    """The page; a just-generated token is popped from the session, so it renders exactly once."""
-    plaintext = request.session.pop(SESSION_KEY, None)
-    return _page(request, ScimTokenForm(account=request.user.account), plaintext=plaintext)
+    return _page(request, ScimTokenForm(account=request.user.account))
 
 
 @never_cache
@@ -82,9 +79,9 @@ def scim_token_generate_view(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         form.add_error(None, exc)
         return _page(request, form, status=400)
-    # Post-redirect-get: the plaintext waits in the session for the one render that pops it.
-    request.session[SESSION_KEY] = plaintext
-    return redirect("settings")
+    # The plaintext exists only in this one no-store response: it is never stored anywhere (not
+    # even briefly in the session), so a reload or the back button cannot show it again.
+    return _page(request, ScimTokenForm(account=account), plaintext=plaintext, status=201)
 
 
 @never_cache

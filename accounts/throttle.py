@@ -1,4 +1,4 @@
-"""Throttle failed password sign-ins per identifier and per client IP (shared cache)."""
+"""Count failures in the shared cache: password sign-ins per identifier and IP, SCIM auth per IP."""
 
 import hashlib
 
@@ -17,18 +17,26 @@ def _keys(identifier: str, ip: str | None) -> list[tuple[str, int]]:
     return keys
 
 
+def failure_count(key: str) -> int:
+    return cache.get(key) or 0
+
+
+def failure_count_incr(key: str, *, window: int) -> None:
+    """Count one failure under ``key``; the count expires ``window`` seconds after the first."""
+    if not cache.add(key, 1, window):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, window)
+
+
 def login_throttled(*, identifier: str, ip: str | None) -> bool:
-    return any((cache.get(key) or 0) >= limit for key, limit in _keys(identifier, ip))
+    return any(failure_count(key) >= limit for key, limit in _keys(identifier, ip))
 
 
 def login_failure_record(*, identifier: str, ip: str | None) -> None:
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
     for key, _limit in _keys(identifier, ip):
-        if not cache.add(key, 1, window):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, window)
+        failure_count_incr(key, window=settings.LOGIN_FAILURE_WINDOW_SECONDS)
 
 
 def login_failures_clear(*, identifier: str) -> None:

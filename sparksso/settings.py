@@ -18,6 +18,8 @@ env = environ.Env(
     SAML_CLOCK_SKEW_SECONDS=(int, 120),
     LOGIN_FAILURE_LIMIT=(int, 5),
     LOGIN_FAILURE_WINDOW_SECONDS=(int, 900),
+    SCIM_AUTH_FAILURE_LIMIT=(int, 20),
+    SCIM_AUTH_FAILURE_WINDOW_SECONDS=(int, 300),
 )
 
 MODE = env("SPARKSSO_MODE")
@@ -153,6 +155,10 @@ LOGIN_FAILURE_WINDOW_SECONDS = env("LOGIN_FAILURE_WINDOW_SECONDS")
 # Metadata URLs are never fetched from loopback, private or link-local addresses (SSRF guard)
 # unless this is set, for an on-premises IdP on an internal network.
 SSO_METADATA_ALLOW_PRIVATE_URLS = env.bool("SSO_METADATA_ALLOW_PRIVATE_URLS", default=False)
+
+# SCIM bearer-token failures per client IP within the window before answering 429.
+SCIM_AUTH_FAILURE_LIMIT = env("SCIM_AUTH_FAILURE_LIMIT")
+SCIM_AUTH_FAILURE_WINDOW_SECONDS = env("SCIM_AUTH_FAILURE_WINDOW_SECONDS")
 
 # Allowed clock difference between us and an IdP when checking assertion validity windows.
 SAML_CLOCK_SKEW_SECONDS = env("SAML_CLOCK_SKEW_SECONDS")

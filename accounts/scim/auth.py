@@ -1,20 +1,16 @@
 """Bearer-token authentication for the SCIM API, with a per-IP throttle on failures."""
 
 from django.conf import settings
-from django.core.cache import cache
 
 from accounts.middleware import client_ip
 from accounts.models import Event, ScimToken
 from accounts.scim.constants import MSG_AUTH_INVALID, MSG_AUTH_MISSING, MSG_AUTH_THROTTLED, MSG_PLAN
 from accounts.scim.errors import ScimError
 from accounts.services import event_record
+from accounts.throttle import failure_count, failure_count_incr
 from accounts.tokens import scim_token_authenticate, scim_token_touch
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="SCIM"'}
-
-
-def _limit() -> tuple[int, int]:
-    return getattr(settings, "SCIM_AUTH_FAILURE_LIMIT", 20), getattr(settings, "SCIM_AUTH_FAILURE_WINDOW_SECONDS", 300)
 
 
 def _key(ip: str | None) -> str:
@@ -22,22 +18,16 @@ def _key(ip: str | None) -> str:
 
 
 def _failure_record(request, reason: str) -> None:
-    limit, window = _limit()
-    key = _key(client_ip(request))
-    if not cache.add(key, 1, window):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, window)
+    failure_count_incr(_key(client_ip(request)), window=settings.SCIM_AUTH_FAILURE_WINDOW_SECONDS)
     # The presented token is never recorded, not even in part.
     event_record(account=None, event="scim_auth_failure", outcome=Event.Outcome.FAILURE, reason=reason, request=request)
 
 
 def authenticate(request) -> ScimToken:
     """The request's active token, or a ScimError: 429 when throttled, 401 otherwise."""
-    limit, window = _limit()
-    if (cache.get(_key(client_ip(request))) or 0) >= limit:
-        raise ScimError(429, MSG_AUTH_THROTTLED, headers={"Retry-After": str(window)})
+    if failure_count(_key(client_ip(request))) >= settings.SCIM_AUTH_FAILURE_LIMIT:
+        retry_after = str(settings.SCIM_AUTH_FAILURE_WINDOW_SECONDS)
+        raise ScimError(429, MSG_AUTH_THROTTLED, headers={"Retry-After": retry_after})
     header = request.headers.get("Authorization", "")
     scheme, _, credential = header.partition(" ")
     if scheme.lower() != "bearer" or not credential.strip():
