@@ -39,3 +39,13 @@ def page(browser):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+def sign_in(page, base_url: str, identifier: str, password: str) -> None:
+    """Through the real two-step login form, as a person does it."""
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Email or username").fill(identifier)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base_url}/")
