@@ -26,60 +26,54 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect(next_path)
     form = LoginForm(request.POST or None, initial={"next": next_path})
-    step = "identifier"
+    if request.method == "GET":
+        return render(request, "accounts/login.html", {"form": form, "step": "identifier"})
+    if not form.is_valid():
+        return render(request, "accounts/login.html", {"form": form, "step": "identifier"}, status=400)
+    identifier = form.cleaned_data["identifier"].strip()
+    password = form.cleaned_data["password"]
     status = 200
-    if request.method == "POST" and form.is_valid():
-        identifier = form.cleaned_data["identifier"].strip()
-        password = form.cleaned_data["password"]
-        if not password:
-            target = sso_login_redirect(identifier=identifier, next_path=next_path)
-            if target:
-                return redirect(target)
-            step = "password"
-        else:
-            step = "password"
-            ip = client_ip(request)
-            if throttle.login_throttled(identifier=identifier, ip=ip):
-                form.add_error(None, MSG_THROTTLED)
-                status = 429
-                event_record(
-                    account=None,
-                    event="password_login_failure",
-                    target=identifier,
-                    outcome=Event.Outcome.FAILURE,
-                    reason="throttled",
-                    request=request,
-                )
-            else:
-                user = authenticate(request, identifier=identifier, password=password)
-                if user is None:
-                    throttle.login_failure_record(identifier=identifier, ip=ip)
-                    form.add_error(None, MSG_BAD_CREDENTIALS)
-                    status = 401
-                    event_record(
-                        account=None,
-                        event="password_login_failure",
-                        target=identifier,
-                        outcome=Event.Outcome.FAILURE,
-                        reason="bad credentials",
-                        request=request,
-                    )
-                else:
-                    throttle.login_failures_clear(identifier=identifier)
-                    request.session["auth_method"] = "password"
-                    login(request, user)
-                    request.session["auth_method"] = "password"
-                    event_record(
-                        account=user.account,
-                        event="password_login_success",
-                        actor=user.username,
-                        target=user.username,
-                        request=request,
-                    )
-                    return redirect(next_path)
-    elif request.method == "POST":
-        status = 400
-    return render(request, "accounts/login.html", {"form": form, "step": step}, status=status)
+    if not password:
+        target = sso_login_redirect(identifier=identifier, next_path=next_path)
+        if target:
+            return redirect(target)
+    else:
+        user, status = _password_attempt(request, form, identifier=identifier, password=password)
+        if user is not None:
+            return redirect(next_path)
+    return render(request, "accounts/login.html", {"form": form, "step": "password"}, status=status)
+
+
+def _password_attempt(request: HttpRequest, form: LoginForm, *, identifier: str, password: str) -> tuple:
+    """Sign in and return (user, 200); or add the reason to the form and return (None, status)."""
+    ip = client_ip(request)
+    user = None
+    if throttle.login_throttled(identifier=identifier, ip=ip):
+        message, reason, status = MSG_THROTTLED, "throttled", 429
+    else:
+        user = authenticate(request, identifier=identifier, password=password)
+        message, reason, status = MSG_BAD_CREDENTIALS, "bad credentials", 401
+    if user is None:
+        if reason != "throttled":
+            throttle.login_failure_record(identifier=identifier, ip=ip)
+        form.add_error(None, message)
+        event_record(
+            account=None,
+            event="password_login_failure",
+            target=identifier,
+            outcome=Event.Outcome.FAILURE,
+            reason=reason,
+            request=request,
+        )
+        return None, status
+    throttle.login_failures_clear(identifier=identifier)
+    request.session["auth_method"] = "password"
+    login(request, user)
+    request.session["auth_method"] = "password"  # login() may have flushed a different user's session
+    event_record(
+        account=user.account, event="password_login_success", actor=user.username, target=user.username, request=request
+    )
+    return user, 200
 
 
 @require_http_methods(["GET", "POST"])

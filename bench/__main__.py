@@ -11,17 +11,13 @@ noise hits both equally.
 import argparse
 import os
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sparksso.settings")
 django.setup()
 
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
-from cryptography.x509.oid import NameOID  # noqa: E402
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C  # noqa: E402
 from onelogin.saml2.utils import OneLogin_Saml2_Utils  # noqa: E402
 
@@ -30,30 +26,11 @@ from ssogroups.models import BINDING_REDIRECT  # noqa: E402
 from ssogroups.saml import library  # noqa: E402
 from ssogroups.saml.acs import validate_response  # noqa: E402
 from ssogroups.saml.config import SsoEndpoint, saml_settings_build  # noqa: E402
+from tests.support.keys import make_keypair  # noqa: E402  (the same real key pairs the tests use)
 
 SP = "https://sp.example/api/v1/users/saml/1/bench/metadata"
 ACS = "https://sp.example/api/v1/users/saml/1/bench/consume"
 IDP = "https://idp.example/saml"
-
-
-def _keypair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench idp")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def _response(key_pem: str, cert_pem: str) -> str:
@@ -107,7 +84,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    key_pem, cert_pem = _keypair()
+    idp = make_keypair("bench idp")
+    key_pem, cert_pem = idp.key_pem, idp.cert_pem
     encoded = _response(key_pem, cert_pem)
     settings = saml_settings_build(
         sp_entity_id=SP,
