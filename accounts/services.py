@@ -230,14 +230,25 @@ def user_set_password(*, user: User, password: str, actor: str = "", request=Non
     event_record(account=user.account, event="user_password_set", actor=actor, target=user.username, request=request)
 
 
-def user_sessions_end(*, user: User) -> int:
-    """Delete every session the user holds (any worker, any host: sessions live in the database)."""
+def _sessions_end(tracked) -> int:
+    """Delete the tracked sessions from the session store (any worker, any host), then the tracking."""
     store = import_module(settings.SESSION_ENGINE).SessionStore
-    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    keys = list(tracked.values_list("session_key", flat=True))
     for key in keys:
         store(session_key=key).delete()
-    UserSession.objects.filter(user=user).delete()
+    UserSession.objects.filter(session_key__in=keys).delete()
     return len(keys)
+
+
+def user_sessions_end(*, user: User) -> int:
+    """Delete every session the user holds."""
+    return _sessions_end(UserSession.objects.filter(user=user))
+
+
+def sso_group_sessions_end(*, group) -> int:
+    """End every session signed in through ``group`` (its bound users' SSO sessions), e.g. when an
+    admin disables or deletes the IdP connection because it is compromised."""
+    return _sessions_end(UserSession.objects.filter(user__sso_group=group, auth_method="sso"))
 
 
 def account_create(

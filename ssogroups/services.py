@@ -10,7 +10,7 @@ from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 
 from accounts.models import Account, Event, User
-from accounts.services import event_record
+from accounts.services import event_record, sso_group_sessions_end
 from sparksso import clock
 from ssogroups.domains import domains_normalize
 from ssogroups.fetch import MetadataFetchError, metadata_fetch
@@ -376,6 +376,8 @@ def ssogroup_update(
                 request=request,
                 changes={k: _jsonable(v) for k, v in changes.items()},
             )
+    if changes.get("enabled") is False:
+        sso_group_sessions_end(group=group)
     return group
 
 
@@ -392,7 +394,9 @@ def ssogroup_set_enabled(*, group: SSOGroup, enabled: bool, actor: str, request=
 
 
 def ssogroup_delete(*, group: SSOGroup, actor: str, request=None) -> None:
-    """Delete the group. Bound users stay (unbound); its SCIM tokens go with it."""
+    """Delete the group and end the sessions signed in through it. Bound users stay (unbound); its
+    SCIM tokens go with it."""
+    sso_group_sessions_end(group=group)
     with transaction.atomic():
         event_record(
             account=group.account,
