@@ -7,6 +7,7 @@ expression indexes, unless the schema says caseExact.
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q
@@ -121,6 +122,8 @@ def _compare(col: Column, op: str, value: Any, key: str) -> Q:
             moment = None
         if moment is None or op in ("co", "sw", "ew"):
             raise _fail(f"{key!r} is a dateTime: compare with eq, ne, gt, ge, lt or le and an ISO 8601 value")
+        if moment.tzinfo is None:  # a dateTime without a zone (or a bare date): read it as UTC
+            moment = moment.replace(tzinfo=UTC)
         lhs, rhs = F(col.field), moment
     elif col.case_exact:
         lhs, rhs = F(col.field), value
