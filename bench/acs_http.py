@@ -20,7 +20,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User, UserSession
-from bench.acs_validation import LABELS, MODES, schema_cache_set, validation_compare
+from bench.acs_validation import LABELS, schema_cache_set, validation_compare
 from bench.fixtures import Tenant, address, tenant_create, users_bulk_create
 from bench.saml_response import signed_response
 from bench.timing import Report, Samples
@@ -137,38 +137,84 @@ def _autocommitted(captured: list) -> int:
     return count
 
 
-def _compare_modes(runner: Runner, *, rounds: int, requests: int) -> dict:
-    results = {mode: Samples() for mode in MODES}
+@dataclass(frozen=True)
+class Variant:
+    """One way of running the same sign-ins; the variants alternate within every round."""
+
+    label: str
+    runner: Runner
+    cache: str  # "cached" | "uncached"
+    atomic_requests: bool = False
+
+
+def _variant_set(variant: Variant) -> None:
+    schema_cache_set(variant.cache)
+    # Read per request by Django's handler: wraps the view in one transaction (experiment only).
+    connection.settings_dict["ATOMIC_REQUESTS"] = variant.atomic_requests
+
+
+def _compare(variants: list[Variant], *, rounds: int, requests: int) -> dict[str, Samples]:
+    results = {v.label: Samples() for v in variants}
     try:
-        for mode in MODES:  # warm-up: both modes sign in, untimed
-            schema_cache_set(mode)
-            runner.batch(runner.prepare(3), None)
+        for variant in variants:  # warm-up: every variant signs in, untimed
+            _variant_set(variant)
+            variant.runner.batch(variant.runner.prepare(3), None)
         for _ in range(rounds):
-            for mode in MODES:
-                prepared = runner.prepare(requests)
-                schema_cache_set(mode)
-                runner.batch(prepared, results[mode])
+            for variant in variants:
+                prepared = variant.runner.prepare(requests)
+                _variant_set(variant)
+                variant.runner.batch(prepared, results[variant.label])
     finally:
         library.schema_cache_install()
+        connection.settings_dict["ATOMIC_REQUESTS"] = False
     return results
 
 
+def _connect_samples(n: int) -> Samples:
+    """Time to open (and initialise) a new database connection, as a request does without CONN_MAX_AGE."""
+    samples = Samples()
+    for _ in range(n):
+        connection.close()
+        samples.time(connection.ensure_connection)
+    return samples
+
+
+def _tenant_with(name: str, users: int) -> Runner:
+    tenant = tenant_create(name)
+    users_bulk_create(tenant=tenant, start=0, stop=max(SIGNERS, users - 1))  # + the account's admin
+    return Runner(tenant)
+
+
 def run(*, rounds: int, requests: int, account_users: int, **_options) -> Report:
-    tenant = tenant_create("Signin")
-    users_bulk_create(tenant=tenant, start=0, stop=SIGNERS)
-    runner = Runner(tenant)
-    small = User.objects.filter(account=tenant.account).count()
+    runner = _tenant_with("Signin", SIGNERS + 1)
+    small = User.objects.filter(account=runner.tenant.account).count()
+    uncached = Variant(LABELS["uncached"], runner, "uncached")
+    cached = Variant(LABELS["cached"], runner, "cached")
+    atomic = Variant("with schema cache and ATOMIC_REQUESTS (one transaction)", runner, "cached", True)
+    variants = [uncached, cached, atomic]
+    if account_users > small:
+        big = _tenant_with("Large", account_users)
+        large_users = User.objects.filter(account=big.tenant.account).count()
+        large = Variant(f"with schema cache, account of {large_users:,} users", big, "cached")
+        variants.append(large)
     report = Report(
         f"ACS end to end: POST /api/v1/users/saml/<account>/<group>/consume through the Django test client "
-        f"on {connection.vendor} ({rounds} rounds x {requests} sign-ins per mode; a sample = one sign-in)"
+        f"({rounds} rounds x {requests} sign-ins per variant, alternating; a sample = one sign-in)"
     )
-    results = _compare_modes(runner, rounds=rounds, requests=requests)
+    results = _compare(variants, rounds=rounds, requests=requests)
     group = f"SP-initiated sign-in, account of {small} users"
-    report.row(group, LABELS["uncached"], results["uncached"], baseline=True)
-    report.row(group, LABELS["cached"], results["cached"])
+    report.row(group, uncached.label, results[uncached.label], baseline=True)
+    report.row(group, cached.label, results[cached.label])
+    if len(variants) > 3:
+        group = "same, schema cache on, by account size"
+        report.row(group, f"account of {small} users", results[cached.label], baseline=True)
+        report.row(group, f"account of {large_users:,} users", results[large.label])
+    group = "experiment, not the shipped configuration: one transaction per sign-in"
+    report.row(group, "as shipped (autocommit, schema cache on)", results[cached.label], baseline=True)
+    report.row(group, "ATOMIC_REQUESTS=True (schema cache on)", results[atomic.label])
 
     # XML validation alone, on one of the same responses and the group's own settings.
-    group_settings = saml_settings_for_group(runner.group, certificates_pem=[tenant.keys.cert_pem])
+    group_settings = saml_settings_for_group(runner.group, certificates_pem=[runner.tenant.keys.cert_pem])
     validation = validation_compare(
         encoded=runner.prepare(1)[0].saml_response,
         settings=group_settings,
@@ -176,23 +222,21 @@ def run(*, rounds: int, requests: int, account_users: int, **_options) -> Report
         iterations=requests,
         rounds=rounds,
     )
-    for mode in MODES:
-        share = validation[mode].median_ms / results[mode].median_ms
+    for mode, variant in (("uncached", uncached), ("cached", cached)):
+        share = validation[mode].median_ms / results[variant.label].median_ms
+        cpu_share = validation[mode].cpu_median_ms / results[variant.label].cpu_median_ms
         report.note(
             f"{LABELS[mode]}: XML validation alone {validation[mode].median_ms:.2f} ms median = "
-            f"{share:.0%} of a {results[mode].median_ms:.2f} ms sign-in"
+            f"{share:.0%} of a {results[variant.label].median_ms:.2f} ms sign-in "
+            f"({cpu_share:.0%} of its {results[variant.label].cpu_median_ms:.2f} ms CPU)"
         )
+    connect = _connect_samples(rounds * 10)
+    report.note(
+        f"opening a database connection: {connect.median_ms:.2f} ms median. The test client keeps one open; "
+        f"a real server with CONN_MAX_AGE={connection.settings_dict['CONN_MAX_AGE']} opens one per request"
+    )
     statements, writes, commits = runner.queries_per_sign_in()
-    report.note(f"one sign-in = {statements} SQL statements, {writes} of them writes, in {commits} commits")
-
-    if account_users > small:
-        users_bulk_create(tenant=tenant, start=SIGNERS, stop=SIGNERS + account_users - small)
-        big = User.objects.filter(account=tenant.account).count()
-        large = Samples()
-        for _ in range(rounds):
-            prepared = runner.prepare(requests)
-            runner.batch(prepared, large)
-        group = "same, schema cache on, by account size"
-        report.row(group, f"account of {small} users", results["cached"], baseline=True)
-        report.row(group, f"account of {big} users", large)
+    report.note(
+        f"one sign-in (as shipped) = {statements} SQL statements, {writes} of them writes, in {commits} commits"
+    )
     return report
