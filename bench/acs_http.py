@@ -9,6 +9,7 @@ The schema cache is switched off and on in alternating rounds of the same run.
 """
 
 import itertools
+import random
 from contextlib import nullcontext
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -16,12 +17,13 @@ from urllib.parse import urlsplit
 from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
 from django.db import connection
+from django.db.models.functions import Lower
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User, UserSession
 from bench.acs_validation import LABELS, schema_cache_set, validation_compare
-from bench.fixtures import Tenant, address, tenant_create, users_bulk_create
+from bench.fixtures import Tenant, address, database_analyze, query_plan, tenant_create, users_bulk_create
 from bench.saml_response import signed_response
 from bench.timing import Report, Samples
 from sparksso import clock
@@ -54,8 +56,10 @@ def _state() -> dict[str, int]:
 
 
 class Runner:
-    def __init__(self, tenant: Tenant):
+    def __init__(self, tenant: Tenant, signers: list[int] | None = None):
         self.tenant = tenant
+        # Which users sign in (round-robin): spread over the account, so no lookup gets lucky early.
+        self.signers = signers or list(range(SIGNERS))
         self.group = tenant.group
         self.path = urlsplit(self.group.acs_url).path
         self.host = urlsplit(django_settings.BASE_URL).hostname
@@ -72,7 +76,7 @@ class Runner:
                 sp_entity_id=self.group.sp_entity_id,
                 acs_url=self.group.acs_url,
                 idp_entity_id=self.group.idp_entity_id,
-                name_id=address(k % SIGNERS),
+                name_id=address(self.signers[k % len(self.signers)]),
                 now=clock.now(),
                 assertion_id=f"_bench_a{k}",
                 response_id=f"_bench_r{k}",
@@ -179,10 +183,38 @@ def _connect_samples(n: int) -> Samples:
     return samples
 
 
+def _user_lookup_experiment(runner: Runner, report: Report, *, rounds: int, requests: int) -> None:
+    """The ACS's user lookup alone (sso_user_resolve's first query) in the large account: the shipped
+    ``username__iexact`` against LOWER(username) = lower(value), the expression the unique index holds."""
+    users = User.objects.filter(account_id=runner.tenant.account.pk)
+    shipped, alternative = Samples(), Samples()
+    for _ in range(rounds):
+        for n in range(requests):
+            expected = address(runner.signers[n % len(runner.signers)])
+            identity = expected.upper()
+            for samples, queryset in (
+                (shipped, users.filter(username__iexact=identity)),
+                (alternative, users.alias(lower=Lower("username")).filter(lower=identity.lower())),
+            ):
+                found = samples.time(queryset.first)
+                if found is None or found.username != expected:
+                    raise BenchmarkFailed(f"user lookup for {identity} found {found}")
+    group = f"experiment, not shipped: the ACS user lookup query alone, account of {users.count():,} users"
+    report.row(group, "username__iexact (as shipped)", shipped, baseline=True)
+    report.row(group, "LOWER(username) = value (the unique index)", alternative)
+    for label, queryset in (
+        ("iexact", users.filter(username__iexact="x")),
+        ("LOWER", users.alias(lower=Lower("username")).filter(lower="x")),
+    ):
+        report.note(f"ACS user lookup by {label}, query plan: {query_plan(queryset)}")
+
+
 def _tenant_with(name: str, users: int) -> Runner:
     tenant = tenant_create(name)
-    users_bulk_create(tenant=tenant, start=0, stop=max(SIGNERS, users - 1))  # + the account's admin
-    return Runner(tenant)
+    stop = max(SIGNERS, users - 1)  # + the account's admin
+    users_bulk_create(tenant=tenant, start=0, stop=stop)
+    database_analyze()
+    return Runner(tenant, sorted(random.Random(stop).sample(range(stop), SIGNERS)))
 
 
 def run(*, rounds: int, requests: int, account_users: int, **_options) -> Report:
@@ -212,6 +244,9 @@ def run(*, rounds: int, requests: int, account_users: int, **_options) -> Report
     group = "experiment, not the shipped configuration: one transaction per sign-in"
     report.row(group, "as shipped (autocommit, schema cache on)", results[cached.label], baseline=True)
     report.row(group, "ATOMIC_REQUESTS=True (schema cache on)", results[atomic.label])
+
+    if len(variants) > 3:
+        _user_lookup_experiment(big, report, rounds=rounds, requests=requests)
 
     # XML validation alone, on one of the same responses and the group's own settings.
     group_settings = saml_settings_for_group(runner.group, certificates_pem=[runner.tenant.keys.cert_pem])

@@ -22,7 +22,7 @@ from accounts.scim.kinds import USER
 from accounts.scim.query import filtered, list_params
 from accounts.scim.users import users_of
 from accounts.tokens import scim_token_create
-from bench.fixtures import address, tenant_create, users_bulk_create
+from bench.fixtures import address, database_analyze, query_plan, tenant_create, users_bulk_create
 from bench.timing import Report, Samples
 
 URL = "/api/v1/users/scim/v2/Users"
@@ -88,14 +88,6 @@ def index_restore(name: str) -> None:
         (editor.add_constraint if obj in model._meta.constraints else editor.add_index)(model, obj)
 
 
-def _plan(queryset) -> str:
-    """The planner's access lines for ``queryset`` (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL)."""
-    keep = ("SEARCH", "SCAN", "SUBQUERY", "B-TREE", "Scan", "Index", "Sort", "Join", "Filter", "Cond")
-    lines = [line.strip() for line in queryset.explain().splitlines()]
-    lines = [line.split(" ", 3)[-1] if line[:1].isdigit() else line for line in lines]  # SQLite's ids
-    return " | ".join(line for line in lines if any(word in line for word in keep))
-
-
 class Runner:
     def __init__(self, *, lookups: int, rounds: int):
         self.tenant = tenant_create("Provisioned")
@@ -118,9 +110,7 @@ class Runner:
         self.size = User.objects.filter(account=self.tenant.account).count()
         if self.size != size:
             raise BenchmarkFailed(f"the account holds {self.size} users, expected {size}")
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:  # what autovacuum would have done by now
-                cursor.execute("ANALYZE")
+        database_analyze()
 
     def get(self, query: dict) -> dict:
         response = self.client.get(URL, {k: v for k, v in query.items()})
@@ -147,7 +137,7 @@ class Runner:
                 )
 
     def plan(self, text: str) -> str:
-        return _plan(filtered(users_of(self.tenant.account), USER, list_params({"filter": text}))[:PAGE])
+        return query_plan(filtered(users_of(self.tenant.account), USER, list_params({"filter": text}))[:PAGE])
 
 
 def _emails_alternative(runner: Runner, report: Report) -> None:
@@ -177,7 +167,7 @@ def _emails_alternative(runner: Runner, report: Report) -> None:
     group = f"experiment, not shipped: emails[value eq] query only (count + page), {runner.size:,} users"
     report.row(group, "EXISTS per user (as shipped)", shipped, baseline=True)
     report.row(group, "user id IN (emails matching, by the index)", alternative)
-    report.note(f"emails IN alternative, query plan: {_plan(alternative_query('x@example.com')[:PAGE])}")
+    report.note(f"emails IN alternative, query plan: {query_plan(alternative_query('x@example.com')[:PAGE])}")
 
 
 def run(*, rounds: int, lookups: int, users: list[int], **_options) -> Report:
@@ -217,6 +207,6 @@ def run(*, rounds: int, lookups: int, users: list[int], **_options) -> Report:
         report.row(group, f"startIndex={size - PAGE + 1} (last page)", last_page)
     _emails_alternative(runner, report)
     report.note(
-        f"list page, query plan: {_plan(filtered(users_of(runner.tenant.account), USER, list_params({}))[:PAGE])}"
+        f"list page, query plan: {query_plan(filtered(users_of(runner.tenant.account), USER, list_params({}))[:PAGE])}"
     )
     return report
