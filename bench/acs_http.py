@@ -5,7 +5,11 @@ AuthnRequest created by the real sso_login_start service. So each sign-in does e
 browser's does: group lookup, validation, pending-request consume, replay record, user lookup,
 session, session tracking and the audit event. Each batch is checked afterwards: every response
 a 302 to the requested page, one new session and one replay record per POST, no failure rows.
-The schema cache is switched off and on in alternating rounds of the same run.
+
+Variants alternate within every round of the same run: schema cache off, on, on in an account of
+``--account-users`` users, and (an experiment, not the shipped configuration) ATOMIC_REQUESTS.
+The notes add XML validation's share of a sign-in, the cost of opening a database connection,
+the SQL a sign-in sends, and (experiment) the user lookup query with and without its index.
 """
 
 import itertools
