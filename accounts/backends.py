@@ -5,9 +5,9 @@ name users of several accounts; the password decides which one, and ambiguity si
 """
 
 from django.contrib.auth.backends import BaseBackend
-from django.db.models import Q
 
 from accounts.models import User
+from accounts.selectors import email_is, username_is
 
 MAX_CANDIDATES = 10
 
@@ -17,7 +17,7 @@ class AccountUserBackend(BaseBackend):
         if not identifier or not password:
             return None
         candidates = list(
-            User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier)).select_related("account")[
+            User.objects.filter(username_is(identifier) | email_is(identifier)).select_related("account")[
                 :MAX_CANDIDATES
             ]
         )

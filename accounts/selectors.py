@@ -3,7 +3,9 @@
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import Account, Event
@@ -37,3 +39,15 @@ def parse_since(value: str) -> datetime:
     if since is None or since.tzinfo is None:
         raise ValueError(MSG_BAD_SINCE)
     return since
+
+
+def username_is(value: str) -> Q:
+    """Case-insensitive username match, compared the way the unique constraint compares
+    (LOWER on both sides), so the (LOWER(username), account) index serves it. ``iexact``
+    would be UPPER(...) on PostgreSQL and LIKE on SQLite: a scan of every user."""
+    return Q(Exact(Lower("username"), Lower(Value(value))))
+
+
+def email_is(value: str) -> Q:
+    """Case-insensitive email match served by the (LOWER(email), account) index."""
+    return Q(Exact(Lower("email"), Lower(Value(value))))

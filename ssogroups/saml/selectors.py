@@ -1,8 +1,9 @@
 """Reads for SAML sign-in: which group a URL or an identifier names, and a group's failures."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import Account, User
+from accounts.selectors import email_is, username_is
 from ssogroups.models import SSODomain, SSOGroup, SSOLoginFailure
 
 SSO_PLANS = (Account.Plan.PREMIER, Account.Plan.ENTERPRISE)
@@ -27,13 +28,13 @@ def ssogroup_for_identifier(*, identifier: str) -> SSOGroup | None:
     if not identifier:
         return None
     group_ids = set(
-        User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier), is_active=True)
+        User.objects.filter(username_is(identifier) | email_is(identifier), is_active=True)
         .exclude(sso_group=None)
         .values_list("sso_group_id", flat=True)[:10]
     )
     if not group_ids and "@" in identifier:
         domain = identifier.rsplit("@", 1)[1].lower()
-        group_ids = set(SSODomain.objects.filter(domain__iexact=domain).values_list("group_id", flat=True))
+        group_ids = set(SSODomain.objects.filter(domain=domain).values_list("group_id", flat=True))  # stored lowercase
     if len(group_ids) != 1:
         return None
     return (
