@@ -85,9 +85,8 @@ def jumpcloud_idp(tmp_path) -> TestIdP:
     return TestIdP(tmp_path / "jumpcloud", shared_keypair("e2e-jumpcloud"), entity_id=JUMPCLOUD_ENTITY_ID)
 
 
-def tile_click(browser: Client, idp: TestIdP, group, email: str, first: str, last: str):
+def tile_click(browser: Client, idp: TestIdP, group, email: str, first: str, last: str, **more: list[str]):
     """The user clicks the JumpCloud tile: an unsolicited response signed over the assertion, posted to the ACS."""
-    xml = idp.response(
-        sp_of(group), name_id=email, attributes={"email": [email], "firstName": [first], "lastName": [last]}
-    )
+    attributes = {"email": [email], "firstName": [first], "lastName": [last], **more}
+    xml = idp.response(sp_of(group), name_id=email, attributes=attributes)
     return browser.post(group.acs_url.removeprefix("https://sparksso.example.test"), {"SAMLResponse": b64(xml)})

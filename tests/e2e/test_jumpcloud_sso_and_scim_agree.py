@@ -53,3 +53,20 @@ def test_an_asserted_email_already_listed_becomes_the_primary_one(account, admin
         {"value": "alice@wonderland.example", "type": "work", "primary": False},
         {"value": ALICE, "type": "home", "primary": True},
     ]
+
+
+def test_a_username_attribute_in_the_assertion_does_not_rename_the_provisioned_user(account, admin, jumpcloud_idp):
+    """JumpCloud apps often also send the JumpCloud login name ("username": "alice"). If a sign-in
+    renamed the user to it, JumpCloud's next lookup by userName would miss her and its create would
+    make a second alice."""
+    group, jc, scim_id = provisioned(account, admin, jumpcloud_idp)
+    browser = Client()
+    signed_in = tile_click(browser, jumpcloud_idp, group, ALICE, "Alice", "Liddell", username=["alice"])
+    assert signed_in.status_code == 302
+    assert session_of(browser).json()["username"] == ALICE
+    assert list(User.objects.filter(account=account).exclude(pk=admin.pk).values_list("username", flat=True)) == [ALICE]
+    found = jc.find_user(ALICE).json()
+    assert (found["totalResults"], found["Resources"][0]["id"]) == (1, scim_id)
+    again = jc.send("POST", "/Users", user_payload(ALICE, "Alice", "Liddell", "jc-1"))
+    assert again.status_code == 409
+    assert User.objects.filter(account=account).count() == 2
