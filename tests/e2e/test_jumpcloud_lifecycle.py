@@ -7,7 +7,7 @@ the SCIM requests carry the shapes JumpCloud's Identity Management connector sen
 
 from django.test import Client
 
-from accounts.models import Event, ScimGroupMembership, ScimToken, User, UserSession
+from accounts.models import Event, ScimGroup, ScimGroupMembership, ScimToken, User, UserSession
 from accounts.tokens import scim_token_create
 from ssogroups.models import SSOGroup, SSOLoginFailure
 from tests.e2e.conftest import (
@@ -322,3 +322,100 @@ def test_another_accounts_jumpcloud_cannot_see_touch_or_sign_in_alice(
         "memberships": ScimGroupMembership.objects.count(),
     } == before
     assert not UserSession.objects.filter(user__username=ALICE).exists()
+
+
+def test_jumpcloud_group_push(account, admin, jumpcloud_idp):
+    """JumpCloud's group push: create empty, add members by value list, remove them in both the RFC
+    filter form and the Azure/JumpCloud value-list form, rename, delete."""
+    group, plaintext = admin_connects_jumpcloud(account, admin, jumpcloud_idp)
+    actor = f"scim:{ScimToken.objects.get(account=account).prefix}"
+    jc = JumpCloud(token=plaintext, client=Client())
+    alice = jc.send("POST", "/Users", user_payload(ALICE, "Alice", "Liddell", "jc-a")).json()["id"]
+    bob = jc.send("POST", "/Users", user_payload("bob@example.com", "Bob", "Builder", "jc-b")).json()["id"]
+
+    assert jc.get("/Groups", {"filter": 'displayName eq "Engineering"'}).json()["totalResults"] == 0
+    created = jc.send("POST", "/Groups", {"schemas": [GROUP], "displayName": "Engineering", "externalId": "jcg-1"})
+    assert created.status_code == 201, created.content
+    gid = created.json()["id"]
+    scim_group = ScimGroup.objects.get(account=account)
+    assert created.json() == {
+        "schemas": [GROUP],
+        "id": gid,
+        "externalId": "jcg-1",
+        "displayName": "Engineering",
+        "meta": created.json()["meta"],
+    }
+    assert created["Location"] == f"{BASE_URL}/api/v1/users/scim/v2/Groups/{gid}" == created.json()["meta"]["location"]
+
+    def member(scim_id: str) -> dict:
+        return {"value": scim_id, "$ref": f"{BASE_URL}/api/v1/users/scim/v2/Users/{scim_id}", "type": "User"}
+
+    def members_in_db() -> list[str]:
+        return sorted(scim_group.memberships.values_list("user__username", flat=True))
+
+    added = jc.send(
+        "PATCH", f"/Groups/{gid}", patch({"op": "add", "path": "members", "value": [{"value": alice}, {"value": bob}]})
+    )
+    assert added.status_code == 200, added.content
+    assert added.json()["members"] == [member(alice), member(bob)]
+    assert members_in_db() == [ALICE, "bob@example.com"]
+    alice_doc = jc.get(f"/Users/{alice}").json()
+    assert alice_doc["groups"] == [
+        {
+            "value": gid,
+            "$ref": f"{BASE_URL}/api/v1/users/scim/v2/Groups/{gid}",
+            "display": "Engineering",
+            "type": "direct",
+        }
+    ]
+
+    rfc = jc.send("PATCH", f"/Groups/{gid}", patch({"op": "remove", "path": f'members[value eq "{alice}"]'}))
+    assert rfc.status_code == 200, rfc.content
+    assert rfc.json()["members"] == [member(bob)]
+    assert members_in_db() == ["bob@example.com"]
+
+    azure = jc.send("PATCH", f"/Groups/{gid}", patch({"op": "Remove", "path": "members", "value": [{"value": bob}]}))
+    assert azure.status_code == 200, azure.content
+    assert "members" not in azure.json()
+    assert members_in_db() == []
+
+    renamed = jc.send("PATCH", f"/Groups/{gid}", patch({"op": "Replace", "path": "displayName", "value": "R&D"}))
+    assert renamed.status_code == 200, renamed.content
+    assert renamed.json()["displayName"] == "R&D"
+    scim_group.refresh_from_db()
+    assert scim_group.display_name == "R&D"
+
+    # A member JumpCloud has not provisioned here is refused, and the group is left as it was.
+    unknown = "00000000-0000-4000-8000-000000000000"
+    refused = jc.send("PATCH", f"/Groups/{gid}", patch({"op": "add", "path": "members", "value": [{"value": unknown}]}))
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "schemas": [ERROR],
+        "status": "400",
+        "detail": f"Member '{unknown}' is not a user of this account.",
+        "scimType": "invalidValue",
+    }
+    assert members_in_db() == []
+
+    gone = jc.delete(f"/Groups/{gid}")
+    assert gone.status_code == 204
+    assert not ScimGroup.objects.filter(account=account).exists()
+    assert jc.get(f"/Groups/{gid}").status_code == 404
+    assert User.objects.filter(account=account, username__in=[ALICE, "bob@example.com"]).count() == 2
+
+    events = list(
+        Event.objects.filter(account=account, actor=actor, event__startswith="group_")
+        .order_by("id")
+        .values_list("event", "target", "outcome", "reason")
+    )
+    ok = Event.Outcome.SUCCESS
+    assert events == [
+        ("group_lookup_provision", 'displayName eq "Engineering"', ok, ""),
+        ("group_create_provision", "Engineering", ok, ""),
+        ("group_update_provision", "Engineering", ok, ""),
+        ("group_update_provision", "Engineering", ok, ""),
+        ("group_update_provision", "Engineering", ok, ""),
+        ("group_update_provision", "R&D", ok, ""),
+        ("group_update_provision", gid, Event.Outcome.FAILURE, f"400 invalidValue {refused.json()['detail']}"),
+        ("group_delete_provision", "R&D", ok, ""),
+    ]
