@@ -179,6 +179,25 @@ def primary_email(emails: list[dict[str, Any]]) -> str:
     return emails[0]["value"] if emails else ""
 
 
+def _emails_with_primary(user: User, email: str) -> list[dict[str, Any]] | None:
+    """The stored emails with ``email`` as the primary one, so User.email keeps mirroring them (a
+    sign-in changing only ``email`` must not leave SCIM reading back the old address). None when
+    the user has no stored emails: then ``email`` alone is what SCIM shows."""
+    stored = [{k: getattr(row, k) for k in EMAIL_KEYS} for row in UserEmail.objects.filter(user=user)]
+    if not stored:
+        return None
+    if not email:
+        return []
+    if any(e["value"].lower() == email.lower() for e in stored):
+        return [
+            {**e, "primary": True if e["value"].lower() == email.lower() else (False if e["primary"] else e["primary"])}
+            for e in stored
+        ]
+    index = next((i for i, e in enumerate(stored) if e["primary"]), 0)
+    stored[index] = {**stored[index], "value": email, "primary": True}
+    return stored
+
+
 def _jsonable(value: Any) -> Any:
     return value.pk if hasattr(value, "pk") else value
 
@@ -191,6 +210,8 @@ def user_update(*, user: User, actor: str = "", request=None, event: str = "user
     emails = fields.pop("emails", None)
     if emails is not None:
         emails = [_email_normalise(e) for e in emails]
+    elif "email" in fields and fields["email"] != user.email:
+        emails = _emails_with_primary(user, fields["email"])
     changes = {f: _jsonable(v) for f, v in fields.items() if getattr(user, f) != v}
     if emails is not None and emails != user_emails(user):
         changes["emails"] = emails

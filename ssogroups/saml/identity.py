@@ -82,10 +82,11 @@ def identity_value(*, validated: ValidatedAssertion, identity_attribute: str) ->
 
 
 def _profile_changes(user: User, profile: Profile) -> dict:
+    # Never the username: it is the key the user was matched by and the SCIM userName the IdP looks
+    # her up by; renaming her to an asserted login name would make the IdP's next lookup miss her.
     return {
         name: value
         for name, value in (
-            ("username", profile.username),
             ("email", profile.email),
             ("first_name", profile.first_name),
             ("last_name", profile.last_name),
@@ -141,7 +142,7 @@ def sso_user_resolve(*, group: SSOGroup, identity: str, profile: Profile, reques
         try:
             user = user_update(user=user, actor=actor, request=request, event="user_update_sso", **changes)
         except ValidationError:
-            # A clashing username from the IdP must not lock the user out: bind, skip the profile.
+            # An invalid profile value from the IdP must not lock the user out: bind, skip the profile.
             user.refresh_from_db()
             if user.sso_group_id is None:
                 user = user_update(user=user, actor=actor, request=request, event="user_update_sso", sso_group=group)
