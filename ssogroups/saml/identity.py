@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 
 from accounts.models import User
+from accounts.selectors import email_is, username_is
 from accounts.services import user_create, user_update
 from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
@@ -105,14 +105,20 @@ def sso_user_resolve(*, group: SSOGroup, identity: str, profile: Profile, reques
     def refuse(reason: reasons.Reason, detail: str = "") -> SamlRejected:
         return SamlRejected(reason, detail, issuer=group.idp_entity_id, name_id=identity)
 
-    # It's crucial for security that the lookup is scoped to the group's account.
+    def match(users) -> User | None:
+        user = users.filter(username_is(identity)).first()
+        if user is None:
+            by_email = list(users.filter(email_is(identity)).exclude(email="")[:2])
+            if len(by_email) > 1:
+                raise refuse(reasons.AMBIGUOUS_USER)
+            user = by_email[0] if by_email else None
+        return user
+
+    # It's crucial for security that the lookup is scoped to the group's account. Users this
+    # group manages come first, then unbound ones, so an email NameID of a provisioned user is
+    # never taken by another user (say, a password admin) whose *username* is that address.
     users = User.objects.filter(account_id=group.account_id)
-    user = users.filter(username__iexact=identity).first()
-    if user is None:
-        by_email = list(users.filter(Q(email__iexact=identity)).exclude(email="")[:2])
-        if len(by_email) > 1:
-            raise refuse(reasons.AMBIGUOUS_USER)
-        user = by_email[0] if by_email else None
+    user = match(users.filter(sso_group=group)) or match(users.filter(sso_group=None)) or match(users)
     if user is None:
         if not group.jit_provisioning:
             raise refuse(reasons.UNKNOWN_USER)
