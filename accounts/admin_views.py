@@ -52,6 +52,10 @@ def user_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
         messages.error(request, "You cannot deactivate yourself.")
         return redirect("account-users")
     event = "user_activate" if active else "user_deactivate"
-    user_update(user=user, actor=request.user.username, request=request, event=event, is_active=active)
+    try:
+        user_update(user=user, actor=request.user.username, request=request, event=event, is_active=active)
+    except ValidationError as exc:  # e.g. the account's last active admin
+        messages.error(request, " ".join(exc.messages))
+        return redirect("account-users")
     messages.success(request, f"User {user.username} {'reactivated' if active else 'deactivated'}.")
     return redirect("account-users")

@@ -12,6 +12,11 @@ from accounts.models import Account, Event, ScimGroup, ScimGroupMembership, User
 from sparksso import clock
 
 USERNAME_TAKEN = "username_taken"
+LAST_ADMIN = "last_admin"
+MSG_LAST_ADMIN = (
+    "{username} is the account's last active admin: it cannot be deactivated, demoted or deleted "
+    "until another user is an active admin."
+)
 USER_FIELDS = (
     "username",
     "email",
@@ -202,6 +207,21 @@ def _jsonable(value: Any) -> Any:
     return value.pk if hasattr(value, "pk") else value
 
 
+def is_last_admin_error(error: ValidationError) -> bool:
+    """True when a ValidationError from these services protects the account's last active admin."""
+    return any(e.code == LAST_ADMIN for e in error.error_list) if not hasattr(error, "error_dict") else False
+
+
+def _last_admin_guard(user: User, *, stays_admin: bool) -> None:
+    """Refuse to leave an account without an active admin (an IdP's SCIM token could otherwise lock
+    the account out of its own administration)."""
+    if stays_admin or not (user.role == User.Role.ADMIN and user.is_active):
+        return
+    others = User.objects.filter(account_id=user.account_id, role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk)
+    if not others.exists():
+        raise ValidationError(MSG_LAST_ADMIN.format(username=user.username), code=LAST_ADMIN)
+
+
 def user_update(*, user: User, actor: str = "", request=None, event: str = "user_update", **fields: Any) -> User:
     """Change the given fields; records only what actually changed. Deactivation ends sessions."""
     unknown = set(fields) - set(USER_FIELDS)
@@ -217,6 +237,10 @@ def user_update(*, user: User, actor: str = "", request=None, event: str = "user
         changes["emails"] = emails
     if not changes:
         return user
+    _last_admin_guard(
+        user,
+        stays_admin=fields.get("role", user.role) == User.Role.ADMIN and fields.get("is_active", user.is_active),
+    )
     for name, value in fields.items():
         setattr(user, name, value)
     user.updated_at = clock.now()
@@ -238,7 +262,8 @@ def user_deactivate(*, user: User, actor: str = "", request=None, event: str = "
 
 
 def user_delete(*, user: User, actor: str = "", request=None, event: str = "user_delete") -> None:
-    """Delete the user, ending their sessions first."""
+    """Delete the user, ending their sessions first. The last active admin cannot be deleted."""
+    _last_admin_guard(user, stays_admin=False)
     user_sessions_end(user=user)
     with transaction.atomic():
         event_record(account=user.account, event=event, actor=actor, target=user.username, request=request)

@@ -16,6 +16,7 @@ from accounts.services import (
     group_create,
     group_delete,
     group_update,
+    is_last_admin_error,
     is_username_taken,
     user_create,
     user_delete,
@@ -28,6 +29,8 @@ def invalid_from(error: ValidationError, names: dict[str, str], username: str = 
     """A model ValidationError as SCIM: the username clash is 409 uniqueness, the rest 400 invalidValue."""
     if is_username_taken(error):
         return ScimError(409, MSG_USERNAME_TAKEN.format(name=username), UNIQUENESS)
+    if is_last_admin_error(error):
+        return ScimError(403, " ".join(error.messages))  # RFC 7644 §3.12: not permitted
     if hasattr(error, "error_dict"):
         detail = "; ".join(
             f"{names.get(field, field)}: {' '.join(m for e in errs for m in e.messages)}"
@@ -107,7 +110,10 @@ class Resources:
 
     def delete(self, obj: Model) -> None:
         if self.kind is USER:
-            user_delete(user=obj, event="user_delete_provision", actor=self.actor, request=self.request)
+            try:
+                user_delete(user=obj, event="user_delete_provision", actor=self.actor, request=self.request)
+            except ValidationError as exc:
+                raise invalid_from(exc, users.FIELD_NAMES) from exc
         else:
             group_delete(group=obj, event="group_delete_provision", actor=self.actor, request=self.request)
 

@@ -72,3 +72,22 @@ def test_events_are_append_only(account):
         event.save()
     with pytest.raises(ValueError, match="append-only"):
         event.delete()
+
+
+def test_the_last_active_admin_cannot_be_deactivated_demoted_or_deleted(account, admin):
+    from accounts.services import is_last_admin_error, user_delete
+
+    for change in ({"is_active": False}, {"role": User.Role.REPORTING}):
+        with pytest.raises(ValidationError) as exc:
+            user_update(user=admin, **change)
+        assert is_last_admin_error(exc.value)
+    with pytest.raises(ValidationError) as exc:
+        user_delete(user=admin)
+    assert is_last_admin_error(exc.value)
+    admin.refresh_from_db()
+    assert (admin.is_active, admin.role) == (True, "admin")
+
+    user_create(account=account, username="deputy", role=User.Role.ADMIN)
+    user_update(user=admin, is_active=False)
+    admin.refresh_from_db()
+    assert admin.is_active is False
