@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.db.models.lookups import (
     Contains,
@@ -142,8 +142,10 @@ def _present(col: Column) -> Q:
 
 def _related(relation: str, inner: Q) -> Q:
     model, back = _RELATED[relation]
-    # The outer query is already scoped to one account; rows here hang off those resources only.
-    return Q(Exists(model.objects.filter(**{back: OuterRef("pk")}).filter(inner)))
+    # "pk IN (matching related rows)" lets the database start from the related rows' index; a
+    # correlated EXISTS ran once per user on SQLite (8.6x slower, docs/performance.md). The outer
+    # query stays scoped to one account, so only that account's resources can match.
+    return Q(pk__in=model.objects.filter(inner).values(back))
 
 
 def _leaf(node: Compare | Present, kind: Kind) -> tuple[Q, str | None]:

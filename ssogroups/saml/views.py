@@ -5,6 +5,7 @@ Thin: parse the request, call one service, render. Validation lives in acs.py / 
 
 from django.contrib.auth import login, logout
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
@@ -73,6 +74,9 @@ def _content_length(request: HttpRequest) -> int:
 @never_cache
 @csrf_exempt  # the IdP's cross-site POST carries no CSRF token; the signed response is the proof
 @require_POST
+@transaction.atomic  # one commit per sign-in instead of nine (docs/performance.md: 1.35x); a refusal
+# returns normally, so its diagnostics row and event commit too, and a replay still meets the unique
+# constraint of the first worker's ConsumedAssertion row when that worker commits.
 def consume_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpResponse:
     """Assertion Consumer Service (HTTP-POST binding)."""
     group = ssogroup_get_usable(account_id=account_id, slug=group_slug)
