@@ -10,6 +10,7 @@ from accounts.admin_forms import UserAddForm
 from accounts.models import User
 from accounts.permissions import account_admin_required
 from accounts.services import user_create, user_update
+from sparksso.forms import form_errors_from_service
 
 
 def _account_user(request: HttpRequest, user_id: int) -> User:
@@ -32,8 +33,7 @@ def users_view(request: HttpRequest) -> HttpResponse:
                     account=request.user.account, actor=request.user.username, request=request, **form.cleaned_data
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                form_errors_from_service(form, exc)
             else:
                 messages.success(request, f"User {user.username} added.")
                 return redirect("account-users")

@@ -151,12 +151,13 @@ def user_create(
     return user
 
 
+def _email_dicts(rows) -> list[dict[str, Any]]:
+    return [{k: getattr(row, k) for k in EMAIL_KEYS} for row in rows]
+
+
 def user_emails(user: User) -> list[dict[str, Any]]:
     """The user's SCIM emails as dicts, in order; a user with none but an ``email`` shows that one."""
-    rows = [
-        {k: getattr(row, k) for k in EMAIL_KEYS}
-        for row in (user.emails.all() if user.pk else [])  # uses a prefetch when there is one
-    ]
+    rows = _email_dicts(user.emails.all() if user.pk else [])  # uses a prefetch when there is one
     if not rows and user.email:
         rows = [{"value": user.email, "type": "", "primary": True, "display": ""}]
     return rows
@@ -188,7 +189,7 @@ def _emails_with_primary(user: User, email: str) -> list[dict[str, Any]] | None:
     """The stored emails with ``email`` as the primary one, so User.email keeps mirroring them (a
     sign-in changing only ``email`` must not leave SCIM reading back the old address). None when
     the user has no stored emails: then ``email`` alone is what SCIM shows."""
-    stored = [{k: getattr(row, k) for k in EMAIL_KEYS} for row in UserEmail.objects.filter(user=user)]
+    stored = _email_dicts(UserEmail.objects.filter(user=user))
     if not stored:
         return None
     if not email:
@@ -376,8 +377,8 @@ def group_update(
     event: str = "group_update",
 ) -> ScimGroup:
     """Replace a group's name, external id and members; records what changed."""
-    before = set(group.memberships.values_list("user_id", flat=True))
-    after = {u.pk for u in members}
+    before_order = list(group.memberships.values_list("user_id", flat=True))
+    before, after = set(before_order), {u.pk for u in members}
     changes: dict[str, Any] = {}
     if group.display_name != display_name.strip():
         changes["displayName"] = display_name.strip()
@@ -387,7 +388,7 @@ def group_update(
         changes["members_added"] = sorted(after - before)
     if before - after:
         changes["members_removed"] = sorted(before - after)
-    order_changed = list(group.memberships.values_list("user_id", flat=True)) != [u.pk for u in members]
+    order_changed = before_order != [u.pk for u in members]
     if not changes and not order_changed:
         return group
     group.display_name = display_name.strip()

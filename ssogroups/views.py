@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from accounts.permissions import account_admin_required
+from sparksso.forms import form_errors_from_service
 from ssogroups import selectors, services
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.forms import ConfirmDeleteForm, SSOGroupForm
@@ -36,14 +37,6 @@ def _flash_warnings(request: HttpRequest, warnings: list[str]) -> None:
         messages.warning(request, warning)
 
 
-def _service_errors_to_form(form: SSOGroupForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 @require_GET
 @account_admin_required(FEATURE)
 def ssogroup_list_view(request: HttpRequest) -> HttpResponse:
@@ -64,7 +57,7 @@ def ssogroup_create_view(request: HttpRequest) -> HttpResponse:
                     account=request.user.account, actor=_actor(request), request=request, **form.service_values()
                 )
             except ValidationError as exc:
-                _service_errors_to_form(form, exc)
+                form_errors_from_service(form, exc)
             else:
                 messages.success(request, MSG_CREATED.format(name=group.name))
                 _flash_warnings(request, group.metadata_warnings)
@@ -102,7 +95,7 @@ def ssogroup_edit_view(request: HttpRequest, slug: str) -> HttpResponse:
                     group=group, actor=_actor(request), request=request, **form.service_values()
                 )
             except ValidationError as exc:
-                _service_errors_to_form(form, exc)
+                form_errors_from_service(form, exc)
             else:
                 messages.success(request, MSG_UPDATED.format(name=group.name))
                 if group.slug != old_slug:
