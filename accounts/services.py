@@ -7,9 +7,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts.middleware import client_ip
 from accounts.models import Account, Event, ScimGroup, ScimGroupMembership, User, UserEmail, UserSession
 from sparksso import clock
+from sparksso.middleware import client_ip
 
 USERNAME_TAKEN = "username_taken"
 LAST_ADMIN = "last_admin"

@@ -7,11 +7,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts import throttle
 from accounts.forms import LoginForm
-from accounts.middleware import client_ip
 from accounts.models import Event
 from accounts.services import event_record
+from sparksso import throttle
+from sparksso.middleware import client_ip
 from sparksso.redirects import safe_next_path
 from ssogroups.saml.routing import sso_login_redirect
 

@@ -2,13 +2,13 @@
 
 from django.conf import settings
 
-from accounts.middleware import client_ip
 from accounts.models import Event, ScimToken
 from accounts.scim.constants import MSG_AUTH_INVALID, MSG_AUTH_MISSING, MSG_AUTH_THROTTLED, MSG_PLAN
 from accounts.scim.errors import ScimError
 from accounts.services import event_record
-from accounts.throttle import failure_count, failure_count_incr
 from accounts.tokens import scim_token_authenticate, scim_token_touch
+from sparksso.middleware import client_ip
+from sparksso.throttle import failure_count, failure_count_incr
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="SCIM"'}
 

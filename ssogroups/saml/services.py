@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings as django_settings
 
-from accounts.middleware import client_ip
 from accounts.models import Event, User
 from accounts.services import event_record
 from sparksso import clock
+from sparksso.middleware import client_ip
 from sparksso.redirects import safe_next_path
 from ssogroups.models import SSOGroup, SSOLoginFailure
 from ssogroups.saml import reasons
