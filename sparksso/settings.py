@@ -157,8 +157,11 @@ LOGIN_FAILURE_LIMIT = env("LOGIN_FAILURE_LIMIT")
 LOGIN_FAILURE_WINDOW_SECONDS = env("LOGIN_FAILURE_WINDOW_SECONDS")
 
 # Metadata URLs are never fetched from loopback, private or link-local addresses (SSRF guard)
-# unless this is set, for an on-premises IdP on an internal network.
-SSO_METADATA_ALLOW_PRIVATE_URLS = env.bool("SSO_METADATA_ALLOW_PRIVATE_URLS", default=False)
+# unless this is set, for an on-premises IdP on an internal network. Metadata URLs must be https
+# unless SSO_METADATA_ALLOW_HTTP is set. Both default to on in development (the bundled dev IdP
+# is http://127.0.0.1:8001/metadata) and off in production.
+SSO_METADATA_ALLOW_PRIVATE_URLS = env.bool("SSO_METADATA_ALLOW_PRIVATE_URLS", default=not PRODUCTION)
+SSO_METADATA_ALLOW_HTTP = env.bool("SSO_METADATA_ALLOW_HTTP", default=not PRODUCTION)
 
 # SCIM bearer-token failures per client IP within the window before answering 429.
 SCIM_AUTH_FAILURE_LIMIT = env("SCIM_AUTH_FAILURE_LIMIT")

@@ -2,14 +2,18 @@
 
 The host is resolved once, every address it resolves to is checked, and the connection goes to
 that checked address (so a DNS answer cannot change between the check and the connect). Only
-http(s), a timeout, a size cap, and a few redirects that are each checked the same way.
+https (plain http only with SSO_METADATA_ALLOW_HTTP, for development), one deadline for the whole
+fetch (connect, TLS, headers, body, redirects), a size cap, and a few redirects that are each
+checked the same way and never go from https down to http.
 """
 
 import http.client
+import io
 import ipaddress
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
@@ -21,7 +25,12 @@ MAX_REDIRECTS = 3
 MAX_URL_LENGTH = 2048  # SSOGroup.metadata_url
 USER_AGENT = "sparksso-metadata-fetch/1"
 
-MSG_SCHEME = "The metadata URL must start with http:// or https://."
+MSG_SCHEME = "The metadata URL must start with https:// (or http:// where plain HTTP is allowed)."
+MSG_HTTP = (
+    "The metadata URL must use https://; plain http:// is refused (an attacker on the path could swap "
+    "the IdP's certificate)."
+)
+MSG_DOWNGRADE = "The metadata URL redirected from https:// to plain http://, which is refused."
 MSG_BAD_URL = "The metadata URL is not a valid URL."
 MSG_CREDENTIALS = "The metadata URL must not contain a user name or password."
 MSG_RESOLVE = "The host {host} of the metadata URL could not be resolved."
@@ -46,8 +55,68 @@ class MetadataFetchError(ValueError):
 
 
 def allow_private_urls() -> bool:
-    """SSO_METADATA_ALLOW_PRIVATE_URLS: only for on-premises IdPs (and tests); off by default."""
+    """SSO_METADATA_ALLOW_PRIVATE_URLS: on-premises IdPs and development; off in production by default."""
     return settings.SSO_METADATA_ALLOW_PRIVATE_URLS
+
+
+def allow_http() -> bool:
+    """SSO_METADATA_ALLOW_HTTP: plain http for the development IdP; off in production by default."""
+    return settings.SSO_METADATA_ALLOW_HTTP
+
+
+# The clock the deadline is measured on; a module attribute so tests can move it.
+monotonic: Callable[[], float] = time.monotonic
+
+
+class _Deadline:
+    """One point in time the whole fetch must finish by; every socket wait gets only what is left."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = monotonic() + seconds
+
+    def remaining(self) -> float:
+        left = self.at - monotonic()
+        if left <= 0:
+            raise TimeoutError
+        return left
+
+
+class _DeadlineSocket:
+    """A socket whose every send and receive waits at most until the deadline.
+
+    A per-call socket timeout is not enough: a server sending one byte just inside it (headers
+    included) would hold the fetch forever. http.client reads through ``makefile``, so wrapping
+    ``recv_into`` bounds the status line, the headers and the body alike.
+    """
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
+        self._sock = sock
+        self._deadline = deadline
+        self._readers = 0  # as socket.socket: close() waits for the response's reader to close
+        self._closed = False
+
+    def sendall(self, data: bytes) -> None:
+        self._sock.settimeout(self._deadline.remaining())
+        self._sock.sendall(data)
+
+    def recv_into(self, buffer, nbytes: int = 0) -> int:
+        self._sock.settimeout(self._deadline.remaining())
+        return self._sock.recv_into(buffer, nbytes)
+
+    def makefile(self, mode: str = "rb", *args, **kwargs) -> io.BufferedReader:
+        self._readers += 1
+        return io.BufferedReader(socket.SocketIO(self, "rb"))
+
+    def _decref_socketios(self) -> None:  # SocketIO.close() calls it
+        self._readers -= 1
+        if self._closed and self._readers <= 0:
+            self._sock.close()
+
+    def close(self) -> None:
+        self._closed = True
+        if self._readers <= 0:
+            self._sock.close()
 
 
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
@@ -93,23 +162,28 @@ def resolve_checked(host: str, port: int) -> str:
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
+    def __init__(self, host: str, port: int, address: str, deadline: _Deadline) -> None:
+        super().__init__(host, port)
         self._address = address
+        self._deadline = deadline
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = socket.create_connection((self._address, self.port), self._deadline.remaining())
+        self.sock = _DeadlineSocket(sock, self._deadline)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+    def __init__(self, host: str, port: int, address: str, deadline: _Deadline) -> None:
+        super().__init__(host, port, context=ssl.create_default_context())
         self._address = address
+        self._deadline = deadline
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = socket.create_connection((self._address, self.port), self._deadline.remaining())
+        sock.settimeout(self._deadline.remaining())  # bounds the TLS handshake too
         # SNI and certificate verification use the URL's host name, not the pinned address.
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        tls = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = _DeadlineSocket(tls, self._deadline)
 
 
 def _split(url: str) -> tuple[str, str, int, str]:
@@ -123,6 +197,8 @@ def _split(url: str) -> tuple[str, str, int, str]:
         raise MetadataFetchError(MSG_BAD_URL) from exc
     if parts.scheme.lower() not in ("http", "https"):
         raise MetadataFetchError(MSG_SCHEME)
+    if parts.scheme.lower() == "http" and not allow_http():
+        raise MetadataFetchError(MSG_HTTP)
     if not parts.hostname:
         raise MetadataFetchError(MSG_BAD_URL)
     try:
@@ -138,11 +214,11 @@ def _split(url: str) -> tuple[str, str, int, str]:
     return scheme, host, port or (443 if scheme == "https" else 80), path
 
 
-def _get_once(url: str, timeout: float, max_bytes: int) -> tuple[int, str | None, bytes]:
+def _get_once(url: str, deadline: _Deadline, max_bytes: int) -> tuple[int, str | None, bytes]:
     scheme, host, port, path = _split(url)
     address = resolve_checked(host, port)
     connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(host, port, address, timeout)
+    connection = connection_class(host, port, address, deadline)
     try:
         connection.request("GET", path, headers={"User-Agent": USER_AGENT, "Accept": "application/xml, text/xml, */*"})
         response = connection.getresponse()
@@ -153,36 +229,42 @@ def _get_once(url: str, timeout: float, max_bytes: int) -> tuple[int, str | None
         length = response.getheader("Content-Length")
         if length and length.isdigit() and int(length) > max_bytes:
             raise MetadataFetchError(MSG_TOO_LARGE)
-        # Read in chunks against one overall deadline, so a server dripping bytes cannot hold us.
-        deadline = time.monotonic() + timeout
+        # Every read waits only until the one deadline (_DeadlineSocket), so dripping cannot hold us.
         chunks: list[bytes] = []
         size = 0
         while chunk := response.read1(64 * 1024):
             size += len(chunk)
             if size > max_bytes:
                 raise MetadataFetchError(MSG_TOO_LARGE)
-            if time.monotonic() > deadline:
-                raise TimeoutError
             chunks.append(chunk)
         return 200, None, b"".join(chunks)
     except ssl.SSLError as exc:
         raise MetadataFetchError(MSG_TLS.format(detail=getattr(exc, "reason", None) or exc)) from exc
-    except TimeoutError as exc:
-        raise MetadataFetchError(MSG_TIMEOUT.format(seconds=timeout)) from exc
+    except TimeoutError as exc:  # socket.timeout is TimeoutError; _Deadline raises it too
+        raise MetadataFetchError(MSG_TIMEOUT.format(seconds=deadline.seconds)) from exc
     except (OSError, http.client.HTTPException) as exc:
         raise MetadataFetchError(MSG_CONNECT.format(detail=exc.__class__.__name__)) from exc
     finally:
         connection.close()
 
 
-def metadata_fetch(url: str, *, timeout: float = TIMEOUT_SECONDS, max_bytes: int = MAX_METADATA_BYTES) -> bytes:
-    """GET ``url`` (and at most MAX_REDIRECTS checked redirects); the body, or MetadataFetchError."""
+def metadata_fetch(url: str, *, timeout: float | None = None, max_bytes: int = MAX_METADATA_BYTES) -> bytes:
+    """GET ``url`` (and at most MAX_REDIRECTS checked redirects); the body, or MetadataFetchError.
+
+    ``timeout`` (default TIMEOUT_SECONDS, read at call time) bounds the whole fetch, redirects included.
+    """
+    deadline = _Deadline(TIMEOUT_SECONDS if timeout is None else timeout)
     current = url
     for _ in range(MAX_REDIRECTS + 1):
-        status, location, body = _get_once(current, timeout, max_bytes)
+        status, location, body = _get_once(current, deadline, max_bytes)
         if status == 200:
             return body
         if location is None:
             raise MetadataFetchError(MSG_STATUS.format(status=status))
-        current = urljoin(current, location)
+        following = urljoin(current, location)
+        # It's crucial that a redirect never leaves TLS, even where plain http is allowed: the
+        # https URL the admin gave is the promise that no one on the path can swap certificates.
+        if urlsplit(current).scheme.lower() == "https" and urlsplit(following).scheme.lower() != "https":
+            raise MetadataFetchError(MSG_DOWNGRADE if urlsplit(following).scheme.lower() == "http" else MSG_SCHEME)
+        current = following
     raise MetadataFetchError(MSG_REDIRECTS.format(count=MAX_REDIRECTS))

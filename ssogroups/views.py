@@ -12,6 +12,7 @@ from ssogroups import selectors, services
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.forms import ConfirmDeleteForm, SSOGroupForm
 from ssogroups.metadata import MetadataError
+from ssogroups.saml.config import saml_settings_for_group
 from ssogroups.spmetadata import CONTENT_TYPE, sp_metadata_build
 
 FEATURE = "SSO configuration"
@@ -23,6 +24,13 @@ MSG_ENABLED = "SSO group “{name}” is enabled."
 MSG_DISABLED = "SSO group “{name}” is disabled; its users cannot sign in through it."
 MSG_DELETED = "SSO group “{name}” was deleted."
 MSG_FIX_ERRORS = "Nothing was saved. Please correct the errors below."
+# Issue #9: the IdP's WantAuthnRequestsSigned was parsed and then ignored. We hold no SP key, so we
+# cannot sign; the admin is told plainly instead.
+WARN_WANTS_SIGNED_REQUESTS = (
+    "This IdP's metadata says it wants signed sign-in requests (WantAuthnRequestsSigned), but sparksso "
+    "sends them unsigned. Sign-in started here (SP-initiated) will fail unless the IdP accepts unsigned "
+    "requests; sign-in from the IdP's app tile is not affected."
+)
 MSG_SLUG_CHANGED = (
     "The group's ID changed, so its SP URLs changed too: update the Consumer URL and Audience URI in your IdP."
 )
@@ -77,7 +85,12 @@ def ssogroup_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "ssogroups/detail.html",
-        {"group": group, "certificates": certificates, "domains": group.domains.order_by("domain")},
+        {
+            "group": group,
+            "certificates": certificates,
+            "domains": group.domains.order_by("domain"),
+            "signed_requests_warning": WARN_WANTS_SIGNED_REQUESTS if group.want_authn_requests_signed else "",
+        },
     )
 
 
@@ -169,7 +182,8 @@ def ssogroup_delete_view(request: HttpRequest, slug: str) -> HttpResponse:
 def sp_metadata_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpResponse:
     """Public (IdPs fetch it unauthenticated); unknown account or slug is a 404."""
     group = selectors.ssogroup_get_public(account_id=account_id, slug=group_slug)
-    body = sp_metadata_build(entity_id=group.sp_entity_id, acs_url=group.acs_url)
+    # The same settings the AuthnRequests and the ACS use (no IdP certificates needed here).
+    body = sp_metadata_build(saml_settings=saml_settings_for_group(group, certificates_pem=[]))
     response = HttpResponse(body, content_type=CONTENT_TYPE)
     response["Content-Disposition"] = f'inline; filename="sparksso-{group.account_id}-{group.slug}-metadata.xml"'
     return response

@@ -11,6 +11,14 @@ from ssogroups.models import SSOCertificate, SSOGroup
 _seq = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _metadata_fetch_production_rules(settings):
+    """Tests start from production's metadata-fetch rules (development turns both on by default);
+    a test that needs http or a loopback server says so (tests/ssogroups/conftest.py: allow_private)."""
+    settings.SSO_METADATA_ALLOW_HTTP = False
+    settings.SSO_METADATA_ALLOW_PRIVATE_URLS = False
+
+
 @pytest.fixture
 def make_account(db):
     def make(*, name: str | None = None, plan: str = Account.Plan.ENTERPRISE, password: str = "correct horse 42"):

@@ -74,8 +74,14 @@ def metadata_server() -> Iterator[MetadataServer]:
 
 
 @pytest.fixture
-def allow_private(settings):
-    """Let metadata URLs reach 127.0.0.1, where the test server listens."""
+def allow_http(settings):
+    """Let metadata URLs use plain http, as the test server speaks (development's default)."""
+    settings.SSO_METADATA_ALLOW_HTTP = True
+
+
+@pytest.fixture
+def allow_private(settings, allow_http):
+    """Let metadata URLs reach http://127.0.0.1, where the test server listens."""
     settings.SSO_METADATA_ALLOW_PRIVATE_URLS = True
 
 

@@ -80,10 +80,16 @@ def test_import_from_url(account, allow_private, metadata_server):
         ),
         pytest.param("/nonexistent/md.xml", "CommandError: metadata file not found: /nonexistent/md.xml", id="no-file"),
         pytest.param(
-            "http://169.254.169.254/latest/meta-data",
+            "https://169.254.169.254/latest/meta-data",
             "CommandError: The metadata URL points to a private, loopback or link-local address (169.254.169.254); "
             "only public addresses are fetched.",
             id="ssrf",
+        ),
+        pytest.param(
+            "http://idp.example.com/metadata",
+            "CommandError: The metadata URL must use https://; plain http:// is refused (an attacker on the path "
+            "could swap the IdP's certificate).",
+            id="plain-http",
         ),
     ],
 )

@@ -42,7 +42,7 @@ def private(address: str) -> str:
         pytest.param("http://[fec0::1]/", "fec0::1", id="ipv6-site-local"),
     ],
 )
-def test_private_addresses_are_refused_without_connecting(metadata_server, url, address):
+def test_private_addresses_are_refused_without_connecting(allow_http, metadata_server, url, address):
     message = fetch_error(url.format(port=metadata_server.port))
     if address is None:  # localhost may resolve to ::1 or 127.0.0.1 first
         assert message in (private("127.0.0.1"), private("::1"))
@@ -51,7 +51,7 @@ def test_private_addresses_are_refused_without_connecting(metadata_server, url, 
     assert metadata_server.hits == []
 
 
-def test_every_resolved_address_is_checked(monkeypatch, metadata_server):
+def test_every_resolved_address_is_checked(monkeypatch, allow_http, metadata_server):
     """A DNS answer with one public and one internal address is refused, whatever the order."""
 
     def resolver(host, port, *args, **kwargs):
@@ -66,7 +66,7 @@ def test_every_resolved_address_is_checked(monkeypatch, metadata_server):
     assert metadata_server.hits == []
 
 
-def test_connection_goes_to_the_checked_address(monkeypatch, settings, metadata_server):
+def test_connection_goes_to_the_checked_address(monkeypatch, settings, allow_http, metadata_server):
     """The address that passed the check is the one connected to (no second DNS lookup to rebind)."""
     settings.SSO_METADATA_ALLOW_PRIVATE_URLS = True
     answers = iter(["127.0.0.1", "10.255.255.1"])  # a rebinding resolver: second answer differs
@@ -159,7 +159,7 @@ def test_redirects_are_followed_and_checked(allow_private, metadata_server):
     assert fetch_error(metadata_server.url("/loop")) == "The metadata URL redirected more than 3 times."
 
 
-def test_redirect_to_a_private_address_is_refused(monkeypatch, metadata_server):
+def test_redirect_to_a_private_address_is_refused(monkeypatch, allow_http, metadata_server):
     """First hop "public" (by a stub resolver), second hop to 169.254.169.254: refused before connecting."""
     metadata_server.serve("/hop", b"", status=302, headers={"Location": "http://169.254.169.254/latest/"})
     monkeypatch.setattr(fetch, "_is_public", lambda address: str(address) != "169.254.169.254")

@@ -8,6 +8,7 @@ from django.utils.html import escape
 
 from accounts.models import Account, Event, User
 from ssogroups.models import SSOCertificate, SSODomain, SSOGroup
+from ssogroups.views import WARN_WANTS_SIGNED_REQUESTS
 from tests.ssogroups import samples as s
 from tests.ssogroups.samples import cert_b64, cert_pem
 
@@ -162,7 +163,20 @@ def test_create_from_metadata_url(client_admin, account, allow_private, metadata
     assert "Refresh from URL" in detail
 
 
-def test_metadata_url_to_a_private_address_is_refused(client_admin, metadata_server):
+def test_metadata_url_over_plain_http_is_refused(client_admin, metadata_server):
+    """Production's default (SSO_METADATA_ALLOW_HTTP off): refused before any DNS or connection."""
+    before = counts()
+    response = client_admin.post("/account/sso/new", form_data(metadata_url=metadata_server.url("/metadata")))
+    assert response.status_code == 400
+    assert response.context["form"].errors["metadata_url"] == [
+        "The metadata URL must use https://; plain http:// is refused (an attacker on the path could swap "
+        "the IdP's certificate)."
+    ]
+    assert "Nothing was saved. Please correct the errors below." in messages_of(response)
+    assert counts() == before and metadata_server.hits == []
+
+
+def test_metadata_url_to_a_private_address_is_refused(client_admin, allow_http, metadata_server):
     before = counts()
     response = client_admin.post("/account/sso/new", form_data(metadata_url=metadata_server.url("/metadata")))
     assert response.status_code == 400
@@ -580,3 +594,14 @@ def test_resubmitting_the_edit_form_unchanged_records_nothing(client_admin, jump
     data["certificates"] = data["certificates"].replace("\n", "\r\n")  # as browsers send textareas
     assert client_admin.post("/account/sso/jumpcloud/edit", data).status_code == 302
     assert not Event.objects.filter(event="sso_group_update").exists()
+
+
+@pytest.mark.parametrize("wants_signed", [True, False])
+def test_idp_wanting_signed_requests_is_shown_as_a_warning(client_admin, account, make_ssogroup, wants_signed):
+    """We never sign AuthnRequests (no SP key); an IdP that wants them signed is flagged to the admin."""
+    make_ssogroup(account, slug="strict-idp", want_authn_requests_signed=wants_signed)
+    before = counts()
+    response = client_admin.get("/account/sso/strict-idp/")
+    assert response.status_code == 200
+    assert (escape(WARN_WANTS_SIGNED_REQUESTS) in response.content.decode()) is wants_signed
+    assert counts() == before
