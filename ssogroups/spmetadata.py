@@ -9,7 +9,6 @@ import copy
 from xml.sax.saxutils import escape
 
 from lxml import etree
-
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
 CONTENT_TYPE = "application/samlmetadata+xml"
