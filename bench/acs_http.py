@@ -33,6 +33,7 @@ from bench.timing import Report, Samples
 from sparksso import clock
 from ssogroups.models import ConsumedAssertion, SSOLoginFailure
 from ssogroups.saml import library
+from ssogroups.saml.binding import AUTHN_COOKIE, browser_secret_hash
 from ssogroups.saml.config import saml_settings_for_group
 from ssogroups.saml.services import sso_login_start
 
@@ -74,7 +75,9 @@ class Runner:
         prepared = []
         for _ in range(n):
             k = next(self.sequence)
-            start = sso_login_start(group=self.group, next_path=NEXT)
+            # Each sign-in is its own browser, bound to its request as the login view binds it.
+            secret = f"bench{k:038d}"
+            start = sso_login_start(group=self.group, next_path=NEXT, browser_hash=browser_secret_hash(secret))
             encoded = signed_response(
                 keys=self.tenant.keys,
                 sp_entity_id=self.group.sp_entity_id,
@@ -86,7 +89,9 @@ class Runner:
                 response_id=f"_bench_r{k}",
                 in_response_to=start.request_id,
             )
-            prepared.append(SignIn(Client(HTTP_HOST=self.host), encoded))
+            client = Client(HTTP_HOST=self.host)
+            client.cookies[AUTHN_COOKIE] = secret
+            prepared.append(SignIn(client, encoded))
         return prepared
 
     def post(self, sign_in: SignIn):

@@ -114,7 +114,8 @@ class PendingAuthnRequest(models.Model):
 
     request_id = models.CharField(max_length=100, unique=True)
     group = models.ForeignKey(SSOGroup, on_delete=models.CASCADE, related_name="pending_requests")
-    relay_key = models.CharField(max_length=64, unique=True)
+    # SHA-256 (hex) of the secret in the starting browser's sparksso_authn cookie (login CSRF).
+    browser_hash = models.CharField(max_length=64)
     next_path = models.CharField(max_length=2048, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     expires_at = models.DateTimeField(db_index=True)

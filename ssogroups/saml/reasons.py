@@ -67,6 +67,11 @@ UNKNOWN_REQUEST = _r(
 IN_RESPONSE_TO_MISMATCH = _r(
     "in_response_to_mismatch", "The response and its assertion name different requests (InResponseTo)."
 )
+OTHER_BROWSER = _r(
+    "other_browser",
+    "The response answers a sign-in request that a different browser started (or the browser's sign-in "
+    "cookie was missing): refused as possible login CSRF. Ask the user to start sign-in again in one browser.",
+)
 UNSOLICITED_NOT_ALLOWED = _r("unsolicited_not_allowed", "IdP-initiated sign-in is turned off for this group.")
 
 # Identity.

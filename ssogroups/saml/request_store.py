@@ -4,7 +4,6 @@ Both live in the database, not in the session cookie: the IdP's cross-site POST 
 SameSite=Lax cookies, and every worker behind a load balancer must see the same state.
 """
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -26,12 +25,14 @@ ASSERTION_ID_MAX = ConsumedAssertion._meta.get_field("assertion_id").max_length
 
 @dataclass(frozen=True)
 class AuthnStart:
-    """How to send the browser to the IdP: a redirect URL, or a form to POST (binding == POST)."""
+    """How to send the browser to the IdP: a redirect URL, or a form to POST (binding == POST).
+
+    No RelayState: the pending request (found by InResponseTo) holds ``next`` and the browser binding.
+    """
 
     binding: str
     url: str
     saml_request: str
-    relay_state: str
     request_id: str
 
 
@@ -41,8 +42,9 @@ def saml_state_prune(*, now: datetime) -> None:
     ConsumedAssertion.objects.filter(not_on_or_after__lt=now).delete()
 
 
-def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str) -> AuthnStart:
-    """Build an AuthnRequest with a fresh ID and remember it (with ``next``) for 10 minutes."""
+def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str, browser_hash: str) -> AuthnStart:
+    """Build an AuthnRequest with a fresh ID and remember it for 10 minutes, with ``next`` and the
+    hash of the starting browser's secret (ssogroups.saml.binding)."""
     endpoint = settings["idp"]["singleSignOnService"]
     if not endpoint["url"] or not group.idp_entity_id:
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP SSO endpoint or entity ID")
@@ -52,11 +54,10 @@ def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str) -> A
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, str(exc)) from exc
     now = clock.now()
     saml_state_prune(now=now)
-    relay_key = secrets.token_urlsafe(24)
     PendingAuthnRequest.objects.create(
         request_id=authn.get_id(),
         group=group,
-        relay_key=relay_key,
+        browser_hash=browser_hash,
         next_path=safe_next_path(next_path),
         created_at=now,
         expires_at=now + PENDING_TTL,
@@ -65,14 +66,8 @@ def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str) -> A
     saml_request = authn.get_request(deflate=not post)
     url = endpoint["url"]
     if not post:
-        url += ("&" if "?" in url else "?") + urlencode({"SAMLRequest": saml_request, "RelayState": relay_key})
-    return AuthnStart(
-        binding=endpoint["binding"],
-        url=url,
-        saml_request=saml_request,
-        relay_state=relay_key,
-        request_id=authn.get_id(),
-    )
+        url += ("&" if "?" in url else "?") + urlencode({"SAMLRequest": saml_request})
+    return AuthnStart(binding=endpoint["binding"], url=url, saml_request=saml_request, request_id=authn.get_id())
 
 
 def pending_request_consume(*, group: SSOGroup, request_id: str, now: datetime) -> PendingAuthnRequest | None:

@@ -15,6 +15,7 @@ from sparksso.redirects import safe_next_path
 from ssogroups.models import SSOGroup, SSOLoginFailure
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import SamlRejected, validate_response
+from ssogroups.saml.binding import AUTHN_COOKIE, browser_matches
 from ssogroups.saml.config import saml_settings_for_group
 from ssogroups.saml.identity import identity_value, profile_from_attributes, sso_user_resolve
 from ssogroups.saml.request_store import (
@@ -39,16 +40,19 @@ def _group_settings(group: SSOGroup) -> dict:
     return saml_settings_for_group(group, certificates_pem=pems)
 
 
-def sso_login_start(*, group: SSOGroup, next_path: str):
+def sso_login_start(*, group: SSOGroup, next_path: str, browser_hash: str):
     """Begin SP-initiated sign-in: an AuthnStart (redirect URL or POST form) for the browser."""
-    return authn_request_start(group=group, settings=_group_settings(group), next_path=next_path)
+    return authn_request_start(
+        group=group, settings=_group_settings(group), next_path=next_path, browser_hash=browser_hash
+    )
 
 
-def sso_login_consume(*, group: SSOGroup, saml_response: str, relay_state: str, request=None) -> SsoLoginResult:
+def sso_login_consume(*, group: SSOGroup, saml_response: str, relay_state: str, request) -> SsoLoginResult:
     """Validate a posted response and resolve the user it signs in; raises SamlRejected.
 
     The pending request (InResponseTo) and the assertion ID are consumed once validation
-    passes, so a response is single-use even if the user is then refused.
+    passes, so a response is single-use even if the user is then refused. A solicited response
+    must come from the browser that started the request (ssogroups.saml.binding).
     """
     now = clock.now()
     saml_state_prune(now=now)
@@ -67,6 +71,9 @@ def sso_login_consume(*, group: SSOGroup, saml_response: str, relay_state: str, 
         pending = pending_request_consume(group=group, request_id=validated.in_response_to, now=now)
         if pending is None:
             raise reject(reasons.UNKNOWN_REQUEST, f"InResponseTo={validated.in_response_to[:100]!r}")
+        if not browser_matches(request=request, expected_hash=pending.browser_hash):
+            present = "a different" if request.COOKIES.get(AUTHN_COOKIE) else "no"
+            raise reject(reasons.OTHER_BROWSER, f"{present} {AUTHN_COOKIE} cookie for request {pending.request_id!r}")
         next_path = safe_next_path(pending.next_path)
     else:
         if not group.allow_idp_initiated:

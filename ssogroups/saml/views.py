@@ -3,6 +3,7 @@
 Thin: parse the request, call one service, render. Validation lives in acs.py / services.py.
 """
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import transaction
@@ -19,6 +20,8 @@ from sparksso.redirects import safe_next_path
 from ssogroups.models import BINDING_POST, SSOGroup
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import MAX_RESPONSE_BYTES, SamlRejected
+from ssogroups.saml.binding import browser_cookie_set, browser_secret_for, browser_secret_hash
+from ssogroups.saml.request_store import PENDING_TTL
 from ssogroups.saml.selectors import login_failures_recent, ssogroup_get_for_admin, ssogroup_get_usable
 from ssogroups.saml.services import (
     sso_login_consume,
@@ -55,13 +58,19 @@ def login_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpRe
     group = ssogroup_get_usable(account_id=account_id, slug=group_slug)
     if group is None:
         return _not_found(request)
+    secret = browser_secret_for(request)
     try:
-        start = sso_login_start(group=group, next_path=safe_next_path(request.GET.get("next")))
+        start = sso_login_start(
+            group=group, next_path=safe_next_path(request.GET.get("next")), browser_hash=browser_secret_hash(secret)
+        )
     except SamlRejected as rejected:
         return _failure(request, group, rejected)
     if start.binding == BINDING_POST:
-        return render(request, "saml/post_binding.html", {"start": start, "group": group})
-    return HttpResponseRedirect(start.url)
+        response = render(request, "saml/post_binding.html", {"start": start, "group": group})
+    else:
+        response = HttpResponseRedirect(start.url)
+    browser_cookie_set(response, secret=secret, base_url=settings.BASE_URL, max_age=int(PENDING_TTL.total_seconds()))
+    return response
 
 
 def _content_length(request: HttpRequest) -> int:

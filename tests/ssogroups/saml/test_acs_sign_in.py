@@ -1,5 +1,6 @@
 """Successful sign-ins through the real ACS, with responses built and signed by pysaml2."""
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -66,14 +67,16 @@ def test_sp_initiated_round_trip_honours_next_and_consumes_the_request(client, i
     assert request_xml.get("Destination") == group.sso_url
     issuer = request_xml.find("{urn:oasis:names:tc:SAML:2.0:assertion}Issuer").text
     assert issuer == group.sp_entity_id
-    relay_state = query["RelayState"][0]
+    assert "RelayState" not in query  # the pending request holds next; nothing opaque to carry
     pending = PendingAuthnRequest.objects.get(request_id=request_id)
-    assert pending.relay_key == relay_state and pending.next_path == "/reports/42"
-    assert "/reports" not in relay_state  # RelayState is an opaque key, not the path
+    assert pending.next_path == "/reports/42"
+    cookie = start.cookies["sparksso_authn"]
+    assert pending.browser_hash == hashlib.sha256(cookie.value.encode()).hexdigest()
+    assert cookie.value not in str(PendingAuthnRequest.objects.values())  # only its hash rests
 
     xml = idp.response(sp_of(group), name_id="alice@example.com", in_response_to=request_id)
-    # A fresh client: the IdP's cross-site POST carries none of our cookies.
-    response = acs_post(client.__class__(), group, xml, relay_state=relay_state)
+    # The same browser posts the IdP's response: it carries the sign-in cookie back.
+    response = acs_post(client, group, xml)
 
     assert response.status_code == 302
     assert response["Location"] == "/reports/42"
@@ -233,7 +236,8 @@ def test_sp_initiated_next_stays_on_our_origin(client, idp, group, alice, next_v
     start = client.get(f"/api/v1/users/saml/{group.account_id}/{group.slug}/login", {"next": next_value})
     request_xml, query = authn_request_from_redirect(start["Location"])
     xml = idp.response(sp_of(group), name_id="alice@example.com", in_response_to=request_xml.get("ID"))
-    response = acs_post(client, group, xml, relay_state=query["RelayState"][0])
+    assert "RelayState" not in query
+    response = acs_post(client, group, xml)
     assert response.status_code == 302
     assert response["Location"] == "/"
 
