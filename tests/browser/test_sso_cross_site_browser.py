@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from accounts.models import Event, UserSession
-from accounts.services import account_create, user_create
+from accounts.users import account_create, user_create
 from ssogroups.models import ConsumedAssertion, SSOCertificate, SSOGroup, SSOLoginFailure
 from tests.browser.conftest import CHROMIUM, FLAGS
 from tests.ssogroups.saml.idp import TestIdP, authn_request_from_redirect, b64, sp_of
