@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from accounts.events import event_record
 from accounts.models import Account, Event
 from sparksso import clock
+from ssogroups.certificate_change import certificate_change_propose, certificate_change_withdraw, certificates_differ
 from ssogroups.constants import NAMEID_EMAIL
 from ssogroups.fetch import MetadataFetchError, metadata_fetch
 from ssogroups.metadata import IdPMetadata, MetadataError, parse_metadata
@@ -124,19 +126,29 @@ def ssogroup_refresh(
         raise MetadataError(message)
     values = idp_values_from_metadata(source.metadata)
     values.pop("name_id_format")  # an admin's choice of NameID format survives a refresh
+    certificates = list(source.metadata.certificates)
+    # Security-critical: different signing certificates are never applied by a refresh; they wait
+    # for the admin's approval (ssogroups.certificate_change) and the group keeps its own.
+    held = certificates_differ(group=group, certificates=certificates)
     try:
-        return ssogroup_update(
-            group=group,
-            actor=actor,
-            request=request,
-            event="sso_group_refresh",
-            certificates=list(source.metadata.certificates),
-            metadata_xml=source.xml,
-            metadata_warnings=source.metadata.warnings,
-            metadata_fetched_at=clock.now(),
-            metadata_refresh_error="",
-            **values,
-        )
+        with transaction.atomic():
+            group = ssogroup_update(
+                group=group,
+                actor=actor,
+                request=request,
+                event="sso_group_refresh",
+                certificates=None if held else certificates,
+                metadata_xml=source.xml,
+                metadata_warnings=source.metadata.warnings,
+                metadata_fetched_at=clock.now(),
+                metadata_refresh_error="",
+                **values,
+            )
+            if held:
+                certificate_change_propose(group=group, certificates=certificates, actor=actor, request=request)
+            else:
+                certificate_change_withdraw(group=group)
+            return group
     except ValidationError as exc:
         _refresh_failed(group, " ".join(exc.messages), actor, request)
         raise

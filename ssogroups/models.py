@@ -107,6 +107,32 @@ class SSOCertificate(models.Model):
         return self.subject or self.sha256_fingerprint
 
 
+class SSOPendingCertificate(models.Model):
+    """A signing certificate a metadata refresh brought, not trusted until an admin approves.
+
+    The rows of one group are the whole proposed set (what the group's certificates become on
+    approval); a later refresh replaces them. Nothing here is used to verify a signature.
+    """
+
+    group = models.ForeignKey(SSOGroup, on_delete=models.CASCADE, related_name="pending_certificates")
+    pem = models.TextField()
+    sha256_fingerprint = models.CharField(max_length=95)
+    subject = models.CharField(max_length=500, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True)
+    not_after = models.DateTimeField(null=True, blank=True)
+    proposed_at = models.DateTimeField(default=clock.default_now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "sha256_fingerprint"], name="ssogroups_pending_cert_once_per_group"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or self.sha256_fingerprint
+
+
 class SSODomain(models.Model):
     """An email domain a group claims. It routes /login identifiers only once the account has proven
     it owns the domain (a DNS TXT record); a domain is verified by one account at most."""

@@ -10,6 +10,14 @@ urlpatterns = [
     path("<slug:slug>/", views.ssogroup_detail_view, name="ssogroup-detail"),
     path("<slug:slug>/edit", views.ssogroup_edit_view, name="ssogroup-edit"),
     path("<slug:slug>/refresh", views.ssogroup_refresh_view, name="ssogroup-refresh"),
+    path(
+        "<slug:slug>/certificates/approve",
+        views.ssogroup_certificates_approve_view,
+        name="ssogroup-certificates-approve",
+    ),
+    path(
+        "<slug:slug>/certificates/reject", views.ssogroup_certificates_reject_view, name="ssogroup-certificates-reject"
+    ),
     path("<slug:slug>/enable", views.ssogroup_enable_view, name="ssogroup-enable"),
     path("<slug:slug>/disable", views.ssogroup_disable_view, name="ssogroup-disable"),
     path("<slug:slug>/delete", views.ssogroup_delete_view, name="ssogroup-delete"),

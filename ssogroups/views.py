@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.permissions import account_admin_required
 from sparksso.forms import form_errors_from_service
-from ssogroups import intake, selectors, services
+from ssogroups import certificate_change, intake, selectors, services
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.forms import ConfirmDeleteForm, SSOGroupForm
 from ssogroups.metadata import MetadataError
@@ -31,6 +31,12 @@ WARN_WANTS_SIGNED_REQUESTS = (
     "sends them unsigned. Sign-in started here (SP-initiated) will fail unless the IdP accepts unsigned "
     "requests; sign-in from the IdP's app tile is not affected."
 )
+MSG_CERTIFICATES_PENDING = (
+    "The metadata brings different signing certificates. They are not trusted yet: compare their "
+    "fingerprints with your IdP's and approve or reject them below."
+)
+MSG_CERTIFICATES_APPROVED = "The new signing certificates of “{name}” are now trusted."
+MSG_CERTIFICATES_REJECTED = "The proposed signing certificates of “{name}” were discarded; nothing changed."
 MSG_SLUG_CHANGED = (
     "The group's ID changed, so its SP URLs changed too: update the Consumer URL and Audience URI in your IdP."
 )
@@ -82,12 +88,16 @@ def ssogroup_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     certificates = [
         (c, selectors.certificate_status(c.not_after)) for c in group.certificates.order_by("not_after", "id")
     ]
+    pending = [
+        (c, selectors.certificate_status(c.not_after)) for c in group.pending_certificates.order_by("not_after", "id")
+    ]
     return render(
         request,
         "ssogroups/detail.html",
         {
             "group": group,
             "certificates": certificates,
+            "pending_certificates": pending,
             "domains": group.domains.order_by("domain"),
             "signed_requests_warning": WARN_WANTS_SIGNED_REQUESTS if group.want_authn_requests_signed else "",
         },
@@ -132,7 +142,38 @@ def ssogroup_refresh_view(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, MSG_REFRESH_FAILED.format(reason=" ".join(exc.messages)))
     else:
         messages.success(request, MSG_REFRESHED.format(url=group.idp_metadata_url))
+        if group.pending_certificates.exists():
+            messages.warning(request, MSG_CERTIFICATES_PENDING)
         _flash_warnings(request, group.metadata_warnings)
+    return redirect("ssogroup-detail", slug=slug)
+
+
+# TODO(recent-auth, issue #10): decorate with accounts' recent_auth_required (harden-http's branch)
+# once it is on main: approving a certificate change needs a recent sign-in.
+@require_POST
+@account_admin_required(FEATURE)
+def ssogroup_certificates_approve_view(request: HttpRequest, slug: str) -> HttpResponse:
+    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    try:
+        certificate_change.certificate_change_approve(group=group, actor=_actor(request), request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, MSG_CERTIFICATES_APPROVED.format(name=group.name))
+    return redirect("ssogroup-detail", slug=slug)
+
+
+# TODO(recent-auth, issue #10): same hook as the approve view.
+@require_POST
+@account_admin_required(FEATURE)
+def ssogroup_certificates_reject_view(request: HttpRequest, slug: str) -> HttpResponse:
+    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    try:
+        certificate_change.certificate_change_reject(group=group, actor=_actor(request), request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, MSG_CERTIFICATES_REJECTED.format(name=group.name))
     return redirect("ssogroup-detail", slug=slug)
 
 

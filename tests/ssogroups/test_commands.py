@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command, execute_from_command_line
 
 from accounts.models import Event
+from ssogroups.metadata import certificate_load
 from ssogroups.models import SSOCertificate, SSOGroup
 from tests.ssogroups import samples as s
 from tests.ssogroups.samples import cert_b64
@@ -142,14 +143,19 @@ def test_refresh_command(account, allow_private, metadata_server, make_ssogroup,
         execute_from_command_line(["manage.py", "ssogroups_refresh"])
     assert exc.value.code == 1
     captured = capsys.readouterr()
-    assert captured.out == f"{account.pk}/good: refreshed\n"
+    rotated_fingerprint = certificate_load(cert_b64("Rotated")).sha256_fingerprint
+    assert captured.out == (
+        f"{account.pk}/good: refreshed; new signing certificates wait for approval: {rotated_fingerprint}\n"
+    )
     assert captured.err == (
         f"{account.pk}/broken: failed: This is XML but not SAML 2.0 metadata: the root element is <html>, expected "
         "<EntityDescriptor> in namespace urn:oasis:names:tc:SAML:2.0:metadata.\n"
         "CommandError: 1 of 2 group(s) could not be refreshed\n"
     )
     assert sorted(metadata_server.hits) == ["/broken", "/metadata"]
-    assert SSOGroup.objects.get(pk=good["id"]).certificates.get().subject == "CN=Rotated"
+    good_group = SSOGroup.objects.get(pk=good["id"])
+    assert good_group.certificates.get().sha256_fingerprint == s.JUMPCLOUD_FINGERPRINT  # kept until approved
+    assert good_group.pending_certificates.get().subject == "CN=Rotated"
     kept = SSOGroup.objects.get(pk=broken["id"])
     assert kept.certificates.get().sha256_fingerprint == s.JUMPCLOUD_FINGERPRINT
     assert kept.metadata_refresh_error.startswith("This is XML but not SAML 2.0 metadata")

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import Event
+from ssogroups.certificate_change import certificate_change_approve
 from ssogroups.domains import domains_normalize
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.intake import metadata_load, ssogroup_create_from_metadata, ssogroup_refresh
@@ -35,22 +36,27 @@ def test_refresh_picks_the_groups_own_idp_out_of_a_federation_file(url_group):
     )
     ssogroup_refresh(group=url_group, actor="test", fetch=lambda url: fed)
     group = SSOGroup.objects.get(pk=url_group.pk)
-    assert list(group.certificates.values_list("subject", flat=True)) == ["CN=B2"]
+    # B's own entry was picked: its new certificate waits for approval; A's is nowhere.
+    assert list(group.certificates.values_list("subject", flat=True)) == ["CN=B1"]
+    assert list(group.pending_certificates.values_list("subject", flat=True)) == ["CN=B2"]
     assert group.metadata_refresh_error == ""
 
 
-def test_refresh_that_would_leave_an_enabled_group_unusable_keeps_the_old_values(url_group):
+def test_approving_certificates_that_would_leave_an_enabled_group_unusable_keeps_the_old_ones(url_group):
     assert url_group.enabled is True
     expired = s.idp_metadata(cert_b64("Old", days_left=-2), entity_id="https://b.example/idp")
-    with pytest.raises(ValidationError):
-        ssogroup_refresh(group=url_group, actor="test", fetch=lambda url: expired.encode())
+    ssogroup_refresh(group=url_group, actor="test", fetch=lambda url: expired.encode())  # held, not applied
+    before = Event.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        certificate_change_approve(group=SSOGroup.objects.get(pk=url_group.pk), actor="test")
+    assert exc.value.messages == [
+        "The group cannot be enabled until it has at least one valid, unexpired SAML 2.0 Certificate."
+    ]
     group = SSOGroup.objects.get(pk=url_group.pk)
     assert list(group.certificates.values_list("subject", flat=True)) == ["CN=B1"]
+    assert list(group.pending_certificates.values_list("subject", flat=True)) == ["CN=Old"]
     assert group.enabled is True
-    assert group.metadata_refresh_error == (
-        "The group cannot be enabled until it has at least one valid, unexpired SAML 2.0 Certificate."
-    )
-    assert Event.objects.filter(event="sso_group_refresh", outcome="failure").count() == 1
+    assert Event.objects.count() == before
 
 
 def test_refresh_fetch_failure_is_recorded(url_group):

@@ -8,7 +8,7 @@ from django.utils.html import escape
 
 from accounts.models import Account, Event, User
 from ssogroups.models import SSOCertificate, SSODomain, SSOGroup
-from ssogroups.views import WARN_WANTS_SIGNED_REQUESTS
+from ssogroups.views import MSG_CERTIFICATES_PENDING, WARN_WANTS_SIGNED_REQUESTS
 from tests.ssogroups import samples as s
 from tests.ssogroups.samples import cert_b64, cert_pem
 
@@ -528,11 +528,14 @@ def test_refresh_from_url_updates_and_a_failure_keeps_the_old_values(
     rotated = s.idp_metadata(cert_b64("Rotated"), entity_id="samlify", location=s.JUMPCLOUD_SSO_URL)
     metadata_server.serve("/metadata", rotated.encode())
     response = client_admin.post("/account/sso/jumpcloud/refresh", follow=True)
-    assert messages_of(response)[0] == f"The metadata was refreshed from {url}."
+    assert messages_of(response)[:2] == [f"The metadata was refreshed from {url}.", MSG_CERTIFICATES_PENDING]
     group = SSOGroup.objects.get(account=account)
-    assert list(group.certificates.values_list("subject", flat=True)) == ["CN=Rotated"]
+    # A rotated certificate is held for approval (tests/ssogroups/test_certificate_change.py); approve it.
+    assert group.certificates.get().sha256_fingerprint == s.JUMPCLOUD_FINGERPRINT
     assert group.metadata_xml == rotated
     assert Event.objects.filter(event="sso_group_refresh", outcome="success").count() == 1
+    client_admin.post("/account/sso/jumpcloud/certificates/approve", follow=True)
+    assert list(group.certificates.values_list("subject", flat=True)) == ["CN=Rotated"]
 
     metadata_server.serve("/metadata", s.placeholder_bytes())
     response = client_admin.post("/account/sso/jumpcloud/refresh", follow=True)

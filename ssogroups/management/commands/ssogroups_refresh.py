@@ -28,7 +28,7 @@ class Command(BaseCommand):
         for group in groups:
             label = f"{group.account_id}/{group.slug}"
             try:
-                ssogroup_refresh(group=group, actor=ACTOR)
+                group = ssogroup_refresh(group=group, actor=ACTOR)
             except (MetadataError, MetadataFetchError) as exc:
                 failed += 1
                 self.stderr.write(f"{label}: failed: {' '.join(exc.message.split())}")
@@ -36,6 +36,13 @@ class Command(BaseCommand):
                 failed += 1
                 self.stderr.write(f"{label}: failed: {' '.join(' '.join(exc.messages).split())}")
             else:
-                self.stdout.write(f"{label}: refreshed")
+                pending = list(group.pending_certificates.values_list("sha256_fingerprint", flat=True))
+                if pending:
+                    # Not applied: the group keeps its certificates until an admin approves these.
+                    self.stdout.write(
+                        f"{label}: refreshed; new signing certificates wait for approval: {', '.join(pending)}"
+                    )
+                else:
+                    self.stdout.write(f"{label}: refreshed")
         if failed:
             raise CommandError(f"{failed} of {len(groups)} group(s) could not be refreshed")
