@@ -2,7 +2,6 @@
 and users inserted in bulk with realistic names. Only ever run against the benchmark's own database."""
 
 import hashlib
-import random
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,16 +13,12 @@ from django.db import connection
 
 from accounts.models import Account, User, UserEmail
 from accounts.services import account_create
+from bench.names import address
 from sparksso import clock
 from ssogroups.models import SSOCertificate, SSOGroup
 from tests.support.keys import KeyPair, make_keypair
 
 IDP_ENTITY_ID = "https://sso.jumpcloud.com/saml2/sparkpost-bench"
-FIRST = ("olivia", "liam", "emma", "noah", "amelia", "oliver", "ava", "elijah", "sophia", "mateo", "isabella",
-         "lucas", "mia", "levi", "evelyn", "asher", "harper", "james", "luna", "leo", "camila", "grayson")  # fmt: skip
-LAST = ("smith", "johnson", "williams", "brown", "jones", "garcia", "miller", "davis", "rodriguez", "martinez",
-        "hernandez", "lopez", "gonzalez", "wilson", "anderson", "thomas", "taylor", "moore", "jackson")  # fmt: skip
-DOMAINS = ("northwind-example.com", "contoso-example.com", "fabrikam-example.net")
 BATCH = 2000
 
 
@@ -57,12 +52,6 @@ def tenant_create(name: str) -> Tenant:
         subject=f"CN={name} IdP",
     )
     return Tenant(account=account, admin=admin, group=group, keys=keys)
-
-
-def address(n: int) -> str:
-    """The n-th user's address, e.g. ``emma.garcia.1234@contoso-example.com``: unique per n."""
-    rng = random.Random(n)
-    return f"{rng.choice(FIRST)}.{rng.choice(LAST)}.{n}@{DOMAINS[n % len(DOMAINS)]}"
 
 
 def users_bulk_create(*, tenant: Tenant, start: int, stop: int) -> None:
