@@ -10,6 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.contrib.auth.hashers import make_password
 from django.db import connection
+from tqdm import tqdm
 
 from accounts.models import Account, User, UserEmail
 from accounts.services import account_create
@@ -54,11 +55,13 @@ def tenant_create(name: str) -> Tenant:
     return Tenant(account=account, admin=admin, group=group, keys=keys)
 
 
-def users_bulk_create(*, tenant: Tenant, start: int, stop: int) -> None:
+def users_bulk_create(*, tenant: Tenant, start: int, stop: int, progress: bool = False) -> None:
     """Users ``start`` .. ``stop - 1`` (userName = primary work email, as JumpCloud provisions),
-    bound to the tenant's group, each with one UserEmail row; inserted in batches through the ORM."""
+    bound to the tenant's group, each with one UserEmail row; inserted in batches through the ORM.
+    With ``progress``, a tqdm bar on stderr counts the users."""
     base = clock.now() - timedelta(days=30)
     unusable = make_password(None)
+    bar = tqdm(total=stop - start, unit="user", desc="sparksso users", disable=not progress, leave=False)
     for first in range(start, stop, BATCH):
         users = []
         for n in range(first, min(stop, first + BATCH)):
@@ -81,6 +84,8 @@ def users_bulk_create(*, tenant: Tenant, start: int, stop: int) -> None:
         UserEmail.objects.bulk_create(
             UserEmail(user=u, position=0, value=u.email, type="work", primary=True) for u in created
         )
+        bar.update(len(created))
+    bar.close()
 
 
 def database_analyze() -> None:
