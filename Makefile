@@ -51,8 +51,16 @@ format: bootstrap
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# `make bench`: every benchmark on SQLite, then scale and load on PostgreSQL with Redis
+# (BENCH_PG; Redis DB 2), then the pictures in docs/performance/. About 15-25 minutes on two
+# shared cores, most of it the 100,000-user runs. Smaller: make bench BENCH_ARGS="--sizes 1000,10000".
+# The peers (django-scim2, python3-saml) get their own venv: var/bench-peers-venv.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432/sparksso_bench
+BENCH_ARGS ?=
 bench: bootstrap
-	$(PY) -m bench
+	DATABASE_URL= $(PY) -m bench $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_PG) $(PY) -m bench --only scale,load $(BENCH_ARGS)
+	$(PY) -m bench.charts
 
 clean:
 	rm -rf $(VENV) var

@@ -37,7 +37,7 @@ RESULTS = Path(__file__).resolve().parent.parent / "var" / "bench"
 SMOKE = {
     "rounds": 1, "iterations": 3, "requests": 2, "account_users": 300, "users": [300], "lookups": 2,
     "peer_users": 60, "scim_requests": 2, "sizes": [40, 80], "load_seconds": 3, "load_clients": 3,
-    "load_workers": 2, "load_users": 50,
+    "load_workers": 2, "load_users": 50, "load_cache": "",
 }  # fmt: skip
 
 
@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--load-clients", type=int, default=32, help="load: concurrent clients")
     parser.add_argument("--load-workers", type=int, default=4, help="load: gunicorn workers")
     parser.add_argument("--load-users", type=int, default=10000, help="load: users in the account")
+    parser.add_argument(
+        "--load-cache", default=None, help="load: CACHE_URL for the workers (default Redis DB 2; '' = database cache)"
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: proves every benchmark runs (no figures)")
     return parser
 
