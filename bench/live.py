@@ -45,8 +45,10 @@ def _pg_admin(sql: str) -> None:
 @contextmanager
 def peer_database(var_dir: Path) -> Iterator[dict[str, str]]:
     """A migrated database for the django-scim2 peer; yields the environment its processes need."""
+    sqlite = var_dir / "peer.sqlite3"
     if connection.vendor == "sqlite":
-        env = {"PEER_SQLITE_PATH": str(var_dir / "peer.sqlite3")}
+        _unlink_sqlite(sqlite)
+        env = {"PEER_SQLITE_PATH": str(sqlite)}
     else:
         name = f"{connection.settings_dict['NAME']}_peer"
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
@@ -58,6 +60,13 @@ def peer_database(var_dir: Path) -> Iterator[dict[str, str]]:
     finally:
         if connection.vendor == "postgresql":
             _pg_admin(f'DROP DATABASE IF EXISTS "{env["PEER_PG_NAME"]}" WITH (FORCE)')
+        else:
+            _unlink_sqlite(sqlite)
+
+
+def _unlink_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 @dataclass

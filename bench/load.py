@@ -23,7 +23,6 @@ from accounts.tokens import scim_token_create
 from bench.client import Client
 from bench.fixtures import database_analyze, tenant_create, users_bulk_create
 from bench.live import SPARKSSO_SCIM, database_url
-from bench.names import person
 from bench.scale import p95
 from bench.scim_ops import BenchmarkFailed, ScimTarget, emails_eq, page, patch_inactive, post_user, username_eq
 from bench.servers import PORTS, sparksso_server
@@ -83,7 +82,7 @@ def _client_loop(k: int, shared: Shared, *, token: str, path: str, users: int, d
                 created += 1
                 reply = post_user(target, number)
                 with shared.lock:
-                    shared.created.append(person(number)[0])
+                    shared.created.append(reply.json()["userName"].lower())
             elif op == "patch_inactive":  # the second half only: the first half signs in
                 n = users // 2 + rng.randrange(users - users // 2)
                 reply = patch_inactive(target, username_eq(target, n).json()["Resources"][0]["id"])
