@@ -8,6 +8,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from sparksso.db import sqlite_options
+from sparksso.lean import lean_middleware
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SPARKSSO_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -78,6 +79,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# The SCIM API and the ACS go past the web-page middleware they do not use (sparksso/lean.py).
+MIDDLEWARE = lean_middleware(MIDDLEWARE)
 
 ROOT_URLCONF = "sparksso.urls"
 WSGI_APPLICATION = "sparksso.wsgi.application"
