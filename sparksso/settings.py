@@ -133,6 +133,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/"
 
+# Database sessions, minus the SELECT Django sends before inserting a new key (sparksso/sessions.py).
+SESSION_ENGINE = "sparksso.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_SAMESITE = "Lax"
