@@ -13,7 +13,7 @@ from django.db import connection
 from tqdm import tqdm
 
 from accounts.models import Account, User, UserEmail
-from accounts.services import account_create
+from accounts.users import account_create
 from bench.names import address
 from sparksso import clock
 from ssogroups.models import SSOCertificate, SSOGroup

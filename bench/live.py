@@ -15,10 +15,10 @@ from pathlib import Path
 import psycopg
 from django.db import connection
 
-from accounts.tokens import scim_token_create
 from bench.fixtures import Tenant, database_analyze, tenant_create, users_bulk_create
 from bench.scim_ops import ScimTarget
 from bench.servers import PORTS, peer_manage
+from scim.tokens import scim_token_create
 from ssogroups.saml.config import saml_settings_for_group
 
 SPARKSSO_SCIM = "/api/v1/users/scim/v2"

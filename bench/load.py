@@ -19,7 +19,6 @@ from pathlib import Path
 from queue import Empty, Queue
 
 from accounts.models import User
-from accounts.tokens import scim_token_create
 from bench.client import Client
 from bench.fixtures import database_analyze, tenant_create, users_bulk_create
 from bench.live import SPARKSSO_SCIM, database_url
@@ -27,6 +26,7 @@ from bench.scale import p95
 from bench.scim_ops import BenchmarkFailed, ScimTarget, emails_eq, page, patch_inactive, post_user, username_eq
 from bench.servers import PORTS, sparksso_server
 from bench.side_by_side import NEXT, responses
+from scim.tokens import scim_token_create
 
 CACHE_URL = os.environ.get("SPARKSSO_BENCH_CACHE_URL", "redis://127.0.0.1:6379/2")  # Redis DB 2: the bench's
 MIX = {"sign_in": 30, "username_eq": 25, "emails_eq": 10, "post": 15, "patch_inactive": 10, "page": 10}
