@@ -11,6 +11,7 @@ requests to those paths go straight past it; every other page keeps the full sta
 import re
 from collections.abc import Callable
 
+from django.db import transaction
 from django.utils.module_loading import import_string
 
 SCIM = re.compile(r"^/api/v1/users/scim/v2(/|$)")
@@ -70,3 +71,22 @@ LEAN = {cls.inner_path: f"{__name__}.{cls.__name__}" for cls in (
 def lean_middleware(middleware: list[str]) -> list[str]:
     """settings.MIDDLEWARE with each web-only middleware replaced by its wrapper (order kept)."""
     return [LEAN.get(path, path) for path in middleware]
+
+
+class SignInTransactionMiddleware:
+    """A sign-in commits once: the ACS's writes and the session the response then saves share one
+    transaction (the view's own ``transaction.atomic`` becomes a savepoint inside it). Placed before
+    SessionMiddleware. A server error rolls everything back; a refusal is a normal response, so its
+    diagnostics row and event commit."""
+
+    def __init__(self, get_response: Callable):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not ACS.match(request.path_info):
+            return self.get_response(request)
+        with transaction.atomic():
+            response = self.get_response(request)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+            return response

@@ -1,4 +1,4 @@
-"""Sessions: a new key is inserted without a look-up first, and a colliding key is still refused."""
+"""Sessions: a new key is one INSERT, with its data, and a colliding key is still refused."""
 
 import pytest
 from django.contrib.sessions.models import Session
