@@ -109,6 +109,21 @@ def _status_of(message: str) -> int:
     return 0
 
 
+def _warm_up(token: str, workers: int) -> None:
+    """Untimed requests from several connections until every worker has answered: a worker's
+    first requests import the views and build the URL resolver, which is start-up, not load."""
+    target = ScimTarget("sparksso", PORTS["sparksso"], SPARKSSO_SCIM, token)
+    clients = [Client(PORTS["sparksso"], token=token) for _ in range(2 * workers)]
+    for _ in range(3):
+        threads = [threading.Thread(target=c.request, args=("GET", f"{target.base}/Users?count=1")) for c in clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    for client in clients:
+        client.close()
+
+
 def _redis_flush(url: str) -> None:
     import redis
 
@@ -148,6 +163,7 @@ def run(
         database_url=database_url(), var_dir=var_dir, workers=load_workers, threads=8, cache_url=load_cache
     )
     with server.start():
+        _warm_up(token, load_workers)
         t0 = time.perf_counter()
         deadline = t0 + load_seconds
         threads = [

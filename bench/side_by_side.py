@@ -23,6 +23,7 @@ from django.contrib.sessions.models import Session
 from bench.acs_validation import validation_compare
 from bench.client import Client
 from bench.fixtures import Tenant
+from bench.layers import sign_in_layers
 from bench.live import accounts_create, database_url, peer_database, saml_peer_settings
 from bench.names import person
 from bench.saml_response import signed_response
@@ -136,7 +137,7 @@ def run(*, var_dir: Path, peer_users: int, requests: int, rounds: int, **_option
     report.row(label, "sparksso ACS (database, session, event)", signin["sparksso"])
     layers = sign_in_layers(signin)
     report.note(
-        "a sign-in by layer, median ms: "
+        "a sign-in by layer, best ms: "
         + "; ".join(f"{who}: " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()) for who, parts in layers.items())
     )
     data = {
@@ -154,22 +155,3 @@ def _samples(seconds: list[float]) -> Samples:
     for s in seconds:
         samples.add(s, 0.0)
     return samples
-
-
-def sign_in_layers(signin: dict) -> dict[str, dict[str, float]]:
-    """Median ms of each layer of a sign-in: HTTP + gunicorn, XML validation, and the rest."""
-    floor = signin["floor"].median_ms
-    ours, peer = signin["sparksso"].median_ms, signin["peer"].median_ms
-    cached, uncached = signin["validation"]["cached"].median_ms, signin["validation"]["uncached"].median_ms
-    return {
-        "sparksso": {
-            "HTTP + gunicorn": floor,
-            "XML + signature (schema cache)": cached,
-            "Django, database, session, event": max(0.0, ours - floor - cached),
-        },
-        "python3-saml SP": {
-            "HTTP + gunicorn": floor,
-            "XML + signature (as shipped)": uncached,
-            "in-memory sessions and replay cache": max(0.0, peer - floor - uncached),
-        },
-    }
