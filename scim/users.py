@@ -7,11 +7,12 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from accounts.emails import primary_email, user_emails
-from accounts.models import Account, User, UserEmail
+from accounts.models import User, UserEmail
 from scim.constants import SPARKPOST_SCHEMA, USER_SCHEMA
 from scim.kinds import GROUP, USER
 from scim.models import ScimGroupMembership
 from scim.representation import location, with_meta
+from ssogroups.models import SSOGroup
 
 # Column-backed attributes; "active" and the role remember whether the IdP ever assigned them,
 # so an unassigned one reads back as unassigned while the default (active, group role) applies.
@@ -27,10 +28,12 @@ FIELD_NAMES = {
 }
 
 
-def users_of(account: Account) -> QuerySet[User]:
-    # Crucial for tenant isolation: every SCIM lookup starts from the token's account.
+def users_of(sso_group: SSOGroup) -> QuerySet[User]:
+    """The users a token of ``sso_group`` may see and change: those the group manages, nobody else."""
+    # Crucial for isolation: scoped to the group's account *and* to the group itself, so password
+    # users and users of the account's other SSO groups are a 404 and absent from imports.
     return (
-        User.objects.filter(account=account)
+        User.objects.filter(account_id=sso_group.account_id, sso_group=sso_group)
         .select_related("sso_group")
         .prefetch_related(
             "emails",
@@ -45,15 +48,17 @@ def default_role(user: User | None, sso_group) -> str:
     return role if role in User.Role.values else User.Role.REPORTING
 
 
-def users_page(account: Account, ids: list[int]) -> list[dict[str, Any]]:
+def users_page(sso_group: SSOGroup, ids: list[int]) -> list[dict[str, Any]]:
     """The representations of the users ``ids``, in that order, in three queries whatever their number.
 
     A page of users: the users, their emails, their group memberships. The rows are handed to
     ``to_doc`` directly; Django's prefetch_related would build two querysets per user (most of a
     100-user page's time, measured in docs/performance.md).
     """
-    # Crucial for tenant isolation: only the token's account's users, whatever ids were asked for.
-    users = {u.pk: u for u in User.objects.filter(account=account, pk__in=ids).select_related("sso_group")}
+    # Crucial for isolation: only the users the token's group manages (as users_of), whatever ids
+    # were asked for.
+    scoped = User.objects.filter(account_id=sso_group.account_id, sso_group=sso_group, pk__in=ids)
+    users = {u.pk: u for u in scoped.select_related("sso_group")}
     emails: dict[int, list] = defaultdict(list)
     for row in UserEmail.objects.filter(user_id__in=list(users)):
         emails[row.user_id].append(row)

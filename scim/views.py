@@ -71,7 +71,7 @@ def _one(doc: dict[str, Any], kind: Kind, params: ListParams, status: int = 200)
 
 def _page(queryset: QuerySet, skip: int, room: int) -> tuple[int, list[int]]:
     """(total, the page's primary keys). The keys come first, in the list's order, from the index
-    alone (accounts_user_account_created: no table rows are read for the rows skipped); COUNT is
+    alone (accounts_user_list_order: no table rows are read for the rows skipped); COUNT is
     sent only when the page cannot tell the total: a lookup (`userName eq`) never counts."""
     if skip > MAX_OFFSET:  # no database counts that far (SQLite and PostgreSQL offsets are 64-bit)
         return queryset.count(), []
