@@ -207,7 +207,7 @@ def test_jumpcloud_lifecycle(account, admin, jumpcloud_idp):
         .order_by("id")
         .values_list("event", "actor", "target")
     )
-    # Lookups that answer write nothing; the one that fails (the deleted user's id) is recorded,
+    # Lookups that answer write nothing; those that fail (404s) are recorded,
     # as JumpCloud's Directory Insights records only failed lookups.
     assert events == [
         ("user_create_provision", actor, ALICE),
@@ -218,6 +218,7 @@ def test_jumpcloud_lifecycle(account, admin, jumpcloud_idp):
         ("sso_login_failure", JUMPCLOUD_ENTITY_ID, ALICE),
         ("user_update_provision", actor, ALICE),
         ("sso_login_success", ALICE, ALICE),
+        (lookup, actor, str(admin.scim_id)),  # the password admin is not the group's: a 404
         ("user_delete_provision", actor, ALICE),
         (lookup, actor, scim_id),
         ("sso_login_failure", JUMPCLOUD_ENTITY_ID, ALICE),
