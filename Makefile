@@ -14,7 +14,7 @@ BASE_URL ?= http://$(HOST):$(PORT)
 APT_PACKAGES := xmlsec1 chromium
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench bootstrap apt clean
+.PHONY: run test idp lint format bench bootstrap apt clean
 
 bootstrap: apt $(STAMP)
 
@@ -42,6 +42,12 @@ run: bootstrap
 
 test: bootstrap
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The development IdP (devidp/, not part of the product): plays JumpCloud's part on this machine.
+# Its key pair is generated once into var/devidp/ and kept. Refuses SPARKSSO_MODE=production.
+IDP_PORT ?= 8001
+idp: bootstrap
+	IDP_PORT=$(IDP_PORT) $(PY) -m devidp
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .
