@@ -33,6 +33,8 @@ MSG_NO_REQUEST = "No SAMLRequest in this request. Start signing in from the SP (
 MSG_PENDING_GONE = "This sign-in request has expired or was already answered. Start again from the SP."
 MSG_ACS_NOT_LISTED = "The AuthnRequest asks for the ACS {acs}, which the SP's metadata does not list: refused."
 MSG_ACS_INDEX = "The AuthnRequest asks for ACS index {index}, which the SP's metadata does not list: refused."
+MSG_TOO_LARGE = f"The form is larger than {MAX_FORM_BYTES // 1024} KiB."
+MSG_SIGNING = "The response could not be signed: {detail} (is the xmlsec1 program installed?)"
 MSG_OPTION = "Unknown signing or response option."
 MSG_UNKNOWN_SP = "That application is not one this IdP has seen. Start a sign-in from it first."
 MSG_RELAY_STATE = f"The RelayState is longer than {MAX_RELAY_STATE} characters."
@@ -45,25 +47,30 @@ class Request:
     query: dict[str, str]
     form: dict[str, str]
     cookies: dict[str, str]
+    too_large: bool = False
 
     @classmethod
     def from_environ(cls, environ: dict) -> "Request":
         method = environ.get("REQUEST_METHOD", "GET").upper()
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         form: dict[str, str] = {}
+        too_large = False
         if method == "POST":
             try:
                 length = int(environ.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0
-            body = environ["wsgi.input"].read(min(length, MAX_FORM_BYTES)) if length > 0 else b""
-            form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+            too_large = length > MAX_FORM_BYTES
+            if 0 < length <= MAX_FORM_BYTES:
+                body = environ["wsgi.input"].read(length)
+                form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         cookies: dict[str, str] = {}
         try:
             cookies = {k: m.value for k, m in SimpleCookie(environ.get("HTTP_COOKIE", "")).items()}
         except CookieError:
             pass  # a cookie we cannot read is a cookie we do not have
-        return cls(method=method, path=environ.get("PATH_INFO", "/") or "/", query=query, form=form, cookies=cookies)
+        path = environ.get("PATH_INFO", "/") or "/"
+        return cls(method=method, path=path, query=query, form=form, cookies=cookies, too_large=too_large)
 
 
 @dataclass
@@ -120,6 +127,8 @@ class DevIdP:
             ("POST", "/sso/answer"): self.answer,
             ("POST", "/launch"): self.launch,
         }
+        if request.too_large:
+            return _error("Request too large", MSG_TOO_LARGE, "413 Content Too Large")
         handler = routes.get((request.method, request.path))
         if handler is not None:
             return handler(request)
@@ -156,7 +165,9 @@ class DevIdP:
             raise ValueError(MSG_NAME)
         return saml.Person(email=email, first_name=first, last_name=last)
 
-    def _signin_page(self, *, action: str, heading: str, intro: str, hidden: dict, options: bool, error: str = ""):
+    def _signin_page(
+        self, *, action: str, heading: str, intro: str, hidden: dict, options: bool, error: str = ""
+    ) -> Response:
         html = pages.signin_page(
             action=action,
             heading=heading,
@@ -288,17 +299,20 @@ class DevIdP:
         sign, breakage = form.get("sign", "assertion"), form.get("breakage", "")
         if sign not in saml.SIGN_CHOICES or breakage not in saml.BREAK_CHOICES:
             return _error("Bad options", MSG_OPTION)
-        xml = saml.response_build(
-            base_url=self.base_url,
-            keys=self.keys,
-            rogue_keys=self.rogue_keys,
-            sp_entity_id=sp,
-            acs_url=acs,
-            person=person,
-            in_response_to=request_id,
-            sign=sign,
-            breakage=breakage,
-        )
+        try:
+            xml = saml.response_build(
+                base_url=self.base_url,
+                keys=self.keys,
+                rogue_keys=self.rogue_keys,
+                sp_entity_id=sp,
+                acs_url=acs,
+                person=person,
+                in_response_to=request_id,
+                sign=sign,
+                breakage=breakage,
+            )
+        except saml.SigningError as exc:
+            return _error("Signing failed", MSG_SIGNING.format(detail=exc), "500 Internal Server Error")
         self.store.user_used(person)
         self.store.sp_seen(sp)
         encoded = base64.b64encode(xml.encode()).decode()

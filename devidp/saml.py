@@ -53,6 +53,10 @@ MSG_REQUEST_ISSUER = "The AuthnRequest names no Issuer, so the IdP cannot tell w
 MSG_REQUEST_BINDING = "The AuthnRequest asks for the {binding} binding; this IdP answers with HTTP-POST only."
 
 
+class SigningError(RuntimeError):
+    """xmlsec1 could not sign (e.g. the program is missing)."""
+
+
 class RequestError(ValueError):
     """An AuthnRequest the IdP cannot answer; the message is shown on its error page."""
 
@@ -104,8 +108,9 @@ def authn_request_decode(saml_request: str, *, binding: str) -> AuthnRequest:
     if len(raw) > MAX_REQUEST_BYTES or b"<!DOCTYPE" in raw.upper():
         raise RequestError(MSG_REQUEST_XML)
     try:
-        request = authn_request_from_string(raw.decode("utf-8"))  # pysaml2 parses through defusedxml
-    except (UnicodeDecodeError, etree.XMLSyntaxError, ValueError, SyntaxError) as exc:
+        # pysaml2 parses through defusedxml: ParseError is a SyntaxError, DTD/entity refusals ValueErrors.
+        request = authn_request_from_string(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, SyntaxError) as exc:
         raise RequestError(MSG_REQUEST_XML) from exc
     if request is None or not request.id:
         raise RequestError(MSG_REQUEST_XML)
@@ -253,5 +258,5 @@ def response_build(
         if sign in ("response", "both"):
             xml = server.sec.sign_statement(xml, RESPONSE_NODE, key_file=str(signer.key_file), node_id=tree.get("ID"))
     except SigverError as exc:
-        raise RuntimeError(f"xmlsec1 could not sign the response: {exc}") from exc
+        raise SigningError(str(exc)) from exc
     return xml

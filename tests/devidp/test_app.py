@@ -218,3 +218,11 @@ def test_a_tile_needs_an_idp_sign_in_and_a_known_sp(idp):
 def test_unknown_paths_and_methods(idp):
     assert call(idp, "GET", "/nope").status == 404
     assert call(idp, "DELETE", "/metadata").status == 405
+
+
+def test_an_oversized_form_is_refused_unread(idp):
+    key = start(idp)
+    page = call(idp, "POST", "/sso/answer", form={"pending": key, "email": "a@example.com", "x": "y" * 600_000})
+    assert (page.status, devidp_app.MSG_TOO_LARGE in page.body, "SAMLResponse" in page.body) == (413, True, False)
+    # The request is still open: nothing was read, nothing was answered.
+    assert call(idp, "POST", "/sso/answer", form={"pending": key, "email": "a@example.com"}).status == 200

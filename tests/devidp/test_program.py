@@ -2,6 +2,7 @@
 its metadata on 127.0.0.1:$IDP_PORT."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -85,3 +86,15 @@ def test_makefile_runs_it_on_8001_by_default():
     assert "IDP_PORT ?= 8001" in makefile
     assert "IDP_PORT=$(IDP_PORT) $(PY) -m devidp" in makefile
     assert "idp" in makefile.split(".PHONY:", 1)[1].splitlines()[0].split()
+
+
+def test_product_code_never_imports_the_dev_idp_and_the_dev_idp_never_imports_tests():
+    product = [p for app in ("sparksso", "accounts", "ssogroups", "scim") for p in (ROOT / app).rglob("*.py")]
+    assert product, "no product modules found"
+    importing = [
+        str(p.relative_to(ROOT)) for p in product if re.search(r"^\s*(from|import) devidp\b", p.read_text(), re.M)
+    ]
+    assert importing == []
+    devidp_modules = list((ROOT / "devidp").rglob("*.py"))
+    assert [p.name for p in devidp_modules if re.search(r"^\s*(from|import) tests\b", p.read_text(), re.M)] == []
+    assert all(len(p.read_text().splitlines()) < 400 for p in devidp_modules)
