@@ -30,12 +30,15 @@ def _path(url: str) -> str:
 
 
 @pytest.fixture
-def connected(settings, state_dir, account, admin):
+def connected(settings, state_dir, make_account):
     """An account whose admin created an SSO group from the dev IdP's metadata; alice is in it.
 
     The dev IdP learns the SP by reading sparksso's real SP metadata view.
     """
     settings.BASE_URL = BASE_URL
+    # Password hashing is not under test here and costs seconds on a loaded machine.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    account, admin = make_account()
     sp_client = Client()
 
     def sp_learn(entity_id: str) -> spfetch.SPInfo:
@@ -45,7 +48,7 @@ def connected(settings, state_dir, account, admin):
 
     idp = DevIdP(base_url=IDP_BASE, state_dir=state_dir, sp_learn=sp_learn)
     admin_browser = Client()
-    assert admin_browser.post("/login", {"identifier": admin.email, "password": "correct horse 42"}).status_code == 302
+    admin_browser.force_login(admin, backend="accounts.backends.AccountUserBackend")
     created = admin_browser.post(
         "/account/sso/new",
         {
