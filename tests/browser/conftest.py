@@ -83,7 +83,7 @@ def sparksso(live_server, settings):
 @pytest.fixture
 def devidp_setup(sparksso, devidp, browser):
     """An enterprise account whose admin connected the dev IdP and generated a SCIM token."""
-    from accounts.services import account_create
+    from accounts.users import account_create
     from tests.browser.devidp_flow import ADMIN_EMAIL, ADMIN_PASSWORD, admin_connects_devidp
 
     account_create(name="Demo", admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD, plan="enterprise")

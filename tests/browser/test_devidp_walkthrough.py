@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from accounts.models import User
-from accounts.services import account_create
+from accounts.users import account_create
 from ssogroups.models import SSOLoginFailure
 from tests.browser.devidp_flow import ADMIN_EMAIL, ADMIN_PASSWORD, ALICE
 from tests.browser.walkthrough import SCIM_CREATE, Shots, walkthrough

@@ -38,7 +38,7 @@ def test_development_profile_imports_the_dev_idp_from_its_url(settings, account,
         f"{running_idp.base_url}/sso",
     )
     group = SSOGroup.objects.get(account=account)
-    assert group.metadata_url == f"{running_idp.base_url}/metadata"
+    assert group.idp_metadata_url == f"{running_idp.base_url}/metadata"
     assert group.certificates.get().pem.split() == running_idp.keys.cert_file.read_text().split()
 
 

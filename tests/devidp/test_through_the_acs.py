@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from accounts.services import user_create
+from accounts.users import user_create
 from devidp import spfetch
 from devidp.app import DevIdP
 from ssogroups.models import SSOGroup, SSOLoginFailure
