@@ -16,7 +16,7 @@ APT_PACKAGES := xmlsec1 chromium
 STAMP_RUN := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench bootstrap bootstrap-run apt clean
+.PHONY: run test idp lint format bench bootstrap bootstrap-run apt clean
 
 bootstrap: apt $(STAMP)
 
@@ -50,6 +50,13 @@ run: bootstrap-run
 
 test: bootstrap
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The development IdP (devidp/, not part of the product): plays JumpCloud's part on this machine.
+# Its key pair is generated once into var/devidp/ and kept. Refuses SPARKSSO_MODE=production.
+# It needs the dev requirements (pysaml2) and xmlsec1, hence `bootstrap`, not `bootstrap-run`.
+IDP_PORT ?= 8001
+idp: bootstrap
+	IDP_PORT=$(IDP_PORT) $(PY) -m devidp
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .
