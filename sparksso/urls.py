@@ -2,7 +2,10 @@
 
 from django.urls import include, path
 
+from sparksso.health import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("account/settings/", include("accounts.settings_urls")),
     path("account/sso/", include("ssogroups.urls")),

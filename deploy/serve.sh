@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Production serving, as the README shows it: check the backends, migrate, collect static files,
+# then gunicorn with several workers. All configuration comes from the environment (README,
+# "Configuration"); this script adds only where gunicorn listens and how many workers it runs:
+#   BIND     address:port gunicorn listens on (default 127.0.0.1:8000; behind nginx, keep loopback)
+#   WORKERS  gunicorn worker processes (default 4)
+#   PYTHON   the interpreter with the requirements installed (default .venv/bin/python)
+# The systemd unit (deploy/sparksso.service) and `make smoke` run exactly this script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-.venv/bin/python}"
+export SPARKSSO_MODE="${SPARKSSO_MODE:-production}"
+
+# One line naming DATABASE_URL or CACHE_URL, and exit 4, when either cannot be used.
+"$PYTHON" -m sparksso.preflight --before-migrate
+"$PYTHON" manage.py migrate --noinput -v0
+"$PYTHON" manage.py collectstatic --noinput -v0
+
+# --preload: the application (and its backend probe, sparksso/preflight.py) loads once in the
+#   master, so a broken backend stops the start with one line instead of one per worker.
+# --no-control-socket: gunicorn's default control socket path is per user, not per instance.
+# No access log: sparksso logs one JSON line per request itself (LOG_FORMAT=json).
+exec "$PYTHON" -m gunicorn sparksso.wsgi \
+  --bind "${BIND:-127.0.0.1:8000}" \
+  --workers "${WORKERS:-4}" \
+  --preload \
+  --no-control-socket \
+  --graceful-timeout 20 \
+  "$@"
