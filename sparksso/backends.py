@@ -32,7 +32,7 @@ def _one_line(error: BaseException) -> str:
     return (text or type(error).__name__)[:MAX_ERROR_CHARS]
 
 
-def _without_credentials(url: str) -> str:
+def url_without_credentials(url: str) -> str:
     """A cache URL fit for a log line: redis://:secret@host:6379/0 -> redis://host:6379/0."""
     parts = urlsplit(url)
     if not parts.hostname:
@@ -55,7 +55,7 @@ def _cache_where(alias: str) -> str:
     if cache["BACKEND"].endswith("DatabaseCache"):
         return f"(database table {location})"
     if isinstance(location, str) and "://" in location:
-        return f"at {_without_credentials(location)}"
+        return f"at {url_without_credentials(location)}"
     return f"({cache['BACKEND'].rsplit('.', 1)[-1]})"
 
 
