@@ -14,7 +14,7 @@ BASE_URL ?= http://$(HOST):$(PORT)
 APT_PACKAGES := xmlsec1 chromium
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench bootstrap apt clean
+.PHONY: run test lint format bench smoke bootstrap apt clean
 
 bootstrap: apt $(STAMP)
 
@@ -53,6 +53,12 @@ format: bootstrap
 
 bench: bootstrap
 	$(PY) -m bench
+
+# The README's production setup (deploy/serve.sh: gunicorn, 4 workers, PostgreSQL, Redis) started
+# and exercised over HTTP; needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (see
+# deploy/smoke.sh for SMOKE_PORT, SMOKE_REDIS_URL, ...).
+smoke: bootstrap
+	PYTHON=$(PY) bash deploy/smoke.sh
 
 clean:
 	rm -rf $(VENV) var
