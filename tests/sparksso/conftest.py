@@ -9,6 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s" * 50
+# The Redis server the production-mode tests use (CI starts one on 6379 when it is down).
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 # Simulates an environment where the Redis client is not installed (without uninstalling it from
 # the shared venv): `import redis` fails exactly as it would, with ModuleNotFoundError.
 BLOCKER = '''

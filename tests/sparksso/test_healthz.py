@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Event
+from tests.sparksso.conftest import REDIS_URL
 from tests.sparksso.test_preflight import closed_port
 
 # Runs in a production-mode subprocess: one GET /healthz through the whole middleware stack.
@@ -65,7 +66,7 @@ def test_unavailable_cache_is_503_naming_no_host(client, settings, caplog):
 
 
 def test_ok_in_production_on_redis(production):
-    assert healthz_in_production(production, CACHE_URL="redis://127.0.0.1:6379/1") == {
+    assert healthz_in_production(production, CACHE_URL=REDIS_URL) == {
         "status": 200,
         "body": {"status": "ok"},
         "cookies": [],

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from tests.sparksso.conftest import ROOT
+from tests.sparksso.conftest import REDIS_URL, ROOT
 
 IMPORT_WSGI = ["python", "-c", "import sparksso.wsgi"]
 REDIS_MISSING = (
@@ -37,7 +37,7 @@ def assert_one_line(result, expected: str) -> None:
 
 
 def test_missing_redis_client_stops_the_wsgi_application_with_one_line(production):
-    result = production(IMPORT_WSGI, missing=("redis",), CACHE_URL="redis://127.0.0.1:6379/1")
+    result = production(IMPORT_WSGI, missing=("redis",), CACHE_URL=REDIS_URL)
     assert_one_line(result, REDIS_MISSING)
 
 
@@ -70,7 +70,7 @@ def test_unreachable_database_is_named_without_its_password(production):
 
 
 def test_usable_backends_start(production):
-    result = production(IMPORT_WSGI, CACHE_URL="redis://127.0.0.1:6379/1")
+    result = production(IMPORT_WSGI, CACHE_URL=REDIS_URL)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
 
@@ -86,7 +86,7 @@ def test_gunicorn_halts_with_one_line_when_the_redis_client_is_missing(productio
     port = closed_port()
     command = ["python", "-m", "gunicorn", "sparksso.wsgi", "--preload", "--workers", "2"]
     command += ["--bind", f"127.0.0.1:{port}", "--no-control-socket"]
-    result = production(command, missing=("redis",), CACHE_URL="redis://127.0.0.1:6379/1")
+    result = production(command, missing=("redis",), CACHE_URL=REDIS_URL)
     assert_one_line(result, REDIS_MISSING)
 
 
@@ -95,7 +95,7 @@ def test_serve_script_stops_before_serving_when_the_redis_client_is_missing(prod
     result = production(
         ["bash", str(ROOT / "deploy" / "serve.sh")],
         missing=("redis",),
-        CACHE_URL="redis://127.0.0.1:6379/1",
+        CACHE_URL=REDIS_URL,
         BIND=f"127.0.0.1:{port}",
         WORKERS="2",
     )
@@ -116,6 +116,6 @@ def test_serve_script_stops_before_serving_when_the_redis_client_is_missing(prod
 def test_management_commands_need_no_backend(production, command):
     """collectstatic runs at build time, before any database or cache exists; check --deploy
     inspects settings only. Neither is stopped by the start-up probe."""
-    result = production(command, missing=("redis",), CACHE_URL="redis://127.0.0.1:6379/1")
+    result = production(command, missing=("redis",), CACHE_URL=REDIS_URL)
     assert result.returncode == 0, result.stderr
     assert "cannot start" not in result.stderr
