@@ -5,6 +5,7 @@
 #   BIND     address:port gunicorn listens on (default 127.0.0.1:8000; behind nginx, keep loopback)
 #   WORKERS  gunicorn worker processes (default 4)
 #   PYTHON   the interpreter with the requirements installed (default .venv/bin/python)
+#   MIGRATE  1 (default) runs `migrate`; with several app hosts, set 0 on all but one
 # The systemd unit (deploy/sparksso.service) and `make smoke` run exactly this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ export SPARKSSO_MODE="${SPARKSSO_MODE:-production}"
 
 # One line naming DATABASE_URL or CACHE_URL, and exit 4, when either cannot be used.
 "$PYTHON" -m sparksso.preflight --before-migrate
-"$PYTHON" manage.py migrate --noinput -v0
+if [ "${MIGRATE:-1}" = 1 ]; then "$PYTHON" manage.py migrate --noinput -v0; fi
 "$PYTHON" manage.py collectstatic --noinput -v0
 
 # --preload: the application (and its backend probe, sparksso/preflight.py) loads once in the
