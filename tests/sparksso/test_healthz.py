@@ -87,3 +87,11 @@ def test_database_cache_fails_with_its_database(production, tmp_path):
     result = healthz_in_production(production, DATABASE_URL=f"sqlite:///{missing_dir}", CACHE_URL="")
     assert result["status"] == 503
     assert result["body"] == {"status": "unavailable", "failing": ["database", "cache"]}
+
+
+@pytest.mark.django_db
+def test_not_redirected_to_https_when_the_site_is(client, settings):
+    """A load balancer probes the app port over plain http; a 301 would read as unhealthy."""
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/login").status_code == 301
+    assert client.get("/healthz").status_code == 200
