@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "s" * 50
+SECRET = "smoke-test-only-key-" + "0123456789abcdef" * 3  # 68 characters, not a real secret
 # The Redis server the production-mode tests use (CI starts one on 6379 when it is down).
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 # Simulates an environment where the Redis client is not installed (without uninstalling it from
