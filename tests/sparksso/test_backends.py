@@ -13,7 +13,7 @@ from django.core.cache import caches
 from django.db.utils import load_backend
 
 from sparksso.backends import url_without_credentials
-from tests.sparksso.conftest import ROOT
+from tests.sparksso.production import ROOT
 
 README = (ROOT / "README.md").read_text()
 

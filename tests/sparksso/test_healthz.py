@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Event
-from tests.sparksso.conftest import REDIS_URL
+from tests.sparksso.production import REDIS_URL, production_run
 from tests.sparksso.test_preflight import closed_port
 
 # Runs in a production-mode subprocess: one GET /healthz through the whole middleware stack.
@@ -20,8 +20,8 @@ print(json.dumps({"status": response.status_code, "body": response.json(), "cook
 """
 
 
-def healthz_in_production(production, **env) -> dict:
-    result = production(["python", "-c", HEALTHZ], LOG_LEVEL="ERROR", **env)
+def healthz_in_production(tmp_path, **env) -> dict:
+    result = production_run(tmp_path, ["python", "-c", HEALTHZ], LOG_LEVEL="ERROR", **env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -65,26 +65,26 @@ def test_unavailable_cache_is_503_naming_no_host(client, settings, caplog):
     assert "hunter2" not in warning
 
 
-def test_ok_in_production_on_redis(production):
-    assert healthz_in_production(production, CACHE_URL=REDIS_URL) == {
+def test_ok_in_production_on_redis(tmp_path):
+    assert healthz_in_production(tmp_path, CACHE_URL=REDIS_URL) == {
         "status": 200,
         "body": {"status": "ok"},
         "cookies": [],
     }
 
 
-def test_unavailable_database_is_503(production, tmp_path):
+def test_unavailable_database_is_503(tmp_path):
     missing_dir = tmp_path / "no-such-dir" / "db.sqlite3"
-    assert healthz_in_production(production, DATABASE_URL=f"sqlite:///{missing_dir}") == {
+    assert healthz_in_production(tmp_path, DATABASE_URL=f"sqlite:///{missing_dir}") == {
         "status": 503,
         "body": {"status": "unavailable", "failing": ["database"]},
         "cookies": [],
     }
 
 
-def test_database_cache_fails_with_its_database(production, tmp_path):
+def test_database_cache_fails_with_its_database(tmp_path):
     missing_dir = tmp_path / "no-such-dir" / "db.sqlite3"
-    result = healthz_in_production(production, DATABASE_URL=f"sqlite:///{missing_dir}", CACHE_URL="")
+    result = healthz_in_production(tmp_path, DATABASE_URL=f"sqlite:///{missing_dir}", CACHE_URL="")
     assert result["status"] == 503
     assert result["body"] == {"status": "unavailable", "failing": ["database", "cache"]}
 

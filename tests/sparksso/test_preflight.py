@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from tests.sparksso.conftest import REDIS_URL, ROOT
+from tests.sparksso.production import REDIS_URL, ROOT, production_run
 
 IMPORT_WSGI = ["python", "-c", "import sparksso.wsgi"]
 REDIS_MISSING = (
@@ -36,14 +36,14 @@ def assert_one_line(result, expected: str) -> None:
     assert result.stderr.strip().splitlines() == [expected]
 
 
-def test_missing_redis_client_stops_the_wsgi_application_with_one_line(production):
-    result = production(IMPORT_WSGI, missing=("redis",), CACHE_URL=REDIS_URL)
+def test_missing_redis_client_stops_the_wsgi_application_with_one_line(tmp_path):
+    result = production_run(tmp_path, IMPORT_WSGI, missing=("redis",), CACHE_URL=REDIS_URL)
     assert_one_line(result, REDIS_MISSING)
 
 
-def test_unreachable_redis_host_is_named_without_its_password(production):
+def test_unreachable_redis_host_is_named_without_its_password(tmp_path):
     port = closed_port()
-    result = production(IMPORT_WSGI, CACHE_URL=f"redis://:hunter2-secret@127.0.0.1:{port}/1")
+    result = production_run(tmp_path, IMPORT_WSGI, CACHE_URL=f"redis://:hunter2-secret@127.0.0.1:{port}/1")
     assert result.returncode == EXIT_APP_LOAD_ERROR, result.stderr
     assert "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
@@ -53,46 +53,54 @@ def test_unreachable_redis_host_is_named_without_its_password(production):
     assert "hunter2" not in line
 
 
-def test_missing_postgresql_driver_is_named(production):
-    result = production(
-        IMPORT_WSGI, missing=("psycopg", "psycopg2"), DATABASE_URL="postgres://postgres@127.0.0.1:5432/sparksso"
+def test_missing_postgresql_driver_is_named(tmp_path):
+    result = production_run(
+        tmp_path,
+        IMPORT_WSGI,
+        missing=("psycopg", "psycopg2"),
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/sparksso",
     )
     assert_one_line(result, PSYCOPG_MISSING)
 
 
-def test_unreachable_database_is_named_without_its_password(production):
+def test_unreachable_database_is_named_without_its_password(tmp_path):
     port = closed_port()
-    result = production(IMPORT_WSGI, DATABASE_URL=f"postgres://postgres:hunter2-secret@127.0.0.1:{port}/sparksso_x")
+    result = production_run(
+        tmp_path, IMPORT_WSGI, DATABASE_URL=f"postgres://postgres:hunter2-secret@127.0.0.1:{port}/sparksso_x"
+    )
     assert result.returncode == EXIT_APP_LOAD_ERROR, result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"sparksso cannot start: DATABASE_URL: the database at 127.0.0.1:{port}/sparksso_x does not")
     assert "hunter2" not in line
 
 
-def test_usable_backends_start(production):
-    result = production(IMPORT_WSGI, CACHE_URL=REDIS_URL)
+def test_usable_backends_start(tmp_path):
+    result = production_run(tmp_path, IMPORT_WSGI, CACHE_URL=REDIS_URL)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
 
 
-def test_development_mode_does_not_probe_at_import(production):
+def test_development_mode_does_not_probe_at_import(tmp_path):
     """Development keeps starting as before (runserver shows errors per request, with debug pages)."""
-    result = production(IMPORT_WSGI, missing=("redis",), SPARKSSO_MODE="development", CACHE_URL="redis://127.0.0.1:1/1")
+    result = production_run(
+        tmp_path, IMPORT_WSGI, missing=("redis",), SPARKSSO_MODE="development", CACHE_URL="redis://127.0.0.1:1/1"
+    )
     assert result.returncode == 0, result.stderr
 
 
-def test_gunicorn_halts_with_one_line_when_the_redis_client_is_missing(production):
+def test_gunicorn_halts_with_one_line_when_the_redis_client_is_missing(tmp_path):
     """--preload (as deploy/serve.sh runs it) loads the app once in the master: one line, exit 4."""
     port = closed_port()
     command = ["python", "-m", "gunicorn", "sparksso.wsgi", "--preload", "--workers", "2"]
     command += ["--bind", f"127.0.0.1:{port}", "--no-control-socket"]
-    result = production(command, missing=("redis",), CACHE_URL=REDIS_URL)
+    result = production_run(tmp_path, command, missing=("redis",), CACHE_URL=REDIS_URL)
     assert_one_line(result, REDIS_MISSING)
 
 
-def test_serve_script_stops_before_serving_when_the_redis_client_is_missing(production, tmp_path):
+def test_serve_script_stops_before_serving_when_the_redis_client_is_missing(tmp_path):
     port = closed_port()
-    result = production(
+    result = production_run(
+        tmp_path,
         ["bash", str(ROOT / "deploy" / "serve.sh")],
         missing=("redis",),
         CACHE_URL=REDIS_URL,
@@ -113,9 +121,9 @@ def test_serve_script_stops_before_serving_when_the_redis_client_is_missing(prod
     ],
     ids=["collectstatic", "check-deploy"],
 )
-def test_management_commands_need_no_backend(production, command):
+def test_management_commands_need_no_backend(tmp_path, command):
     """collectstatic runs at build time, before any database or cache exists; check --deploy
     inspects settings only. Neither is stopped by the start-up probe."""
-    result = production(command, missing=("redis",), CACHE_URL=REDIS_URL)
+    result = production_run(tmp_path, command, missing=("redis",), CACHE_URL=REDIS_URL)
     assert result.returncode == 0, result.stderr
     assert "cannot start" not in result.stderr

@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from accounts.models import Event
 from sparksso.jsonlog import JsonFormatter
+from tests.sparksso.production import production_run
 
 SCIM = "/api/v1/users/scim/v2"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -83,13 +84,13 @@ def test_static_files_are_logged_too(client, request_log, db):
     assert (record.path, record.status, record.request_id) == ("/static/css/site.css", 200, response["X-Request-ID"])
 
 
-def test_production_writes_one_json_line_per_request(production):
+def test_production_writes_one_json_line_per_request(tmp_path):
     """The LOGGING settings: in production the request line reaches stderr as JSON, path only."""
     script = (
         "import django; django.setup(); from django.test import Client; "
         "r = Client(HTTP_HOST='sso.example.test').get('/healthz?token=hunter2'); print(r['X-Request-ID'])"
     )
-    result = production(["python", "-c", script])
+    result = production_run(tmp_path, ["python", "-c", script])
     assert result.returncode == 0, result.stderr
     [line] = result.stderr.strip().splitlines()
     data = json.loads(line)
@@ -99,10 +100,12 @@ def test_production_writes_one_json_line_per_request(production):
     assert "hunter2" not in line
 
 
-def test_development_keeps_request_lines_out_of_the_console(production):
+def test_development_keeps_request_lines_out_of_the_console(tmp_path):
     script = (
         "import django; django.setup(); from django.test import Client; Client(HTTP_HOST='127.0.0.1').get('/healthz')"
     )
-    result = production(["python", "-c", script], SPARKSSO_MODE="development", BASE_URL="http://127.0.0.1:8000")
+    result = production_run(
+        tmp_path, ["python", "-c", script], SPARKSSO_MODE="development", BASE_URL="http://127.0.0.1:8000"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
