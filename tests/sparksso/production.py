@@ -29,8 +29,10 @@ class _Missing:
 
 sys.meta_path.insert(0, _Missing())
 '''
-# Variables of the caller's environment that would change what the subprocess configures.
-CONFIG_VARS = ("SECRET_KEY", "SPARKSSO_MODE", "BASE_URL", "DATABASE_URL", "CACHE_URL", "LOG_FORMAT", "LOG_LEVEL")
+# Variables of the caller's environment that would change what the subprocess configures
+# (browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process, which check --deploy refuses).
+CONFIG_VARS = ("SECRET_KEY", "SPARKSSO_MODE", "BASE_URL", "DATABASE_URL", "CACHE_URL", "LOG_FORMAT", "LOG_LEVEL",
+               "TRUSTED_PROXIES", "DJANGO_ALLOW_ASYNC_UNSAFE")  # fmt: skip
 
 
 def production_run(
