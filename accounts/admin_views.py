@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from accounts.admin_forms import UserAddForm
 from accounts.models import User
 from accounts.permissions import account_admin_required
-from accounts.services import user_create, user_update
+from accounts.users import user_create, user_update
 from sparksso.forms import form_errors_from_service
 
 

@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from accounts.models import Account, User
-from accounts.services import account_create, user_create
+from accounts.users import account_create, user_create
 from ssogroups.models import SSOCertificate, SSOGroup
 
 _seq = itertools.count(1)

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import account_admin_required
 from sparksso import clock
 from sparksso.redirects import safe_next_path
-from ssogroups.models import BINDING_POST, SSOGroup
+from ssogroups.constants import BINDING_POST
+from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import MAX_RESPONSE_BYTES, SamlRejected
 from ssogroups.saml.selectors import login_failures_recent, ssogroup_get_for_admin, ssogroup_get_usable
