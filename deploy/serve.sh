@@ -18,14 +18,10 @@ export SPARKSSO_MODE="${SPARKSSO_MODE:-production}"
 if [ "${MIGRATE:-1}" = 1 ]; then "$PYTHON" manage.py migrate --noinput -v0; fi
 "$PYTHON" manage.py collectstatic --noinput -v0
 
-# --preload: the application (and its backend probe, sparksso/preflight.py) loads once in the
-#   master, so a broken backend stops the start with one line instead of one per worker.
-# --no-control-socket: gunicorn's default control socket path is per user, not per instance.
-# No access log: sparksso logs one JSON line per request itself (LOG_FORMAT=json).
+# gunicorn.conf.py: --preload (the backend check runs once, in the master), no control socket,
+# a 20 s graceful timeout, no access log (sparksso logs one JSON line per request itself).
 exec "$PYTHON" -m gunicorn sparksso.wsgi \
+  --config gunicorn.conf.py \
   --bind "${BIND:-127.0.0.1:8000}" \
   --workers "${WORKERS:-4}" \
-  --preload \
-  --no-control-socket \
-  --graceful-timeout 20 \
   "$@"

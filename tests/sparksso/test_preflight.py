@@ -89,10 +89,10 @@ def test_development_mode_does_not_probe_at_import(tmp_path):
 
 
 def test_gunicorn_halts_with_one_line_when_the_redis_client_is_missing(tmp_path):
-    """--preload (as deploy/serve.sh runs it) loads the app once in the master: one line, exit 4."""
+    """A plain `gunicorn sparksso.wsgi` from the repository reads gunicorn.conf.py (preload): the
+    application loads once, in the master, so the line is printed once and gunicorn exits 4."""
     port = closed_port()
-    command = ["python", "-m", "gunicorn", "sparksso.wsgi", "--preload", "--workers", "2"]
-    command += ["--bind", f"127.0.0.1:{port}", "--no-control-socket"]
+    command = ["python", "-m", "gunicorn", "sparksso.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
     result = production_run(tmp_path, command, missing=("redis",), CACHE_URL=REDIS_URL)
     assert_one_line(result, REDIS_MISSING)
 
