@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.ssogroups import samples
-from tests.support.dns_server import dns_server_running, dns_server_silent
 
 
 @dataclass
@@ -84,21 +83,3 @@ def allow_private(settings):
 def fixed_now(monkeypatch):
     monkeypatch.setattr("sparksso.clock.now", lambda: samples.FIXED_NOW)
     return samples.FIXED_NOW
-
-
-@pytest.fixture
-def dns_zone(settings):
-    """A real DNS server on 127.0.0.1 that the DNS_RESOLVER setting points at; tests fill its names."""
-    with dns_server_running() as (zone, address):
-        settings.DNS_RESOLVER = address
-        settings.DNS_TIMEOUT_SECONDS = 2.0
-        yield zone
-
-
-@pytest.fixture
-def dns_silent(settings):
-    """A DNS server address that never answers, with a short timeout."""
-    with dns_server_silent() as address:
-        settings.DNS_RESOLVER = address
-        settings.DNS_TIMEOUT_SECONDS = 0.3
-        yield address
