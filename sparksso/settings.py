@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from sparksso.db import sqlite_options
 from sparksso.hostport import host_port_parse
+from sparksso.lean import lean_middleware
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SPARKSSO_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -74,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sparksso.middleware.RequestIdMiddleware",
+    "sparksso.lean.SignInTransactionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,6 +84,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# The SCIM API and the ACS go past the web-page middleware they do not use (sparksso/lean.py).
+MIDDLEWARE = lean_middleware(MIDDLEWARE)
 
 ROOT_URLCONF = "sparksso.urls"
 WSGI_APPLICATION = "sparksso.wsgi.application"
@@ -102,6 +108,8 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("TEST", {})
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = sqlite_options(DATABASES["default"].get("OPTIONS"))
 # Reusing connections saves 3-10 ms per request on PostgreSQL (docs/performance.md); production
 # keeps them for a minute, with a health check before reuse.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60 if PRODUCTION else 0)
@@ -130,6 +138,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/"
 
+# Database sessions, minus the SELECT Django sends before inserting a new key (sparksso/sessions.py).
+SESSION_ENGINE = "sparksso.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_SAMESITE = "Lax"
