@@ -16,7 +16,7 @@ APT_PACKAGES := xmlsec1 chromium
 STAMP_RUN := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
-.PHONY: run test idp lint format bench bootstrap bootstrap-run apt clean
+.PHONY: run test idp lint format bench smoke bootstrap bootstrap-run apt clean
 
 bootstrap: apt $(STAMP)
 
@@ -76,6 +76,12 @@ bench: bootstrap
 	DATABASE_URL= $(PY) -m bench $(BENCH_ARGS)
 	DATABASE_URL=$(BENCH_PG) $(PY) -m bench --only scale,load $(BENCH_ARGS)
 	$(PY) -m bench.charts
+
+# The README's production setup (deploy/serve.sh: gunicorn, 4 workers, PostgreSQL, Redis) started
+# and exercised over HTTP; needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (see
+# deploy/smoke.sh for SMOKE_PORT, SMOKE_REDIS_URL, ...).
+smoke: bootstrap
+	PYTHON=$(PY) bash deploy/smoke.sh
 
 clean:
 	rm -rf $(VENV) var
