@@ -8,6 +8,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from sparksso.db import sqlite_options
+from sparksso.hostport import host_port_parse
 from sparksso.lean import lean_middleware
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -23,6 +24,8 @@ env = environ.Env(
     LOGIN_FAILURE_WINDOW_SECONDS=(int, 900),
     SCIM_AUTH_FAILURE_LIMIT=(int, 20),
     SCIM_AUTH_FAILURE_WINDOW_SECONDS=(int, 300),
+    DNS_RESOLVER=(str, ""),
+    DNS_TIMEOUT_SECONDS=(float, 3.0),
 )
 
 MODE = env("SPARKSSO_MODE")
@@ -182,6 +185,18 @@ SSO_METADATA_ALLOW_HTTP = env.bool("SSO_METADATA_ALLOW_HTTP", default=not PRODUC
 # SCIM bearer-token failures per client IP within the window before answering 429.
 SCIM_AUTH_FAILURE_LIMIT = env("SCIM_AUTH_FAILURE_LIMIT")
 SCIM_AUTH_FAILURE_WINDOW_SECONDS = env("SCIM_AUTH_FAILURE_WINDOW_SECONDS")
+
+# Domain verification reads TXT records through this DNS server (`host` or `host:port`, IPv6 as
+# `[::1]:53`); empty: the system resolver (/etc/resolv.conf). Each check gives up after the timeout.
+DNS_RESOLVER = env("DNS_RESOLVER").strip()
+if DNS_RESOLVER:
+    try:
+        host_port_parse(DNS_RESOLVER, default_port=53, name="DNS_RESOLVER")
+    except ValueError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+DNS_TIMEOUT_SECONDS = env("DNS_TIMEOUT_SECONDS")
+if not 0 < DNS_TIMEOUT_SECONDS <= 30:
+    raise ImproperlyConfigured("DNS_TIMEOUT_SECONDS must be more than 0 and at most 30.")
 
 # Allowed clock difference between us and an IdP when checking assertion validity windows.
 SAML_CLOCK_SKEW_SECONDS = env("SAML_CLOCK_SKEW_SECONDS")

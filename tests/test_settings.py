@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from sparksso.hostport import host_port_parse
+
 ROOT = Path(__file__).resolve().parents[1]
 SETUP = "import django; django.setup(); from django.conf import settings; print(settings.SESSION_COOKIE_SECURE)"
 
@@ -40,3 +44,30 @@ def test_bad_base_url_is_refused(tmp_path):
     result = run_setup(tmp_path, BASE_URL="sso.example.com")
     assert result.returncode != 0
     assert "BASE_URL must be an absolute http(s) URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DNS_RESOLVER": "dns.example.com:53"}, "DNS_RESOLVER must be an IP address with an optional port"),
+        ({"DNS_RESOLVER": "127.0.0.1:99999"}, "DNS_RESOLVER must be an IP address with an optional port"),
+        ({"DNS_TIMEOUT_SECONDS": "0"}, "DNS_TIMEOUT_SECONDS must be more than 0 and at most 30."),
+    ],
+)
+def test_a_bad_dns_resolver_setting_stops_start_up(tmp_path, env, message):
+    result = run_setup(tmp_path, **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("127.0.0.1:5353", ("127.0.0.1", 5353)),
+        ("10.0.0.2", ("10.0.0.2", 53)),
+        ("[::1]:8753", ("::1", 8753)),
+        ("::1", ("::1", 53)),
+    ],
+)
+def test_dns_resolver_addresses(value, expected):
+    assert host_port_parse(value, default_port=53, name="DNS_RESOLVER") == expected
