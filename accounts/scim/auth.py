@@ -25,7 +25,8 @@ def _failure_record(request, reason: str) -> None:
 
 def authenticate(request) -> ScimToken:
     """The request's active token, or a ScimError: 429 when throttled, 401 otherwise."""
-    if failure_count(_key(client_ip(request))) >= settings.SCIM_AUTH_FAILURE_LIMIT:
+    window = settings.SCIM_AUTH_FAILURE_WINDOW_SECONDS
+    if failure_count(_key(client_ip(request)), window=window) >= settings.SCIM_AUTH_FAILURE_LIMIT:
         retry_after = str(settings.SCIM_AUTH_FAILURE_WINDOW_SECONDS)
         raise ScimError(429, MSG_AUTH_THROTTLED, headers={"Retry-After": retry_after})
     header = request.headers.get("Authorization", "")
