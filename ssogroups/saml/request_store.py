@@ -35,12 +35,6 @@ class AuthnStart:
     request_id: str
 
 
-def saml_state_prune(*, now: datetime) -> None:
-    """Drop expired pending requests and replay records (they can no longer be accepted anyway)."""
-    PendingAuthnRequest.objects.filter(expires_at__lte=now).delete()
-    ConsumedAssertion.objects.filter(not_on_or_after__lt=now).delete()
-
-
 def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str) -> AuthnStart:
     """Build an AuthnRequest with a fresh ID and remember it (with ``next``) for 10 minutes."""
     endpoint = settings["idp"]["singleSignOnService"]
@@ -51,7 +45,6 @@ def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str) -> A
     except OneLogin_Saml2_Error as exc:
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, str(exc)) from exc
     now = clock.now()
-    saml_state_prune(now=now)
     relay_key = secrets.token_urlsafe(24)
     PendingAuthnRequest.objects.create(
         request_id=authn.get_id(),

@@ -17,14 +17,11 @@ from ssogroups.saml import reasons
 from ssogroups.saml.acs import SamlRejected, validate_response
 from ssogroups.saml.config import saml_settings_for_group
 from ssogroups.saml.identity import identity_value, profile_from_attributes, sso_user_resolve
-from ssogroups.saml.request_store import (
-    assertion_consume,
-    authn_request_start,
-    pending_request_consume,
-    saml_state_prune,
-)
+from ssogroups.saml.request_store import assertion_consume, authn_request_start, pending_request_consume
+from ssogroups.saml.throttle import AcsLimit
 
 logger = logging.getLogger(__name__)
+ANONYMOUS = "anonymous"  # the actor of events caused by a request nobody could authenticate
 
 
 @dataclass(frozen=True)
@@ -51,7 +48,6 @@ def sso_login_consume(*, group: SSOGroup, saml_response: str, relay_state: str, 
     passes, so a response is single-use even if the user is then refused.
     """
     now = clock.now()
-    saml_state_prune(now=now)
     validated = validate_response(
         saml_response=saml_response,
         settings=_group_settings(group),
@@ -107,17 +103,36 @@ def sso_login_failure_record(*, group: SSOGroup, rejected: SamlRejected, request
         failure.reference,
         rejected.detail[:300],
     )
+    # The issuer and NameID may come from a response nobody verified: they are kept as claimed
+    # values, never as the event's actor or target, which the event log presents as facts.
     event_record(
         account=group.account,
         event="sso_login_failure",
-        actor=rejected.issuer,
-        target=rejected.name_id,
+        actor=ANONYMOUS,
         outcome=Event.Outcome.FAILURE,
         reason=rejected.reason.code,
         request=request,
-        changes={"group": group.slug, "reference": failure.reference},
+        changes={
+            "group": group.slug,
+            "reference": failure.reference,
+            "claimed_issuer": rejected.issuer[:1024],
+            "claimed_name_id": rejected.name_id[:512],
+        },
     )
     return failure
+
+
+def sso_login_throttled_record(*, group: SSOGroup, limit: AcsLimit, request=None) -> Event:
+    """The one event a window's refusals leave: which limit, for which group."""
+    return event_record(
+        account=group.account,
+        event="sso_login_failure",
+        actor=ANONYMOUS,
+        outcome=Event.Outcome.FAILURE,
+        reason=reasons.THROTTLED.code,
+        request=request,
+        changes={"group": group.slug, "limit": limit.scope},
+    )
 
 
 def sso_login_success_record(*, group: SSOGroup, user: User, request=None) -> Event:
