@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.forms import LoginForm
 from accounts.models import Event
+from accounts.reauth import auth_time_record
 from accounts.services import event_record
 from sparksso import throttle
 from sparksso.middleware import client_ip
@@ -70,6 +71,7 @@ def _password_attempt(request: HttpRequest, form: LoginForm, *, identifier: str,
     request.session["auth_method"] = "password"
     login(request, user)
     request.session["auth_method"] = "password"  # login() may have flushed a different user's session
+    auth_time_record(request)
     event_record(
         account=user.account, event="password_login_success", actor=user.username, target=user.username, request=request
     )

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from accounts.permissions import account_admin_required
+from accounts.reauth import recent_auth_required
 from sparksso.forms import form_errors_from_service
 from ssogroups import selectors, services
 from ssogroups.fetch import MetadataFetchError
@@ -148,6 +149,7 @@ def ssogroup_disable_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @account_admin_required(FEATURE)
+@recent_auth_required
 def ssogroup_delete_view(request: HttpRequest, slug: str) -> HttpResponse:
     group = selectors.ssogroup_get(account=request.user.account, slug=slug)
     form = ConfirmDeleteForm(request.POST or None)

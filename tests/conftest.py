@@ -5,7 +5,9 @@ import itertools
 import pytest
 
 from accounts.models import Account, User
+from accounts.reauth import AUTH_TIME_KEY
 from accounts.services import account_create, user_create
+from sparksso import clock
 from ssogroups.models import SSOCertificate, SSOGroup
 
 _seq = itertools.count(1)
@@ -63,3 +65,12 @@ def make_ssogroup(db):
         return group
 
     return make
+
+
+def force_recent_login(client, user) -> None:
+    """``force_login`` plus a sign-in time of now, as a password or ForceAuthn sign-in records it:
+    what sensitive admin actions (accounts.reauth.recent_auth_required) ask for."""
+    client.force_login(user)
+    session = client.session
+    session[AUTH_TIME_KEY] = int(clock.now().timestamp())
+    session.save()

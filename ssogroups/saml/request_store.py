@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
 from onelogin.saml2.errors import OneLogin_Saml2_Error
@@ -35,13 +36,27 @@ class AuthnStart:
     request_id: str
 
 
-def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str) -> AuthnStart:
-    """Build an AuthnRequest with a fresh ID and remember it (with ``next``) for 10 minutes."""
+def _force_authn_key(request_id: str) -> str:
+    return f"saml-force-authn:{request_id}"
+
+
+def force_authn_take(*, request_id: str) -> bool:
+    """True once if ``request_id`` was sent with ForceAuthn (a re-authentication round trip)."""
+    return bool(caches["default"].delete(_force_authn_key(request_id)))
+
+
+def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str, force_authn: bool = False) -> AuthnStart:
+    """Build an AuthnRequest with a fresh ID and remember it (with ``next``) for 10 minutes.
+
+    ``force_authn`` asks the IdP to authenticate the user again rather than answer from its own
+    session; the marker (in the shared cache, for as long as the request is pending) lets the ACS
+    count only such a response as a recent authentication.
+    """
     endpoint = settings["idp"]["singleSignOnService"]
     if not endpoint["url"] or not group.idp_entity_id:
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP SSO endpoint or entity ID")
     try:
-        authn = OneLogin_Saml2_Authn_Request(OneLogin_Saml2_Settings(settings))
+        authn = OneLogin_Saml2_Authn_Request(OneLogin_Saml2_Settings(settings), force_authn=force_authn)
     except OneLogin_Saml2_Error as exc:
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, str(exc)) from exc
     now = clock.now()
@@ -54,6 +69,8 @@ def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str) -> A
         created_at=now,
         expires_at=now + PENDING_TTL,
     )
+    if force_authn:
+        caches["default"].set(_force_authn_key(authn.get_id()), 1, int(PENDING_TTL.total_seconds()))
     post = endpoint["binding"] == BINDING_POST
     saml_request = authn.get_request(deflate=not post)
     url = endpoint["url"]

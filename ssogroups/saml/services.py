@@ -17,7 +17,12 @@ from ssogroups.saml import reasons
 from ssogroups.saml.acs import SamlRejected, validate_response
 from ssogroups.saml.config import saml_settings_for_group
 from ssogroups.saml.identity import identity_value, profile_from_attributes, sso_user_resolve
-from ssogroups.saml.request_store import assertion_consume, authn_request_start, pending_request_consume
+from ssogroups.saml.request_store import (
+    assertion_consume,
+    authn_request_start,
+    force_authn_take,
+    pending_request_consume,
+)
 from ssogroups.saml.throttle import AcsLimit
 
 logger = logging.getLogger(__name__)
@@ -29,6 +34,7 @@ class SsoLoginResult:
     user: User
     next_path: str
     session_not_on_or_after: datetime | None
+    force_authn: bool = False  # the answer to our ForceAuthn request: a proven, recent authentication
 
 
 def _group_settings(group: SSOGroup) -> dict:
@@ -36,9 +42,11 @@ def _group_settings(group: SSOGroup) -> dict:
     return saml_settings_for_group(group, certificates_pem=pems)
 
 
-def sso_login_start(*, group: SSOGroup, next_path: str):
+def sso_login_start(*, group: SSOGroup, next_path: str, force_authn: bool = False):
     """Begin SP-initiated sign-in: an AuthnStart (redirect URL or POST form) for the browser."""
-    return authn_request_start(group=group, settings=_group_settings(group), next_path=next_path)
+    return authn_request_start(
+        group=group, settings=_group_settings(group), next_path=next_path, force_authn=force_authn
+    )
 
 
 def sso_login_consume(*, group: SSOGroup, saml_response: str, relay_state: str, request=None) -> SsoLoginResult:
@@ -64,7 +72,9 @@ def sso_login_consume(*, group: SSOGroup, saml_response: str, relay_state: str, 
         if pending is None:
             raise reject(reasons.UNKNOWN_REQUEST, f"InResponseTo={validated.in_response_to[:100]!r}")
         next_path = safe_next_path(pending.next_path)
+        force_authn = force_authn_take(request_id=validated.in_response_to)
     else:
+        force_authn = False
         if not group.allow_idp_initiated:
             raise reject(reasons.UNSOLICITED_NOT_ALLOWED)
         next_path = safe_next_path(relay_state)
@@ -75,7 +85,12 @@ def sso_login_consume(*, group: SSOGroup, saml_response: str, relay_state: str, 
     user = sso_user_resolve(
         group=group, identity=identity, profile=profile_from_attributes(validated.attributes), request=request
     )
-    return SsoLoginResult(user=user, next_path=next_path, session_not_on_or_after=validated.session_not_on_or_after)
+    return SsoLoginResult(
+        user=user,
+        next_path=next_path,
+        session_not_on_or_after=validated.session_not_on_or_after,
+        force_authn=force_authn,
+    )
 
 
 def reference_new() -> str:

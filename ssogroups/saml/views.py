@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import account_admin_required
+from accounts.reauth import auth_time_record
 from sparksso import clock
 from sparksso.encoding import form_body_error, reads_own_form_encoding
 from sparksso.middleware import client_ip
@@ -78,7 +79,11 @@ def login_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpRe
     if group is None:
         return _not_found(request)
     try:
-        start = sso_login_start(group=group, next_path=safe_next_path(request.GET.get("next")))
+        start = sso_login_start(
+            group=group,
+            next_path=safe_next_path(request.GET.get("next")),
+            force_authn=request.GET.get("reauth") == "1",  # the reauth page's fresh round trip
+        )
     except SamlRejected as rejected:
         return _failure(request, group, rejected)
     if start.binding == BINDING_POST:
@@ -136,6 +141,8 @@ def consume_view(request: HttpRequest, account_id: int, group_slug: str) -> Http
         remaining = (result.session_not_on_or_after - clock.now()).total_seconds()
         if remaining < request.session.get_expiry_age():
             request.session.set_expiry(result.session_not_on_or_after)
+    if result.force_authn:
+        auth_time_record(request)  # only a ForceAuthn answer proves a recent authentication
     sso_login_success_record(group=group, user=user, request=request)
     return HttpResponseRedirect(result.next_path)
 

@@ -9,6 +9,7 @@ from django.test import Client
 from accounts.models import Account, Event, ScimToken
 from accounts.services import user_create
 from accounts.tokens import scim_token_authenticate, scim_token_create
+from tests.conftest import force_recent_login
 
 TOKEN_RE = re.compile(r'id="scim-token" value="(sso_scim_[A-Za-z0-9_-]{43})"')
 
@@ -16,7 +17,7 @@ TOKEN_RE = re.compile(r'id="scim-token" value="(sso_scim_[A-Za-z0-9_-]{43})"')
 @pytest.fixture
 def browser(admin):
     client = Client()
-    client.force_login(admin)
+    force_recent_login(client, admin)
     return client
 
 

@@ -8,6 +8,7 @@ from django.utils.html import escape
 
 from accounts.models import Account, Event, User
 from ssogroups.models import SSOCertificate, SSODomain, SSOGroup
+from tests.conftest import force_recent_login
 from tests.ssogroups import samples as s
 from tests.ssogroups.samples import cert_b64, cert_pem
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.usefixtures("fixed_now")
 
 @pytest.fixture
 def client_admin(client, admin):
-    client.force_login(admin)
+    force_recent_login(client, admin)
     return client
 
 
