@@ -10,7 +10,7 @@ from accounts.admin_forms import UserAddForm
 from accounts.models import User
 from accounts.permissions import account_admin_required
 from accounts.reauth import auth_is_recent, reauth_redirect
-from accounts.services import user_create, user_update
+from accounts.users import user_create, user_update
 from sparksso.forms import form_errors_from_service
 
 

@@ -1,4 +1,4 @@
-"""Accounts (tenants), their users, the append-only event record, SCIM tokens and SCIM groups."""
+"""Accounts (tenants), their users and their sessions and emails, and the append-only event record."""
 
 import uuid
 
@@ -17,7 +17,7 @@ class Account(models.Model):
 
     name = models.CharField(max_length=200)
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.STARTER)
-    created_at = models.DateTimeField(default=clock.now)
+    created_at = models.DateTimeField(default=clock.default_now)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.pk})"
@@ -29,7 +29,7 @@ class Account(models.Model):
 
 
 class UserManager(BaseUserManager):
-    """Users are created through accounts.services.user_create; this manager only serves Django."""
+    """Users are created through accounts.users.user_create; this manager only serves Django."""
 
     def get_by_natural_key(self, username):  # pragma: no cover - the backend never calls it
         raise self.model.DoesNotExist("usernames are only unique within an account")
@@ -60,8 +60,8 @@ class User(AbstractBaseUser):
     # Every SCIM attribute that has no column of its own (nickName, phoneNumbers, the enterprise
     # extension, …), stored as sent so it is returned as sent: never silently dropped.
     scim_attributes = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(default=clock.now)
+    created_at = models.DateTimeField(default=clock.default_now)
+    updated_at = models.DateTimeField(default=clock.default_now)
 
     objects = UserManager()
 
@@ -100,7 +100,7 @@ class UserSession(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
     session_key = models.CharField(max_length=64, unique=True)
     auth_method = models.CharField(max_length=20, default="password")
-    created_at = models.DateTimeField(default=clock.now)
+    created_at = models.DateTimeField(default=clock.default_now)
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.auth_method}"
@@ -114,7 +114,7 @@ class Event(models.Model):
         FAILURE = "failure", "Failure"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
-    time = models.DateTimeField(default=clock.now)
+    time = models.DateTimeField(default=clock.default_now)
     event = models.CharField(max_length=64)
     actor = models.CharField(max_length=255, blank=True)
     target = models.CharField(max_length=255, blank=True)
@@ -143,27 +143,6 @@ class Event(models.Model):
         raise ValueError("events are append-only")
 
 
-class ScimToken(models.Model):
-    """A SCIM bearer token: only its SHA-256 digest and a short visible prefix are stored."""
-
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="scim_tokens")
-    sso_group = models.ForeignKey("ssogroups.SSOGroup", on_delete=models.CASCADE, related_name="scim_tokens")
-    label = models.CharField(max_length=100, blank=True)
-    prefix = models.CharField(max_length=16)
-    digest = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(default=clock.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.prefix}… ({self.label})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-
 class UserEmail(models.Model):
     """One of a user's SCIM ``emails`` values; rows (not JSON) so filters on them use an index."""
 
@@ -180,34 +159,3 @@ class UserEmail(models.Model):
 
     def __str__(self) -> str:
         return self.value
-
-
-class ScimGroup(models.Model):
-    """A SCIM Group pushed by the IdP: a named set of users of the same account."""
-
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="scim_groups")
-    scim_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    display_name = models.CharField(max_length=255)
-    external_id = models.CharField(max_length=255, blank=True)
-    members = models.ManyToManyField(User, through="ScimGroupMembership", related_name="scim_groups")
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(default=clock.now)
-
-    class Meta:
-        indexes = [models.Index(Lower("display_name"), "account", name="accounts_scimgroup_name_ci")]
-
-    def __str__(self) -> str:
-        return self.display_name
-
-
-class ScimGroupMembership(models.Model):
-    group = models.ForeignKey(ScimGroup, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="scim_memberships")
-    position = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["position", "id"]
-        constraints = [models.UniqueConstraint(fields=["group", "user"], name="accounts_scim_member_once")]
-
-    def __str__(self) -> str:
-        return f"{self.group_id}:{self.user_id}"

@@ -18,8 +18,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.events import event_record
 from accounts.models import Event
-from accounts.services import event_record
 from sparksso import clock, throttle
 from sparksso.middleware import client_ip
 from sparksso.redirects import safe_next_path

@@ -7,14 +7,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.events import event_record
 from accounts.forms import LoginForm
+from accounts.login_routing import login_route
 from accounts.models import Event
 from accounts.reauth import auth_time_record
-from accounts.services import event_record
 from sparksso import throttle
 from sparksso.middleware import client_ip
 from sparksso.redirects import safe_next_path
-from ssogroups.saml.routing import sso_login_redirect
 
 MSG_BAD_CREDENTIALS = "That email/username and password did not match an active account."
 MSG_THROTTLED = "Too many failed sign-in attempts. Wait a few minutes and try again."
@@ -35,7 +35,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     password = form.cleaned_data["password"]
     status = 200
     if not password:
-        target = sso_login_redirect(identifier=identifier, next_path=next_path)
+        target = login_route(identifier=identifier, next_path=next_path)
         if target:
             return redirect(target)
     else:

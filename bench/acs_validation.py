@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 from bench.saml_response import signed_response
 from bench.timing import Report, Samples
 from sparksso import clock
-from ssogroups.models import BINDING_REDIRECT
+from ssogroups.constants import BINDING_REDIRECT
 from ssogroups.saml import library
 from ssogroups.saml.acs import validate_response
 from ssogroups.saml.config import SsoEndpoint, saml_settings_build

@@ -13,7 +13,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 
 from accounts.models import Account, User, UserEmail
-from accounts.services import account_create
+from accounts.users import account_create
 from sparksso import clock
 from ssogroups.models import SSOCertificate, SSOGroup
 from tests.support.keys import KeyPair, make_keypair

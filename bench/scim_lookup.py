@@ -19,12 +19,12 @@ from django.db.models.functions import Lower
 from django.test import Client
 
 from accounts.models import User, UserEmail
-from accounts.scim.kinds import USER
-from accounts.scim.query import filtered, list_params
-from accounts.scim.users import users_of
-from accounts.tokens import scim_token_create
 from bench.fixtures import address, database_analyze, query_plan, tenant_create, users_bulk_create
 from bench.timing import Report, Samples
+from scim.kinds import USER
+from scim.query import filtered, list_params
+from scim.tokens import scim_token_create
+from scim.users import users_of
 
 URL = "/api/v1/users/scim/v2/Users"
 USERNAME_INDEX = "accounts_user_username_ci_per_account"  # UNIQUE (LOWER(username), account_id)

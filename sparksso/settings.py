@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "accounts",
     "ssogroups",
+    "scim",
 ]
 
 MIDDLEWARE = [

@@ -4,9 +4,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("accounts.urls")),
-    path("account/settings/", include("accounts.settings_urls")),
+    path("account/settings/", include("scim.settings_urls")),
     path("account/sso/", include("ssogroups.urls")),
     path("account/sso/", include("ssogroups.saml.admin_urls")),
     path("api/v1/users/saml/<int:account_id>/<slug:group_slug>/", include("ssogroups.saml.urls")),
-    path("api/v1/users/scim/v2", include("accounts.scim.urls")),
+    path("api/v1/users/scim/v2", include("scim.urls")),
 ]

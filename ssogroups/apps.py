@@ -11,3 +11,8 @@ class SsogroupsConfig(AppConfig):
         from ssogroups.saml.library import library_adjust
 
         library_adjust()
+        # /login (accounts) asks the registered routers where an identifier signs in.
+        from accounts.login_routing import login_router_register
+        from ssogroups.saml.routing import sso_login_redirect
+
+        login_router_register(sso_login_redirect)

@@ -18,7 +18,7 @@ from ssogroups.metadata import MAX_METADATA_BYTES
 
 TIMEOUT_SECONDS = 10
 MAX_REDIRECTS = 3
-MAX_URL_LENGTH = 2048  # SSOGroup.metadata_url
+MAX_URL_LENGTH = 2048  # SSOGroup.idp_metadata_url
 USER_AGENT = "sparksso-metadata-fetch/1"
 
 MSG_SCHEME = "The metadata URL must start with http:// or https://."

@@ -7,15 +7,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
+from ssogroups.constants import BINDING_REDIRECT
 from ssogroups.fetch import MetadataFetchError
-from ssogroups.metadata import (
-    BINDING_REDIRECT,
-    MAX_METADATA_BYTES,
-    MetadataError,
-    certificates_parse,
-)
+from ssogroups.intake import MetadataSource, idp_values_from_metadata, metadata_load
+from ssogroups.metadata import MAX_METADATA_BYTES, MetadataError, certificates_parse
 from ssogroups.models import SSOGroup
-from ssogroups.services import MetadataSource, idp_values_from_metadata, metadata_load
 
 MSG_ONE_SOURCE = "Give the metadata one way only: a file, pasted XML or a URL."
 MSG_FILE_TOO_LARGE = "The metadata file is larger than 1 MiB; IdP metadata is normally a few kilobytes."
@@ -172,13 +168,13 @@ class SSOGroupForm(forms.Form):
             values.update(idp_values_from_metadata(metadata))
             values["certificates"] = list(metadata.certificates)
             values["metadata_xml"] = self.source.xml
-            values["metadata_url"] = self.source.url
+            values["idp_metadata_url"] = self.source.url
             values["metadata_warnings"] = list(metadata.warnings)
         elif self.group is None:
             values["certificates"] = []
         changed = {name for name in MANUAL_FIELDS + ("metadata_url",) if self._manual_changed(name)}
         if self.source is None and "metadata_url" in changed and not data["metadata_url"].strip():
-            values["metadata_url"] = ""  # the admin removed the URL: the group is no longer refreshed
+            values["idp_metadata_url"] = ""  # the admin removed the URL: the group is no longer refreshed
         if "idp_entity_id" in changed:
             values["idp_entity_id"] = data["idp_entity_id"].strip()
         if "sso_url" in changed:
@@ -195,7 +191,7 @@ def ssogroup_initial(group: SSOGroup) -> dict[str, Any]:
     return {
         "name": group.name,
         "slug": group.slug,
-        "metadata_url": group.metadata_url,
+        "metadata_url": group.idp_metadata_url,
         "idp_entity_id": group.idp_entity_id,
         "sso_url": group.sso_url,
         "certificates": "".join(c.pem for c in group.certificates.order_by("created_at", "id")),

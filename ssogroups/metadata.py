@@ -16,14 +16,12 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from lxml import etree
 
+from ssogroups.constants import BINDING_POST, BINDING_REDIRECT, NS_MD, SAML2_PROTOCOL
+
 MAX_METADATA_BYTES = 1024 * 1024
 EXPIRY_WARNING_DAYS = 30
 
-NS_MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 NS_DS = "http://www.w3.org/2000/09/xmldsig#"
-SAML2_PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
-BINDING_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
-BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 # The bindings we can send an AuthnRequest over, in order of preference.
 SUPPORTED_SSO_BINDINGS = (BINDING_REDIRECT, BINDING_POST)
 

@@ -4,10 +4,12 @@ from django.conf import settings
 from django.db import models
 
 from sparksso import clock
+from ssogroups.constants import BINDING_REDIRECT, NAMEID_EMAIL
 
-NAMEID_EMAIL = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
-BINDING_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
-BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+
+def scim_roles_default() -> list[str]:
+    """Every role but admin: SCIM may make admins only when an account admin allows it per group."""
+    return ["reporting", "templates", "developer"]
 
 
 class SSOGroup(models.Model):
@@ -32,7 +34,8 @@ class SSOGroup(models.Model):
     want_authn_requests_signed = models.BooleanField(default=False)
 
     metadata_xml = models.TextField(blank=True)
-    metadata_url = models.URLField(max_length=2048, blank=True)
+    # The IdP's metadata URL (refresh reads it); our own SP metadata URL is ``sp_metadata_url``.
+    idp_metadata_url = models.URLField(max_length=2048, blank=True)
     metadata_fetched_at = models.DateTimeField(null=True, blank=True)
     metadata_warnings = models.JSONField(default=list, blank=True)
     metadata_refresh_error = models.CharField(max_length=500, blank=True)
@@ -40,6 +43,11 @@ class SSOGroup(models.Model):
     allow_idp_initiated = models.BooleanField(default=True)
     jit_provisioning = models.BooleanField(default=False)
     default_role = models.CharField(max_length=20, default="reporting")
+    # Roles this group's SCIM tokens may assign; ``admin`` only when an account admin ticks it.
+    scim_roles = models.JSONField(default=scim_roles_default, blank=True)
+    # Off by default: let this group's sign-ins take over existing unmanaged users whose email is in
+    # a verified domain of this group (never admins, never users with a usable password).
+    adopt_existing_users = models.BooleanField(default=False)
     signature_requirement = models.CharField(
         max_length=20, choices=SignatureRequirement.choices, default=SignatureRequirement.EITHER
     )
@@ -47,8 +55,8 @@ class SSOGroup(models.Model):
     # Empty: the NameID identifies the user; otherwise the name of the attribute that does.
     identity_attribute = models.CharField(max_length=255, blank=True)
 
-    created_at = models.DateTimeField(default=clock.now)
-    updated_at = models.DateTimeField(default=clock.now)
+    created_at = models.DateTimeField(default=clock.default_now)
+    updated_at = models.DateTimeField(default=clock.default_now)
 
     class Meta:
         constraints = [
@@ -67,7 +75,7 @@ class SSOGroup(models.Model):
         return self._sp_url("metadata")
 
     @property
-    def metadata_url_sp(self) -> str:
+    def sp_metadata_url(self) -> str:
         return self._sp_url("metadata")
 
     @property
@@ -88,7 +96,7 @@ class SSOCertificate(models.Model):
     subject = models.CharField(max_length=500, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
     not_after = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=clock.now)
+    created_at = models.DateTimeField(default=clock.default_now)
 
     class Meta:
         constraints = [
@@ -100,13 +108,37 @@ class SSOCertificate(models.Model):
 
 
 class SSODomain(models.Model):
-    """An email domain a group claims for adaptive login; unique across all accounts."""
+    """An email domain a group claims. It routes /login identifiers only once the account has proven
+    it owns the domain (a DNS TXT record); a domain is verified by one account at most."""
 
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="sso_domains")
     group = models.ForeignKey(SSOGroup, on_delete=models.CASCADE, related_name="domains")
-    domain = models.CharField(max_length=253, unique=True)
+    domain = models.CharField(max_length=253)
+    verification_token = models.CharField(max_length=64)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    check_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "domain"], name="ssogroups_domain_once_per_account"),
+            # Crucial: a domain routes to one account at most, however many have claimed it.
+            models.UniqueConstraint(
+                fields=["domain"], condition=models.Q(verified_at__isnull=False), name="ssogroups_domain_verified_once"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.domain
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+    @property
+    def txt_record(self) -> str:
+        """The TXT record value the account publishes at the domain to prove it owns it."""
+        return f"sparksso-verification={self.verification_token}"
 
 
 class PendingAuthnRequest(models.Model):
@@ -116,7 +148,7 @@ class PendingAuthnRequest(models.Model):
     group = models.ForeignKey(SSOGroup, on_delete=models.CASCADE, related_name="pending_requests")
     relay_key = models.CharField(max_length=64, unique=True)
     next_path = models.CharField(max_length=2048, blank=True)
-    created_at = models.DateTimeField(default=clock.now)
+    created_at = models.DateTimeField(default=clock.default_now)
     expires_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:
@@ -129,7 +161,7 @@ class ConsumedAssertion(models.Model):
     group = models.ForeignKey(SSOGroup, on_delete=models.CASCADE, related_name="consumed_assertions")
     assertion_id = models.CharField(max_length=256)
     not_on_or_after = models.DateTimeField(db_index=True)
-    consumed_at = models.DateTimeField(default=clock.now)
+    consumed_at = models.DateTimeField(default=clock.default_now)
 
     class Meta:
         constraints = [
@@ -144,7 +176,7 @@ class SSOLoginFailure(models.Model):
     """A failed sign-in with its precise reason, for the admin's per-group diagnostics."""
 
     group = models.ForeignKey(SSOGroup, on_delete=models.CASCADE, related_name="login_failures")
-    time = models.DateTimeField(default=clock.now, db_index=True)
+    time = models.DateTimeField(default=clock.default_now, db_index=True)
     reference = models.CharField(max_length=32, db_index=True)
     reason = models.CharField(max_length=64)
     detail = models.CharField(max_length=1000, blank=True)

@@ -1,45 +1,48 @@
-"""Writes to SSO groups. Views, forms and commands call these; every write records an event."""
+"""Writes to SSO groups: create, update, enable, delete. Every write records an event."""
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 
-from accounts.models import Account, Event, User
-from accounts.services import event_record, sso_group_sessions_end
+from accounts.events import event_record, jsonable
+from accounts.models import Account, User, UserSession
+from accounts.sessions import sessions_end
 from sparksso import clock
 from ssogroups.domains import domains_normalize
-from ssogroups.fetch import MetadataFetchError, metadata_fetch
-from ssogroups.metadata import (
-    Certificate,
-    IdPMetadata,
-    MetadataError,
-    certificate_warnings,
-    endpoint_warnings,
-    is_http_url,
-    parse_metadata,
-)
-from ssogroups.models import NAMEID_EMAIL, SSOCertificate, SSODomain, SSOGroup
+from ssogroups.metadata import Certificate, certificate_warnings, endpoint_warnings, is_http_url
+from ssogroups.models import SSOCertificate, SSODomain, SSOGroup
 
 MSG_SLUG_TAKEN = "This account already has an SSO group with the ID {slug!r}."
+
+
 MSG_SLUG_INVALID = "Use only lowercase letters, digits, hyphens and underscores (it becomes part of URLs)."
+
+
 MSG_NAME_REQUIRED = "Give the group a name."
+
+
 MSG_ENABLE_NEEDS = "The group cannot be enabled until it has {missing}."
+
+
 MSG_ENDPOINT_INVALID = "The SAML 2.0 Endpoint must be an http(s) URL."
+
+
 MSG_ENTITY_ID_LONG = "The IdP entity ID is longer than 1024 characters."
-MSG_DOMAIN_TAKEN = "The domain {domain} is already claimed by another SSO group."
+
+
+MSG_DOMAIN_TAKEN = "The domain {domain} is already claimed by another SSO group of this account."
+
+
 MSG_ROLE_INVALID = "Choose one of the roles: {roles}."
-MSG_NO_METADATA_URL = "This group has no metadata URL to refresh from."
-MSG_REFRESH_ENTITY_CHANGED = (
-    "The metadata at the URL now describes a different IdP ({new}, was {old}); "
-    "nothing was changed. Edit the group to accept the new IdP deliberately."
-)
+
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
 
 POLICY_FIELDS = (
     "allow_idp_initiated",
@@ -48,6 +51,8 @@ POLICY_FIELDS = (
     "signature_requirement",
     "allow_sha1",
 )
+
+
 IDP_FIELDS = (
     "idp_entity_id",
     "sso_url",
@@ -56,47 +61,8 @@ IDP_FIELDS = (
     "slo_url",
     "name_id_format",
     "want_authn_requests_signed",
-    "metadata_url",
+    "idp_metadata_url",
 )
-
-
-@dataclass(frozen=True)
-class MetadataSource:
-    """Where metadata came from: the raw document (never re-fetched) and the URL, if any."""
-
-    metadata: IdPMetadata
-    xml: str
-    url: str = ""
-
-
-def metadata_load(
-    *,
-    xml: bytes | str | None = None,
-    url: str = "",
-    entity_id: str | None = None,
-    fetch: Callable[[str], bytes] = metadata_fetch,
-) -> MetadataSource:
-    """Parse pasted/uploaded XML, or fetch ``url`` and parse that. Raises MetadataError/MetadataFetchError."""
-    if xml is None:
-        xml = fetch(url)
-    metadata = parse_metadata(xml, now=clock.now(), entity_id=entity_id)
-    return MetadataSource(metadata=metadata, xml=metadata.document, url=url)
-
-
-def idp_values_from_metadata(metadata: IdPMetadata) -> dict[str, Any]:
-    """The SSOGroup fields that metadata determines."""
-    endpoint = metadata.sso_endpoint
-    formats = [f for f in metadata.name_id_formats if len(f) <= 255]  # SSOGroup.name_id_format
-    return {
-        "idp_entity_id": metadata.entity_id,
-        "sso_url": endpoint.location,
-        "sso_binding": endpoint.binding,
-        "sso_endpoints": [{"binding": e.binding, "location": e.location} for e in metadata.sso_endpoints],
-        "slo_url": metadata.slo_url,
-        # We ask for the email address; an IdP that offers only something else gets that instead.
-        "name_id_format": NAMEID_EMAIL if (not formats or NAMEID_EMAIL in formats) else formats[0],
-        "want_authn_requests_signed": metadata.want_authn_requests_signed,
-    }
 
 
 def _enable_blockers(group: SSOGroup, certificates: list[Certificate] | None) -> list[str]:
@@ -147,9 +113,13 @@ def _validate(group: SSOGroup, certificates: list[Certificate] | None, *, check_
 
 
 def _domains_check(group: SSOGroup, domains: list[str]) -> None:
-    # Domains are unique across *all* accounts (adaptive login routes by them), so this query is
-    # deliberately not scoped to the account; the message never says who holds the domain.
-    taken = SSODomain.objects.filter(domain__in=domains).exclude(group_id=group.pk).values_list("domain", flat=True)
+    # Scoped to the account: within it a domain is claimed by one group. Across accounts a claim is
+    # only a claim; a domain routes /login identifiers once verified, by one account at most.
+    taken = (
+        SSODomain.objects.filter(account_id=group.account_id, domain__in=domains)
+        .exclude(group_id=group.pk)
+        .values_list("domain", flat=True)
+    )
     if taken:
         raise ValidationError({"domains": [MSG_DOMAIN_TAKEN.format(domain=d) for d in sorted(taken)]})
 
@@ -175,7 +145,9 @@ def _domains_replace(group: SSOGroup, domains: list[str]) -> None:
     existing = set(group.domains.values_list("domain", flat=True))
     for domain in domains:
         if domain not in existing:
-            SSODomain.objects.create(group=group, domain=domain)
+            SSODomain.objects.create(
+                account_id=group.account_id, group=group, domain=domain, verification_token=secrets.token_urlsafe(24)
+            )
 
 
 def _warnings(group: SSOGroup, certificates: list[Certificate] | None, extra: Iterable[str]) -> list[str]:
@@ -253,7 +225,7 @@ def ssogroup_create(
         slug=slug.strip(),
         enabled=enabled,
         metadata_xml=metadata_xml,
-        metadata_fetched_at=now if fields.get("metadata_url") and metadata_xml else None,
+        metadata_fetched_at=now if fields.get("idp_metadata_url") and metadata_xml else None,
         created_at=now,
         **fields,
     )
@@ -270,44 +242,13 @@ def ssogroup_create(
                 "enabled": group.enabled,
                 "idp_entity_id": group.idp_entity_id,
                 "sso_url": group.sso_url,
-                "metadata_url": group.metadata_url,
+                "idp_metadata_url": group.idp_metadata_url,
                 "certificates": _cert_summary(certificates),
                 "domains": normalized,
                 **{f: getattr(group, f) for f in POLICY_FIELDS},
             },
         )
     return group
-
-
-def ssogroup_create_from_metadata(
-    *,
-    account: Account,
-    name: str,
-    slug: str,
-    source: MetadataSource,
-    actor: str,
-    allow_idp_initiated: bool = True,
-    request=None,
-) -> SSOGroup:
-    """A group straight from parsed metadata; enabled when its endpoint and a certificate are usable."""
-    metadata = source.metadata
-    certificates = list(metadata.certificates)
-    now = clock.now()
-    usable = any(c.not_after > now for c in certificates)
-    return ssogroup_create(
-        account=account,
-        name=name,
-        slug=slug,
-        actor=actor,
-        request=request,
-        certificates=certificates,
-        metadata_xml=source.xml,
-        metadata_url=source.url,
-        metadata_warnings=metadata.warnings,
-        enabled=usable,
-        allow_idp_initiated=allow_idp_initiated,
-        **idp_values_from_metadata(metadata),
-    )
 
 
 def _changed(group: SSOGroup, fields: dict[str, Any]) -> dict[str, Any]:
@@ -332,7 +273,7 @@ def ssogroup_update(
     if unknown:
         raise TypeError(f"ssogroup_update got unknown fields: {sorted(unknown)}")
     normalized = domains_normalize(domains) if domains is not None else None
-    if metadata_xml is not None and fields.get("metadata_url"):
+    if metadata_xml is not None and fields.get("idp_metadata_url"):
         # Freshly fetched from its URL: whatever refresh error there was is over.
         fields.setdefault("metadata_fetched_at", clock.now())
         fields.setdefault("metadata_refresh_error", "")
@@ -374,15 +315,11 @@ def ssogroup_update(
                 actor=actor,
                 target=group.slug,
                 request=request,
-                changes={k: _jsonable(v) for k, v in changes.items()},
+                changes={k: jsonable(v) for k, v in changes.items()},
             )
     if changes.get("enabled") is False:
         sso_group_sessions_end(group=group)
     return group
-
-
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def ssogroup_set_enabled(*, group: SSOGroup, enabled: bool, actor: str, request=None) -> SSOGroup:
@@ -414,71 +351,7 @@ def ssogroup_delete(*, group: SSOGroup, actor: str, request=None) -> None:
         group.delete()
 
 
-def ssogroup_refresh(
-    *,
-    group: SSOGroup,
-    actor: str,
-    request=None,
-    fetch: Callable[[str], bytes] = metadata_fetch,
-) -> SSOGroup:
-    """Re-read the group's metadata URL. On any failure the old values stay and the reason is saved.
-
-    Raises MetadataError / MetadataFetchError / ValidationError after recording the failure.
-    """
-    if not group.metadata_url:
-        raise MetadataFetchError(MSG_NO_METADATA_URL)
-    try:
-        source = metadata_load(url=group.metadata_url, entity_id=None, fetch=fetch)
-    except MetadataError as exc:
-        if exc.choices and group.idp_entity_id in exc.choices:
-            source = _refresh_pick(group, fetch, actor, request)
-        else:
-            _refresh_failed(group, exc.message, actor, request)
-            raise
-    except MetadataFetchError as exc:
-        _refresh_failed(group, exc.message, actor, request)
-        raise
-    if group.idp_entity_id and source.metadata.entity_id != group.idp_entity_id:
-        message = MSG_REFRESH_ENTITY_CHANGED.format(new=source.metadata.entity_id, old=group.idp_entity_id)
-        _refresh_failed(group, message, actor, request)
-        raise MetadataError(message)
-    values = idp_values_from_metadata(source.metadata)
-    values.pop("name_id_format")  # an admin's choice of NameID format survives a refresh
-    try:
-        return ssogroup_update(
-            group=group,
-            actor=actor,
-            request=request,
-            event="sso_group_refresh",
-            certificates=list(source.metadata.certificates),
-            metadata_xml=source.xml,
-            metadata_warnings=source.metadata.warnings,
-            metadata_fetched_at=clock.now(),
-            metadata_refresh_error="",
-            **values,
-        )
-    except ValidationError as exc:
-        _refresh_failed(group, " ".join(exc.messages), actor, request)
-        raise
-
-
-def _refresh_pick(group: SSOGroup, fetch, actor: str, request) -> MetadataSource:
-    try:
-        return metadata_load(url=group.metadata_url, entity_id=group.idp_entity_id, fetch=fetch)
-    except (MetadataError, MetadataFetchError) as exc:
-        _refresh_failed(group, exc.message, actor, request)
-        raise
-
-
-def _refresh_failed(group: SSOGroup, message: str, actor: str, request) -> None:
-    group.metadata_refresh_error = message[:500]
-    group.save(update_fields=["metadata_refresh_error"])
-    event_record(
-        account=group.account,
-        event="sso_group_refresh",
-        actor=actor,
-        target=group.slug,
-        outcome=Event.Outcome.FAILURE,
-        reason=message,
-        request=request,
-    )
+def sso_group_sessions_end(*, group: SSOGroup) -> int:
+    """End every session signed in through ``group`` (its managed users' SSO sessions), e.g. when an
+    admin disables or deletes the IdP connection because it is compromised."""
+    return sessions_end(UserSession.objects.filter(user__sso_group=group, auth_method="sso"))

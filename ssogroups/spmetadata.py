@@ -2,8 +2,7 @@
 
 from lxml import etree
 
-from ssogroups.metadata import BINDING_POST, NS_MD, SAML2_PROTOCOL
-from ssogroups.models import NAMEID_EMAIL
+from ssogroups.constants import BINDING_POST, NAMEID_EMAIL, NS_MD, SAML2_PROTOCOL
 
 CONTENT_TYPE = "application/samlmetadata+xml"
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.permissions import account_admin_required
 from accounts.reauth import recent_auth_required
 from sparksso.forms import form_errors_from_service
-from ssogroups import selectors, services
+from ssogroups import intake, selectors, services
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.forms import ConfirmDeleteForm, SSOGroupForm
 from ssogroups.metadata import MetadataError
@@ -113,13 +113,13 @@ def ssogroup_edit_view(request: HttpRequest, slug: str) -> HttpResponse:
 def ssogroup_refresh_view(request: HttpRequest, slug: str) -> HttpResponse:
     group = selectors.ssogroup_get(account=request.user.account, slug=slug)
     try:
-        group = services.ssogroup_refresh(group=group, actor=_actor(request), request=request)
+        group = intake.ssogroup_refresh(group=group, actor=_actor(request), request=request)
     except (MetadataError, MetadataFetchError) as exc:
         messages.error(request, MSG_REFRESH_FAILED.format(reason=exc.message))
     except ValidationError as exc:
         messages.error(request, MSG_REFRESH_FAILED.format(reason=" ".join(exc.messages)))
     else:
-        messages.success(request, MSG_REFRESHED.format(url=group.metadata_url))
+        messages.success(request, MSG_REFRESHED.format(url=group.idp_metadata_url))
         _flash_warnings(request, group.metadata_warnings)
     return redirect("ssogroup-detail", slug=slug)
 

@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import Account, User
 from accounts.reauth import AUTH_TIME_KEY
-from accounts.services import account_create, user_create
+from accounts.users import account_create, user_create
 from sparksso import clock
 from ssogroups.models import SSOCertificate, SSOGroup
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 
-from ssogroups.models import BINDING_POST, BINDING_REDIRECT, NAMEID_EMAIL
+from ssogroups.constants import BINDING_POST, BINDING_REDIRECT, NAMEID_EMAIL
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import User
 from accounts.selectors import email_is, username_is
-from accounts.services import user_create, user_update
+from accounts.users import user_create, user_update
 from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import SamlRejected, ValidatedAssertion

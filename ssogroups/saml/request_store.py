@@ -17,7 +17,8 @@ from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
 from sparksso import clock
 from sparksso.redirects import safe_next_path
-from ssogroups.models import BINDING_POST, ConsumedAssertion, PendingAuthnRequest, SSOGroup
+from ssogroups.constants import BINDING_POST
+from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOGroup
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import SamlRejected
 

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings as django_settings
 
+from accounts.events import event_record
 from accounts.models import Event, User
-from accounts.services import event_record
 from sparksso import clock
 from sparksso.middleware import client_ip
 from sparksso.redirects import safe_next_path

@@ -19,7 +19,8 @@ from sparksso import clock
 from sparksso.encoding import form_body_error, reads_own_form_encoding
 from sparksso.middleware import client_ip
 from sparksso.redirects import safe_next_path
-from ssogroups.models import BINDING_POST, SSOGroup
+from ssogroups.constants import BINDING_POST
+from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import MAX_RESPONSE_BYTES, SamlRejected
 from ssogroups.saml.selectors import login_failures_recent, ssogroup_get_for_admin, ssogroup_get_usable

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from accounts.events import event_record
 from accounts.models import Account, Event, User
-from accounts.services import event_record, user_create
+from accounts.users import user_create
 
 PASSWORD = "correct horse 42"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from accounts.events import event_record
 from accounts.models import Account, Event, User
-from accounts.services import event_record
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.sessions.models import Session
 
 from accounts.models import Event, User, UserSession
-from accounts.services import user_create, user_deactivate, user_delete
+from accounts.users import user_create, user_deactivate, user_delete
 from accounts.views import MSG_BAD_CREDENTIALS, MSG_THROTTLED
 
 PASSWORD = "correct horse 42"

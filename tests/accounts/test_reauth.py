@@ -5,9 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from accounts.models import Event, ScimToken, User
+from accounts.models import Event, User
 from accounts.reauth import AUTH_TIME_KEY, MSG_BAD_PASSWORD, MSG_REAUTH
-from accounts.tokens import scim_token_create
+from scim.models import ScimToken
+from scim.tokens import scim_token_create
 from sparksso import clock
 from ssogroups.models import SSOGroup
 from tests.conftest import force_recent_login

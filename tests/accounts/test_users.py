@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import Event, User
-from accounts.services import is_username_taken, user_create, user_update
+from accounts.users import is_username_taken, user_create, user_update
 
 
 def test_username_is_unique_per_account_ignoring_case(account, make_account):
@@ -75,7 +75,7 @@ def test_events_are_append_only(account):
 
 
 def test_the_last_active_admin_cannot_be_deactivated_demoted_or_deleted(account, admin):
-    from accounts.services import is_last_admin_error, user_delete
+    from accounts.users import is_last_admin_error, user_delete
 
     for change in ({"is_active": False}, {"role": User.Role.REPORTING}):
         with pytest.raises(ValidationError) as exc:

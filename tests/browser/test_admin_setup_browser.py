@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from accounts.models import ScimToken
-from accounts.services import account_create
+from accounts.users import account_create
+from scim.models import ScimToken
 from ssogroups.models import SSOGroup
 from tests.browser.conftest import sign_in
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from accounts.services import account_create
+from accounts.users import account_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "browser pass 42"

@@ -7,8 +7,9 @@ the SCIM requests carry the shapes JumpCloud's Identity Management connector sen
 
 from django.test import Client
 
-from accounts.models import Event, ScimGroup, ScimGroupMembership, ScimToken, User, UserSession
-from accounts.tokens import scim_token_create
+from accounts.models import Event, User, UserSession
+from scim.models import ScimGroup, ScimGroupMembership, ScimToken
+from scim.tokens import scim_token_create
 from ssogroups.models import SSOGroup, SSOLoginFailure
 from tests.e2e.conftest import (
     ADMIN_PASSWORD,

@@ -2,7 +2,8 @@
 
 import pytest
 
-from accounts.models import Event, ScimToken, User
+from accounts.models import Event, User
+from scim.models import ScimToken
 from sparksso.encoding import MSG_FORM_ENCODING
 
 URLENCODED = "application/x-www-form-urlencoded"

@@ -66,7 +66,7 @@ def test_import_with_slug_no_idp_initiated_and_expired_certificate(account, tmp_
 def test_import_from_url(account, allow_private, metadata_server):
     result = run_import("--account", str(account.pk), "--name", "JC", "--metadata", metadata_server.url("/metadata"))
     group = SSOGroup.objects.get(pk=result["id"])
-    assert group.metadata_url == metadata_server.url("/metadata")
+    assert group.idp_metadata_url == metadata_server.url("/metadata")
     assert result["idp_entity_id"] == "samlify"
 
 

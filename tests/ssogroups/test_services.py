@@ -6,14 +6,10 @@ from django.core.exceptions import ValidationError
 from accounts.models import Event
 from ssogroups.domains import domains_normalize
 from ssogroups.fetch import MetadataFetchError
+from ssogroups.intake import metadata_load, ssogroup_create_from_metadata, ssogroup_refresh
 from ssogroups.metadata import MetadataError
 from ssogroups.models import SSOGroup
-from ssogroups.services import (
-    metadata_load,
-    ssogroup_create_from_metadata,
-    ssogroup_refresh,
-    ssogroup_update,
-)
+from ssogroups.services import ssogroup_update
 from tests.ssogroups import samples as s
 from tests.ssogroups.samples import cert_b64
 

@@ -157,7 +157,7 @@ def test_create_from_metadata_url(client_admin, account, allow_private, metadata
     response = client_admin.post("/account/sso/new", form_data(metadata_url=url))
     assert response.status_code == 302
     group = SSOGroup.objects.get(account=account)
-    assert (group.idp_entity_id, group.metadata_url, group.metadata_fetched_at) == ("samlify", url, s.FIXED_NOW)
+    assert (group.idp_entity_id, group.idp_metadata_url, group.metadata_fetched_at) == ("samlify", url, s.FIXED_NOW)
     assert metadata_server.hits == ["/metadata"]
     detail = client_admin.get("/account/sso/jumpcloud/").content.decode()
     assert "Refresh from URL" in detail
@@ -287,14 +287,15 @@ def test_slug_unique_per_account_only(client_admin, account, make_account, make_
     assert client_admin.post("/account/sso/new", form_data(slug="shared")).status_code == 302
 
 
-def test_claimed_domain_is_unique_across_accounts(client_admin, make_account, make_ssogroup):
-    other_account, _ = make_account()
-    SSODomain.objects.create(group=make_ssogroup(other_account), domain="bigcorp.com")
+def test_claimed_domain_is_unique_within_the_account(client_admin, account, make_ssogroup):
+    SSODomain.objects.create(
+        account=account, group=make_ssogroup(account), domain="bigcorp.com", verification_token="t"
+    )
     before = counts()
     response = client_admin.post("/account/sso/new", form_data(domains="BigCorp.com"))
     assert response.status_code == 400
     assert response.context["form"].errors["domains"] == [
-        "The domain bigcorp.com is already claimed by another SSO group."
+        "The domain bigcorp.com is already claimed by another SSO group of this account."
     ]
     assert counts() == before
 

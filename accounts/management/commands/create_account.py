@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Account
-from accounts.services import account_create
+from accounts.users import account_create
 
 
 def validation_message(error: ValidationError) -> str:

@@ -6,7 +6,7 @@ import secrets
 from django.core.management.base import BaseCommand
 
 from accounts.models import Account, User
-from accounts.services import account_create
+from accounts.users import account_create
 
 DEMO_NAME = "Demo"
 DEMO_ADMIN = "admin@example.com"

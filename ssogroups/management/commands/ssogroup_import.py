@@ -9,9 +9,9 @@ from django.utils.text import slugify
 
 from accounts.models import Account
 from ssogroups.fetch import MetadataFetchError
+from ssogroups.intake import metadata_load, ssogroup_create_from_metadata
 from ssogroups.metadata import MAX_METADATA_BYTES, MetadataError
 from ssogroups.models import SSOGroup
-from ssogroups.services import metadata_load, ssogroup_create_from_metadata
 
 ACTOR = "ssogroup_import"
 
@@ -27,7 +27,7 @@ def ssogroup_json(group: SSOGroup) -> dict:
         "sp_entity_id": group.sp_entity_id,
         "acs_url": group.acs_url,
         "login_url": group.login_url,
-        "metadata_url": group.metadata_url_sp,
+        "metadata_url": group.sp_metadata_url,
         "idp_entity_id": group.idp_entity_id,
         "sso_url": group.sso_url,
         "certificates": [

@@ -4,9 +4,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from ssogroups.fetch import MetadataFetchError
+from ssogroups.intake import ssogroup_refresh
 from ssogroups.metadata import MetadataError
 from ssogroups.models import SSOGroup
-from ssogroups.services import ssogroup_refresh
 
 ACTOR = "ssogroups_refresh"
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--account", type=int, default=None, help="only this account's groups")
 
     def handle(self, *args, **opts):
-        groups = SSOGroup.objects.exclude(metadata_url="").select_related("account").order_by("account_id", "slug")
+        groups = SSOGroup.objects.exclude(idp_metadata_url="").select_related("account").order_by("account_id", "slug")
         if opts["account"] is not None:
             groups = groups.filter(account_id=opts["account"])
         failed = 0

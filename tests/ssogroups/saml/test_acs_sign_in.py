@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Event, User, UserSession
-from accounts.services import user_deactivate, user_delete
+from accounts.users import user_deactivate, user_delete
 from sparksso import clock
 from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOCertificate
 from tests.ssogroups.saml.conftest import acs_post, session_json

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ssogroups.models import BINDING_POST, BINDING_REDIRECT
+from ssogroups.constants import BINDING_POST, BINDING_REDIRECT
 from ssogroups.saml.config import SsoEndpoint, saml_settings_build, sso_endpoint_choose
 
 BASE = {

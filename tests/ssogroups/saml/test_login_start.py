@@ -7,8 +7,10 @@ import pytest
 from lxml import etree
 
 from accounts.models import Event
-from accounts.services import user_create
-from ssogroups.models import BINDING_POST, BINDING_REDIRECT, PendingAuthnRequest, SSODomain
+from accounts.users import user_create
+from sparksso import clock
+from ssogroups.constants import BINDING_POST, BINDING_REDIRECT
+from ssogroups.models import PendingAuthnRequest, SSODomain
 from tests.ssogroups.saml.idp import authn_request_from_redirect
 
 
@@ -101,8 +103,10 @@ def test_login_sends_a_bound_user_to_their_group(client, group, alice):
     assert authn_request_from_redirect(follow["Location"])[0].get("ID")
 
 
-def test_login_sends_a_claimed_domain_to_its_group(client, group):
-    SSODomain.objects.create(group=group, domain="corp.example")
+def test_login_sends_a_verified_domain_to_its_group(client, group):
+    SSODomain.objects.create(
+        account=group.account, group=group, domain="corp.example", verification_token="t", verified_at=clock.now()
+    )
     response = client.post("/login", {"identifier": "newcomer@Corp.Example"})
     assert response.status_code == 302
     assert response["Location"] == group.login_url

@@ -3,8 +3,9 @@ only the answer to such a request counts as a recent sign-in."""
 
 import pytest
 
-from accounts.models import Event, ScimToken
+from accounts.models import Event
 from accounts.reauth import AUTH_TIME_KEY, MSG_REAUTH
+from scim.models import ScimToken
 from tests.ssogroups.saml.conftest import acs_post
 from tests.ssogroups.saml.idp import authn_request_from_redirect, sp_of
 

@@ -1,0 +1,60 @@
+"""A user's SCIM ``emails`` as rows, and how ``User.email`` mirrors the primary one."""
+
+from typing import Any
+
+from accounts.models import User, UserEmail
+
+EMAIL_KEYS = ("value", "type", "primary", "display")
+
+
+def email_dicts(rows) -> list[dict[str, Any]]:
+    return [{k: getattr(row, k) for k in EMAIL_KEYS} for row in rows]
+
+
+def user_emails(user: User) -> list[dict[str, Any]]:
+    """The user's SCIM emails as dicts, in order; a user with none but an ``email`` shows that one."""
+    rows = email_dicts(user.emails.all() if user.pk else [])  # uses a prefetch when there is one
+    if not rows and user.email:
+        rows = [{"value": user.email, "type": "", "primary": True, "display": ""}]
+    return rows
+
+
+def email_normalise(email: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "value": email["value"],
+        "type": email.get("type") or "",
+        "primary": email.get("primary"),
+        "display": email.get("display") or "",
+    }
+
+
+def emails_save(user: User, emails: list[dict[str, Any]]) -> None:
+    UserEmail.objects.filter(user=user).delete()
+    UserEmail.objects.bulk_create(UserEmail(user=user, position=i, **email_normalise(e)) for i, e in enumerate(emails))
+
+
+def primary_email(emails: list[dict[str, Any]]) -> str:
+    """The address User.email mirrors: the primary one, else the first, else none."""
+    for e in emails:
+        if e.get("primary"):
+            return e["value"]
+    return emails[0]["value"] if emails else ""
+
+
+def emails_with_primary(user: User, email: str) -> list[dict[str, Any]] | None:
+    """The stored emails with ``email`` as the primary one, so User.email keeps mirroring them (a
+    sign-in changing only ``email`` must not leave SCIM reading back the old address). None when
+    the user has no stored emails: then ``email`` alone is what SCIM shows."""
+    stored = email_dicts(UserEmail.objects.filter(user=user))
+    if not stored:
+        return None
+    if not email:
+        return []
+    if any(e["value"].lower() == email.lower() for e in stored):
+        return [
+            {**e, "primary": True if e["value"].lower() == email.lower() else (False if e["primary"] else e["primary"])}
+            for e in stored
+        ]
+    index = next((i for i, e in enumerate(stored) if e["primary"]), 0)
+    stored[index] = {**stored[index], "value": email, "primary": True}
+    return stored

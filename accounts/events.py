@@ -1,0 +1,40 @@
+"""The append-only audit record: every admin, SSO and SCIM action appends one event."""
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from accounts.models import Account, Event
+from sparksso.middleware import client_ip
+
+
+def event_record(
+    *,
+    account: Account | None,
+    event: str,
+    actor: str = "",
+    target: str = "",
+    outcome: str = Event.Outcome.SUCCESS,
+    reason: str = "",
+    request: HttpRequest | None = None,
+    changes: dict[str, Any] | None = None,
+) -> Event:
+    """Append one audit event. ``changes`` holds field names and values, never secrets."""
+    return Event.objects.create(
+        account=account,
+        event=event,
+        actor=actor[:255],
+        target=target[:255],
+        outcome=outcome,
+        reason=reason[:500],
+        ip=client_ip(request) if request is not None else None,
+        request_id=getattr(request, "request_id", "") if request is not None else "",
+        changes=changes or {},
+    )
+
+
+def jsonable(value: Any) -> Any:
+    """A value fit for an event's ``changes``: a model instance becomes its primary key, a time ISO 8601."""
+    if hasattr(value, "pk"):
+        return value.pk
+    return value.isoformat() if hasattr(value, "isoformat") else value

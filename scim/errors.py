@@ -1,0 +1,42 @@
+"""The one SCIM exception type and the SCIM JSON responses (RFC 7644 §3.12)."""
+
+import json
+from typing import Any
+
+from django.http import HttpResponse
+
+from scim.constants import CONTENT_TYPE, ERROR_SCHEMA
+
+
+class ScimError(Exception):
+    """Raised anywhere in the SCIM code; the view turns it into a SCIM error body."""
+
+    def __init__(self, status: int, detail: str, scim_type: str | None = None, headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.scim_type = scim_type
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"schemas": [ERROR_SCHEMA], "status": str(self.status), "detail": self.detail}
+        if self.scim_type:
+            body["scimType"] = self.scim_type
+        return body
+
+
+def scim_response(body: dict[str, Any] | None, *, status: int = 200, headers: dict[str, str] | None = None):
+    """A response in application/scim+json; never cached (it may hold personal data)."""
+    # ASCII-only JSON: a client's lone surrogate echoed in a detail can never break the encoding.
+    content = b"" if body is None else json.dumps(body).encode()
+    response = HttpResponse(content, status=status, content_type=CONTENT_TYPE if body is not None else None)
+    if body is None:
+        del response["Content-Type"]
+    response["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def error_response(error: ScimError):
+    return scim_response(error.body(), status=error.status, headers=error.headers)

@@ -1,0 +1,220 @@
+"""Parse RFC 7644 §3.4.2.2 filters into a small tree, by recursive descent.
+
+Hand-written rather than scim2-filter-parser: that library transpiles to SQL text, while we need
+Django Q objects (filter_q.py) and an in-memory matcher for PATCH value paths (filter_match.py);
+a ~150-line parser over a tree both can walk is simpler than adapting its SQL output.
+Precedence, highest first: grouping and ``not``, then ``and``, then ``or``.
+"""
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from scim.constants import INVALID_FILTER
+from scim.errors import ScimError
+from scim.kinds import Kind
+from scim.paths import AttrPath, resolve, resolve_sub
+
+COMPARE_OPS = ("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le")
+MAX_FILTER_LENGTH = 4096
+MAX_DEPTH = 50
+
+_TOKEN_RE = re.compile(
+    r"""\s*(?:
+      (?P<punct>[()\[\]])
+    | (?P<string>"(?:[^"\\]|\\.)*")
+    | (?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?![\w.:])
+    | (?P<word>[A-Za-z$][\w$:.\-]*)
+    )""",
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class Compare:
+    path: AttrPath
+    op: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Present:
+    path: AttrPath
+
+
+@dataclass(frozen=True)
+class Logical:
+    op: str  # "and" | "or"
+    left: Any
+    right: Any
+
+
+@dataclass(frozen=True)
+class Not:
+    expr: Any
+
+
+@dataclass(frozen=True)
+class ValuePath:
+    path: AttrPath
+    expr: Any
+
+
+Node = Compare | Present | Logical | Not | ValuePath
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def _fail(detail: str) -> ScimError:
+    return ScimError(400, f"Invalid filter: {detail}", INVALID_FILTER)
+
+
+def tokenize(text: str) -> list[tuple[str, str]]:
+    tokens, pos = [], 0
+    text = text.rstrip()
+    while pos < len(text):
+        while text[pos].isspace():
+            pos += 1
+        match = _TOKEN_RE.match(text, pos)
+        if not match or match.end() == pos:
+            raise _fail(f"unexpected character at position {pos + 1}: {text[pos : pos + 10]!r}")
+        kind = match.lastgroup or ""
+        tokens.append((kind, match.group(kind)))
+        pos = match.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, tokens: list[tuple[str, str]], resolver: Callable[[str], AttrPath], kind: Kind | None):
+        self.tokens = tokens
+        self.i = 0
+        self.resolver = resolver
+        self.kind = kind
+        self.depth = 0
+
+    def peek(self, offset: int = 0) -> tuple[str, str] | None:
+        j = self.i + offset
+        return self.tokens[j] if j < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        token = self.peek()
+        if token is None:
+            raise _fail("unexpected end of filter")
+        self.i += 1
+        return token
+
+    def keyword(self, word: str) -> bool:
+        token = self.peek()
+        if token and token[0] == "word" and token[1].lower() == word:
+            self.i += 1
+            return True
+        return False
+
+    def expect(self, punct: str) -> None:
+        token = self.take()
+        if token != ("punct", punct):
+            raise _fail(f"expected {punct!r} but found {token[1]!r}")
+
+    def parse_or(self, in_brackets: bool = False) -> Node:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _fail("too deeply nested")
+        node = self.parse_and(in_brackets)
+        while self.keyword("or"):
+            node = Logical("or", node, self.parse_and(in_brackets))
+        self.depth -= 1
+        return node
+
+    def parse_and(self, in_brackets: bool) -> Node:
+        node = self.parse_unary(in_brackets)
+        while self.keyword("and"):
+            node = Logical("and", node, self.parse_unary(in_brackets))
+        return node
+
+    def parse_unary(self, in_brackets: bool) -> Node:
+        token = self.peek()
+        if token == ("punct", "("):
+            self.take()
+            node = self.parse_or(in_brackets)
+            self.expect(")")
+            return node
+        if token and token[0] == "word" and token[1].lower() == "not" and self.peek(1) == ("punct", "("):
+            self.take()
+            self.take()
+            node = self.parse_or(in_brackets)
+            self.expect(")")
+            return Not(node)
+        return self.parse_attr_exp(in_brackets)
+
+    def parse_attr_exp(self, in_brackets: bool) -> Node:
+        kind, text = self.take()
+        if kind != "word":
+            raise _fail(f"expected an attribute name but found {text!r}")
+        if text.lower() == "not":
+            raise _fail("'not' must be followed by a filter in parentheses, e.g. not (title pr)")
+        path = self.resolver(text)
+        if self.peek() == ("punct", "["):
+            if in_brackets:
+                raise _fail("value filters cannot be nested")
+            self.take()
+            inner = _Parser(self.tokens, lambda name: resolve_sub(path, name, INVALID_FILTER), self.kind)
+            inner.i, inner.depth = self.i, self.depth
+            expr = inner.parse_or(in_brackets=True)
+            self.i = inner.i
+            self.expect("]")
+            if not (path.attr and path.attr["type"] == "complex" and path.sub is None):
+                raise _fail(f"{text!r} is not a complex attribute")
+            return ValuePath(path, expr)
+        op_token = self.take()
+        op = op_token[1].lower()
+        if op_token[0] != "word" or op not in (*COMPARE_OPS, "pr"):
+            raise _fail(f"expected an operator after {text!r} but found {op_token[1]!r}")
+        if op == "pr":
+            return Present(path)
+        return Compare(path, op, self.parse_value())
+
+    def parse_value(self) -> Any:
+        kind, text = self.take()
+        if kind in ("string", "number"):
+            try:
+                value = json.loads(text)
+            except ValueError as exc:  # bad escapes, or integers too long to convert
+                raise _fail(f"bad value {text[:40]}") from exc
+            if isinstance(value, str) and not _storable(value):
+                raise _fail("values must not contain NUL characters or lone surrogates")
+            return value
+        if kind == "word" and text.lower() in ("true", "false", "null"):
+            return {"true": True, "false": False, "null": None}[text.lower()]
+        raise _fail(f"expected a value but found {text!r}")
+
+
+def parse(text: str, kind: Kind) -> Node:
+    """Parse a filter over ``kind``'s attributes; raise a 400 invalidFilter with a useful detail."""
+    if not text or not text.strip():
+        raise _fail("the filter is empty")
+    if len(text) > MAX_FILTER_LENGTH:
+        raise _fail(f"longer than {MAX_FILTER_LENGTH} characters")
+    parser = _Parser(tokenize(text), lambda name: resolve(name, kind, scim_type=INVALID_FILTER), kind)
+    node = parser.parse_or()
+    if parser.peek() is not None:
+        raise _fail(f"unexpected {parser.peek()[1]!r}")
+    return node
+
+
+def parse_value_filter(text: str, parent: AttrPath) -> Node:
+    """Parse the filter inside ``attr[...]`` of a PATCH path; names are sub-attributes of ``parent``."""
+    if not text.strip():
+        raise _fail("the value filter is empty")
+    parser = _Parser(tokenize(text), lambda name: resolve_sub(parent, name, INVALID_FILTER), None)
+    node = parser.parse_or(in_brackets=True)
+    if parser.peek() is not None:
+        raise _fail(f"unexpected {parser.peek()[1]!r}")
+    return node

@@ -1,0 +1,61 @@
+"""SCIM Group documents ↔ accounts.ScimGroup; members are users of the same account."""
+
+import uuid
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import Account, User
+from scim.constants import GROUP_SCHEMA, MSG_MEMBER_TYPE, MSG_MEMBER_UNKNOWN
+from scim.kinds import GROUP, USER
+from scim.models import ScimGroup, ScimGroupMembership
+from scim.representation import location, with_meta
+from scim.validate import invalid
+
+FIELD_NAMES = {"display_name": "displayName", "external_id": "externalId", "members": "members"}
+
+
+def groups_of(account: Account) -> QuerySet[ScimGroup]:
+    # Crucial for tenant isolation: every SCIM lookup starts from the token's account.
+    return ScimGroup.objects.filter(account=account).prefetch_related(
+        Prefetch("memberships", queryset=ScimGroupMembership.objects.select_related("user"))
+    )
+
+
+def to_doc(group: ScimGroup) -> dict[str, Any]:
+    doc: dict[str, Any] = {"schemas": [GROUP_SCHEMA], "id": str(group.scim_id)}
+    if group.external_id:
+        doc["externalId"] = group.external_id
+    doc["displayName"] = group.display_name
+    members = [
+        {"value": str(m.user.scim_id), "$ref": location(USER, str(m.user.scim_id)), "type": "User"}
+        for m in group.memberships.all()
+    ]
+    if members:
+        doc["members"] = members
+    return with_meta(doc, GROUP, group.created_at, group.updated_at)
+
+
+def to_fields(doc: dict[str, Any], *, account: Account) -> dict[str, Any]:
+    """Service keyword arguments for a normalised document; unknown members are a 400."""
+    wanted: list[uuid.UUID] = []
+    for member in doc.get("members", []):
+        value = member.get("value")
+        if member.get("type") not in (None, "User"):
+            raise invalid(MSG_MEMBER_TYPE.format(value=value, type=member.get("type")))
+        if value is None:
+            raise invalid(MSG_MEMBER_UNKNOWN.format(value=member.get("$ref")))
+        try:
+            wanted.append(uuid.UUID(value))
+        except ValueError as exc:
+            raise invalid(MSG_MEMBER_UNKNOWN.format(value=value)) from exc
+    # Crucial: members are looked up in the token's account only; another account's id is unknown.
+    found = {u.scim_id: u for u in User.objects.filter(account=account, scim_id__in=wanted)}
+    missing = [str(w) for w in wanted if w not in found]
+    if missing:
+        raise invalid(MSG_MEMBER_UNKNOWN.format(value=missing[0]))
+    return {
+        "display_name": doc["displayName"],
+        "external_id": doc.get("externalId", ""),
+        "members": [found[w] for w in wanted],
+    }

@@ -1,0 +1,44 @@
+"""The two resource types we serve and the attributes every resource shares (RFC 7643 §3.1, §6)."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from scim.constants import ENTERPRISE_SCHEMA, GROUP_SCHEMA, SPARKPOST_SCHEMA, USER_SCHEMA
+from scim.schemas import EXTERNAL_ID, SCHEMAS, attr
+
+ID = attr("id", mutability="readOnly", returned="always", case_exact=True, uniqueness="server")
+META = attr(
+    "meta",
+    "complex",
+    mutability="readOnly",
+    sub=[
+        attr("resourceType", mutability="readOnly", case_exact=True),
+        attr("created", "dateTime", mutability="readOnly"),
+        attr("lastModified", "dateTime", mutability="readOnly"),
+        attr("location", "reference", mutability="readOnly", case_exact=True, refs=["uri"]),
+        attr("version", mutability="readOnly", case_exact=True),
+    ],
+)
+COMMON = [ID, EXTERNAL_ID, META]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    endpoint: str
+    schema: str
+    extensions: tuple[str, ...] = ()
+
+    @property
+    def urns(self) -> tuple[str, ...]:
+        return (self.schema, *self.extensions)
+
+    def attributes(self, urn: str) -> list[dict[str, Any]]:
+        """Attributes of one of this kind's schemas; the core schema also gets id, externalId, meta."""
+        own = SCHEMAS[urn]["attributes"]
+        return [*COMMON, *own] if urn == self.schema else own
+
+
+USER = Kind("User", "/Users", USER_SCHEMA, (ENTERPRISE_SCHEMA, SPARKPOST_SCHEMA))
+GROUP = Kind("Group", "/Groups", GROUP_SCHEMA)
+KINDS = (USER, GROUP)

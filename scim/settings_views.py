@@ -1,0 +1,100 @@
+"""Account settings → Single Sign-On: generate (shown once), list and revoke SCIM tokens."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import MSG_PLAN, account_admin_required
+from accounts.reauth import recent_auth_required
+from scim.models import ScimToken
+from scim.representation import base_url
+from scim.tokens import scim_token_create, scim_token_revoke
+from ssogroups.models import SSOGroup
+
+SSO_FEATURE = "Single Sign-On and SCIM provisioning"
+MSG_NO_GROUP = "Generating a SCIM token needs an enabled SSO group. Create or enable one under SSO first."
+MSG_REVOKED = "Token {prefix}… revoked. Requests using it are refused from now on."
+
+
+class ScimTokenForm(forms.Form):
+    sso_group = forms.ModelChoiceField(
+        queryset=SSOGroup.objects.none(),
+        label="SSO group",
+        empty_label=None,
+        help_text="Users this token provisions sign in through this group.",
+    )
+    label = forms.CharField(max_length=100, required=False, help_text="e.g. “JumpCloud production”")
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Crucial: only this account's enabled groups can be chosen.
+        self.fields["sso_group"].queryset = SSOGroup.objects.filter(account=account, enabled=True).order_by("name")
+
+
+def _page(request: HttpRequest, form: ScimTokenForm, *, plaintext: str | None = None, status: int = 200):
+    account = request.user.account
+    tokens = ScimToken.objects.filter(account=account).select_related("sso_group", "created_by")
+    context = {
+        "form": form,
+        "has_groups": form.fields["sso_group"].queryset.exists(),
+        "tokens": tokens.order_by("-created_at", "-pk"),
+        "plaintext": plaintext,
+        "scim_base_url": base_url(),
+        "msg_no_group": MSG_NO_GROUP,
+        "msg_plan": MSG_PLAN.format(feature_cap=SSO_FEATURE, plan=account.get_plan_display()),
+    }
+    return render(request, "scim/settings.html", context, status=status)
+
+
+@never_cache
+@require_GET
+@account_admin_required("account settings", needs_sso_plan=False)
+def settings_view(request: HttpRequest) -> HttpResponse:
+    return _page(request, ScimTokenForm(account=request.user.account))
+
+
+@never_cache
+@require_POST
+@account_admin_required("SCIM tokens")
+@recent_auth_required
+def scim_token_generate_view(request: HttpRequest) -> HttpResponse:
+    account = request.user.account
+    form = ScimTokenForm(request.POST, account=account)
+    if not form.fields["sso_group"].queryset.exists():
+        form.add_error(None, MSG_NO_GROUP)
+        return _page(request, form, status=400)
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    try:
+        _token, plaintext = scim_token_create(
+            account=account,
+            sso_group=form.cleaned_data["sso_group"],
+            label=form.cleaned_data["label"],
+            created_by=request.user,
+            actor=request.user.username,
+            request=request,
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return _page(request, form, status=400)
+    # The plaintext exists only in this one no-store response: it is never stored anywhere (not
+    # even briefly in the session), so a reload or the back button cannot show it again.
+    return _page(request, ScimTokenForm(account=account), plaintext=plaintext, status=201)
+
+
+@never_cache
+@require_POST
+@account_admin_required("SCIM tokens")
+@recent_auth_required
+def scim_token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
+    # Crucial: another account's token id is a 404.
+    token = ScimToken.objects.filter(pk=token_id, account=request.user.account).select_related("account").first()
+    if token is None:
+        raise Http404("No such token")
+    scim_token_revoke(token=token, actor=request.user.username, request=request)
+    messages.success(request, MSG_REVOKED.format(prefix=token.prefix))
+    return redirect("settings")

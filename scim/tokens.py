@@ -1,0 +1,100 @@
+"""SCIM bearer tokens: minted once, stored as a SHA-256 digest with a short visible prefix."""
+
+import hashlib
+import hmac
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.events import event_record
+from accounts.models import Account, User
+from scim.models import ScimToken
+from sparksso import clock
+
+TOKEN_PREFIX = "sso_scim_"
+VISIBLE_CHARS = 4  # of the random part, shown next to the prefix so admins can tell tokens apart
+TOKEN_BYTES = 32  # 256 bits of randomness
+MAX_TOKEN_LENGTH = 200
+MSG_GROUP_FOREIGN = "That SSO group does not belong to this account."
+MSG_GROUP_DISABLED = "SCIM tokens provision into an enabled SSO group; enable the group first."
+MSG_PLAN = "SCIM provisioning needs the Premier or Enterprise plan."
+MSG_LABEL = "The label must be at most 100 characters."
+
+
+def token_digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def token_actor(token: ScimToken) -> str:
+    """How events name a token: its visible prefix only, never the secret."""
+    return f"scim:{token.prefix}"
+
+
+def scim_token_create(
+    *, account: Account, sso_group, label: str, created_by: User | None, actor: str = "", request=None
+) -> tuple[ScimToken, str]:
+    """Mint a token for ``sso_group``; the plaintext is returned here once and never stored."""
+    if not account.has_sso:
+        raise ValidationError(MSG_PLAN)
+    if sso_group.account_id != account.pk:  # crucial: a token provisions into its own account only
+        raise ValidationError(MSG_GROUP_FOREIGN)
+    if not sso_group.enabled:
+        raise ValidationError(MSG_GROUP_DISABLED)
+    label = (label or "").strip()
+    if len(label) > 100:
+        raise ValidationError(MSG_LABEL)
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+    token = ScimToken(
+        account=account,
+        sso_group=sso_group,
+        label=label,
+        prefix=plaintext[: len(TOKEN_PREFIX) + VISIBLE_CHARS],
+        digest=token_digest(plaintext),
+        created_by=created_by,
+    )
+    with transaction.atomic():
+        token.save()
+        event_record(
+            account=account,
+            event="scim_token_generate",
+            actor=actor or (created_by.username if created_by else "system"),
+            target=token.prefix,
+            request=request,
+            changes={"label": label, "sso_group": sso_group.slug},
+        )
+    return token, plaintext
+
+
+def scim_token_revoke(*, token: ScimToken, actor: str, request=None) -> ScimToken:
+    """Revoke now; the very next request with this token is refused. Revoking twice is a no-op."""
+    if token.revoked_at is not None:
+        return token
+    with transaction.atomic():
+        token.revoked_at = clock.now()
+        token.save(update_fields=["revoked_at"])
+        event_record(
+            account=token.account, event="scim_token_revoke", actor=actor, target=token.prefix, request=request
+        )
+    return token
+
+
+def scim_token_authenticate(*, plaintext: str) -> ScimToken | None:
+    """The active token with this plaintext, or None; the digest is compared in constant time."""
+    if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > MAX_TOKEN_LENGTH:
+        return None
+    digest = token_digest(plaintext)
+    token = (
+        ScimToken.objects.select_related("account", "sso_group").filter(digest=digest, revoked_at__isnull=True).first()
+    )
+    if token is None or not hmac.compare_digest(token.digest, digest):
+        return None
+    return token
+
+
+def scim_token_touch(*, token: ScimToken) -> None:
+    """Record use, at most once a minute per token, so every request does not write."""
+    now = clock.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() >= 60:
+        ScimToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now

@@ -1,0 +1,109 @@
+"""SCIM User documents ↔ accounts.User: which attributes have columns, and where the rest is kept."""
+
+import copy
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.emails import primary_email, user_emails
+from accounts.models import Account, User
+from scim.constants import SPARKPOST_SCHEMA, USER_SCHEMA
+from scim.kinds import GROUP, USER
+from scim.models import ScimGroupMembership
+from scim.representation import location, with_meta
+
+# Column-backed attributes; "active" and the role remember whether the IdP ever assigned them,
+# so an unassigned one reads back as unassigned while the default (active, group role) applies.
+UNASSIGNED = "_unassigned"
+_SIMPLE = {"userName": "username", "externalId": "external_id", "displayName": "display_name", "title": "title"}
+_NAME = {"givenName": "first_name", "familyName": "last_name"}
+# Django field → SCIM attribute, for turning a model ValidationError into a useful detail.
+FIELD_NAMES = {
+    **{v: k for k, v in _SIMPLE.items()},
+    **{v: f"name.{k}" for k, v in _NAME.items()},
+    "email": "emails",
+    "role": f"{SPARKPOST_SCHEMA}:role",
+}
+
+
+def users_of(account: Account) -> QuerySet[User]:
+    # Crucial for tenant isolation: every SCIM lookup starts from the token's account.
+    return (
+        User.objects.filter(account=account)
+        .select_related("sso_group")
+        .prefetch_related(
+            "emails",
+            Prefetch("scim_memberships", queryset=ScimGroupMembership.objects.select_related("group")),
+        )
+    )
+
+
+def default_role(user: User | None, sso_group) -> str:
+    group = sso_group if sso_group is not None else getattr(user, "sso_group", None)
+    role = getattr(group, "default_role", "") or User.Role.REPORTING
+    return role if role in User.Role.values else User.Role.REPORTING
+
+
+def to_doc(user: User) -> dict[str, Any]:
+    """The full representation of ``user`` (before attributes/excludedAttributes)."""
+    extra = copy.deepcopy(user.scim_attributes or {})
+    unassigned = set(extra.pop(UNASSIGNED, []))
+    doc: dict[str, Any] = {"schemas": [USER_SCHEMA], "id": str(user.scim_id)}
+    for attr, field in _SIMPLE.items():
+        if getattr(user, field):
+            doc[attr] = getattr(user, field)
+    name = extra.pop("name", {})
+    name.update({attr: getattr(user, field) for attr, field in _NAME.items() if getattr(user, field)})
+    if name:
+        doc["name"] = name
+    if not (user.is_active and "active" in unassigned):
+        doc["active"] = user.is_active
+    emails = [{k: v for k, v in e.items() if v not in ("", None)} for e in user_emails(user)]
+    if emails:
+        doc["emails"] = emails
+    groups = [
+        {"value": str(m.group.scim_id), "$ref": location(GROUP, str(m.group.scim_id)), "display": m.group.display_name,
+         "type": "direct"}
+        for m in user.scim_memberships.all()
+    ]  # fmt: skip
+    if groups:
+        doc["groups"] = groups
+    extension = extra.pop(SPARKPOST_SCHEMA, {})
+    if not (user.role == default_role(user, None) and "role" in unassigned):
+        extension["role"] = user.role
+    doc.update(extra)
+    if extension:
+        doc[SPARKPOST_SCHEMA] = extension
+    extensions = [urn for urn in USER.extensions if urn in doc]
+    doc["schemas"] = [USER_SCHEMA, *extensions]
+    return with_meta(doc, USER, user.created_at, user.updated_at)
+
+
+def to_fields(doc: dict[str, Any], *, sso_group) -> dict[str, Any]:
+    """Service keyword arguments (accounts.users.user_create/user_update) for a normalised document."""
+    doc = copy.deepcopy(doc)
+    doc.pop("groups", None)
+    fields: dict[str, Any] = {field: doc.pop(attr, "") for attr, field in _SIMPLE.items()}
+    name = doc.pop("name", {})
+    fields.update({field: name.pop(attr, "") for attr, field in _NAME.items()})
+    if name:
+        doc["name"] = name
+    unassigned = []
+    active = doc.pop("active", None)
+    if active is None:
+        unassigned.append("active")
+    fields["is_active"] = True if active is None else active
+    extension = doc.pop(SPARKPOST_SCHEMA, {})
+    role = extension.pop("role", None)
+    if role is None:
+        unassigned.append("role")
+    fields["role"] = role or default_role(None, sso_group)
+    if extension:
+        doc[SPARKPOST_SCHEMA] = extension
+    emails = doc.pop("emails", [])
+    fields["emails"] = emails
+    fields["email"] = primary_email(emails)
+    if unassigned:
+        doc[UNASSIGNED] = unassigned
+    fields["scim_attributes"] = doc
+    return fields

@@ -1,0 +1,206 @@
+"""Check a resource document against our schemas and normalise it (RFC 7643 §2).
+
+Attribute names become their canonical spelling, booleans sent as "True"/"False" strings
+become booleans, read-only attributes are ignored (RFC 7644 §3.3), null and empty values mean
+unassigned. Anything unknown or of the wrong type is a 400: never silently dropped.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.utils.dateparse import parse_datetime
+
+from scim.constants import (
+    INVALID_SYNTAX,
+    INVALID_VALUE,
+    MSG_CANONICAL,
+    MSG_EMAIL,
+    MSG_MULTIPLE_PRIMARY,
+    MSG_NUL,
+    MSG_PASSWORD,
+    MSG_REQUIRED,
+    MSG_SCHEMAS,
+    MSG_TOO_LONG,
+    MSG_TYPE,
+    MSG_UNKNOWN_ATTRIBUTE,
+)
+from scim.errors import ScimError
+from scim.kinds import Kind
+from scim.paths import split_urn
+from scim.schemas import find
+
+# Canonical values we enforce (the others are suggestions, RFC 7643 §2.3.1).
+STRICT_CANONICAL = {"role"}
+_KINDS = {
+    "string": "a string",
+    "boolean": "a boolean",
+    "integer": "an integer",
+    "decimal": "a number",
+    "dateTime": "an ISO 8601 dateTime string",
+    "reference": "a URI string",
+    "binary": "a base64 string",
+    "complex": "an object",
+}
+_email = EmailValidator()
+EMAIL_LIMITS = {"value": 254, "type": 50, "display": 255}  # the UserEmail columns
+
+
+def invalid(detail: str) -> ScimError:
+    return ScimError(400, detail, INVALID_VALUE)
+
+
+def is_unassigned(value: Any) -> bool:
+    return value is None or value == [] or value == {}
+
+
+def storable(text: str) -> bool:
+    """No NUL (PostgreSQL cannot store it) and no lone surrogate (not encodable as UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def is_datetime(value: str) -> bool:
+    try:
+        return parse_datetime(value) is not None
+    except ValueError:  # well-formed but out of range, e.g. month 13
+        return False
+
+
+def coerce_simple(value: Any, definition: dict[str, Any], label: str) -> Any:
+    """One simple (non-complex) value, type-checked; IdPs' "True"/"False" strings become booleans."""
+    kind = definition["type"]
+    ok = True
+    if kind == "boolean":
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            value = value.strip().lower() == "true"
+        ok = isinstance(value, bool)
+    elif kind == "integer":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind == "decimal":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif kind == "dateTime":
+        ok = isinstance(value, str) and is_datetime(value)
+    else:
+        ok = isinstance(value, str)
+    if isinstance(value, str) and not storable(value):
+        raise invalid(MSG_NUL.format(name=label))
+    if not ok:
+        raise ScimError(400, MSG_TYPE.format(name=label, kind=_KINDS[kind]), INVALID_VALUE)
+    if definition["name"] in STRICT_CANONICAL and definition.get("canonicalValues"):
+        lowered = value.lower()
+        if lowered not in definition["canonicalValues"]:
+            raise invalid(MSG_CANONICAL.format(name=label, values=", ".join(definition["canonicalValues"])))
+        value = lowered
+    return value
+
+
+def _complex(value: Any, definition: dict[str, Any], label: str) -> dict[str, Any]:
+    if isinstance(value, str) and find(definition.get("subAttributes", []), "value"):
+        value = {"value": value}  # Entra sends the enterprise manager as a bare id string
+    if not isinstance(value, dict):
+        raise ScimError(400, MSG_TYPE.format(name=label, kind="an object"), INVALID_VALUE)
+    out: dict[str, Any] = {}
+    for key, sub_value in value.items():
+        sub = find(definition.get("subAttributes", []), key)
+        if sub is None:
+            raise invalid(MSG_UNKNOWN_ATTRIBUTE.format(name=f"{label}.{key}"))
+        if sub["mutability"] == "readOnly" or is_unassigned(sub_value):
+            continue
+        out[sub["name"]] = coerce_simple(sub_value, sub, f"{label}.{sub['name']}")
+    return out
+
+
+def coerce(value: Any, definition: dict[str, Any], label: str) -> Any:
+    """A whole attribute value (multi-valued or not); returns None when it is unassigned."""
+    if is_unassigned(value):
+        return None
+    if definition["multiValued"]:
+        if not isinstance(value, list):
+            raise ScimError(400, MSG_TYPE.format(name=label, kind="an array"), INVALID_VALUE)
+        items = [coerce_one(v, definition, label) for v in value if not is_unassigned(v)]
+        items = [i for i in items if not is_unassigned(i)]
+        if sum(1 for i in items if isinstance(i, dict) and i.get("primary")) > 1:
+            raise invalid(MSG_MULTIPLE_PRIMARY.format(name=label))
+        return items or None
+    return coerce_one(value, definition, label)
+
+
+def coerce_one(value: Any, definition: dict[str, Any], label: str) -> Any:
+    if definition["type"] == "complex":
+        out = _complex(value, definition, label)
+        if definition["name"] == "emails" and out:
+            if "value" not in out:
+                raise invalid(MSG_REQUIRED.format(name="emails.value"))
+            try:
+                _email(out["value"])
+            except ValidationError as exc:
+                raise invalid(MSG_EMAIL.format(value=out["value"])) from exc
+            for key, limit in EMAIL_LIMITS.items():
+                if len(out.get(key) or "") > limit:
+                    raise invalid(MSG_TOO_LONG.format(name=f"emails.{key}", limit=limit))
+        return out or None
+    return coerce_simple(value, definition, label)
+
+
+def _attributes_into(target: dict[str, Any], body: dict[str, Any], kind: Kind, urn: str) -> None:
+    for key, value in body.items():
+        if key.lower() == "schemas" and urn != kind.schema:
+            continue  # some clients repeat the extension's URN inside its object
+        definition = find(kind.attributes(urn), key)
+        if definition is None:
+            if key.lower() == "password":
+                raise invalid(MSG_PASSWORD)
+            raise invalid(MSG_UNKNOWN_ATTRIBUTE.format(name=key))
+        if definition["mutability"] == "readOnly":
+            continue
+        coerced = coerce(value, definition, definition["name"])
+        if coerced is not None:
+            target[definition["name"]] = coerced
+
+
+def resource(body: Any, kind: Kind, *, check_schemas: bool = True) -> dict[str, Any]:
+    """The normalised document: core attributes at the top, each extension under its URN."""
+    if not isinstance(body, dict):
+        raise ScimError(400, "The request body must be a JSON object.", INVALID_SYNTAX)
+    schemas = body.get("schemas")
+    if check_schemas:
+        if not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas):
+            raise ScimError(400, MSG_SCHEMAS.format(expected=kind.schema), INVALID_SYNTAX)
+        lowered = {s.lower() for s in schemas}
+        if kind.schema.lower() not in lowered or not lowered <= {u.lower() for u in kind.urns}:
+            raise ScimError(400, MSG_SCHEMAS.format(expected=kind.schema) + f" (known: {', '.join(kind.urns)})",
+                            INVALID_SYNTAX)  # fmt: skip
+    doc: dict[str, Any] = {}
+    core: dict[str, Any] = {}
+    for key, value in body.items():
+        if key.lower() == "schemas":
+            continue
+        urn, rest = split_urn(key, kind, INVALID_VALUE)
+        if urn == kind.schema:
+            core[rest or key] = value
+        elif rest:  # "urn:…:enterprise:2.0:User:department": a fully-qualified extension attribute
+            doc.setdefault(urn, {})
+            _attributes_into(doc[urn], {rest: value}, kind, urn)
+        elif not is_unassigned(value):
+            if not isinstance(value, dict):
+                raise ScimError(400, MSG_TYPE.format(name=urn, kind="an object"), INVALID_VALUE)
+            doc.setdefault(urn, {})
+            _attributes_into(doc[urn], value, kind, urn)
+    _attributes_into(doc, core, kind, kind.schema)
+    return finish(doc, kind)
+
+
+def finish(doc: dict[str, Any], kind: Kind) -> dict[str, Any]:
+    """Drop empty extensions and check required attributes (blank strings count as missing)."""
+    for urn in kind.extensions:
+        if urn in doc and is_unassigned(doc[urn]):
+            del doc[urn]
+    for definition in kind.attributes(kind.schema):
+        value = doc.get(definition["name"])
+        if definition["required"] and (is_unassigned(value) or (isinstance(value, str) and not value.strip())):
+            raise invalid(MSG_REQUIRED.format(name=definition["name"]))
+    return doc

@@ -1,0 +1,164 @@
+"""Metadata intake: read IdP metadata (uploaded, pasted or fetched), create a group from it, refresh it."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from accounts.events import event_record
+from accounts.models import Account, Event
+from sparksso import clock
+from ssogroups.constants import NAMEID_EMAIL
+from ssogroups.fetch import MetadataFetchError, metadata_fetch
+from ssogroups.metadata import IdPMetadata, MetadataError, parse_metadata
+from ssogroups.models import SSOGroup
+from ssogroups.services import ssogroup_create, ssogroup_update
+
+MSG_NO_METADATA_URL = "This group has no metadata URL to refresh from."
+
+
+MSG_REFRESH_ENTITY_CHANGED = (
+    "The metadata at the URL now describes a different IdP ({new}, was {old}); "
+    "nothing was changed. Edit the group to accept the new IdP deliberately."
+)
+
+
+@dataclass(frozen=True)
+class MetadataSource:
+    """Where metadata came from: the raw document (never re-fetched) and the URL, if any."""
+
+    metadata: IdPMetadata
+    xml: str
+    url: str = ""
+
+
+def metadata_load(
+    *,
+    xml: bytes | str | None = None,
+    url: str = "",
+    entity_id: str | None = None,
+    fetch: Callable[[str], bytes] = metadata_fetch,
+) -> MetadataSource:
+    """Parse pasted/uploaded XML, or fetch ``url`` and parse that. Raises MetadataError/MetadataFetchError."""
+    if xml is None:
+        xml = fetch(url)
+    metadata = parse_metadata(xml, now=clock.now(), entity_id=entity_id)
+    return MetadataSource(metadata=metadata, xml=metadata.document, url=url)
+
+
+def idp_values_from_metadata(metadata: IdPMetadata) -> dict[str, Any]:
+    """The SSOGroup fields that metadata determines."""
+    endpoint = metadata.sso_endpoint
+    formats = [f for f in metadata.name_id_formats if len(f) <= 255]  # SSOGroup.name_id_format
+    return {
+        "idp_entity_id": metadata.entity_id,
+        "sso_url": endpoint.location,
+        "sso_binding": endpoint.binding,
+        "sso_endpoints": [{"binding": e.binding, "location": e.location} for e in metadata.sso_endpoints],
+        "slo_url": metadata.slo_url,
+        # We ask for the email address; an IdP that offers only something else gets that instead.
+        "name_id_format": NAMEID_EMAIL if (not formats or NAMEID_EMAIL in formats) else formats[0],
+        "want_authn_requests_signed": metadata.want_authn_requests_signed,
+    }
+
+
+def ssogroup_create_from_metadata(
+    *,
+    account: Account,
+    name: str,
+    slug: str,
+    source: MetadataSource,
+    actor: str,
+    allow_idp_initiated: bool = True,
+    request=None,
+) -> SSOGroup:
+    """A group straight from parsed metadata; enabled when its endpoint and a certificate are usable."""
+    metadata = source.metadata
+    certificates = list(metadata.certificates)
+    now = clock.now()
+    usable = any(c.not_after > now for c in certificates)
+    return ssogroup_create(
+        account=account,
+        name=name,
+        slug=slug,
+        actor=actor,
+        request=request,
+        certificates=certificates,
+        metadata_xml=source.xml,
+        idp_metadata_url=source.url,
+        metadata_warnings=metadata.warnings,
+        enabled=usable,
+        allow_idp_initiated=allow_idp_initiated,
+        **idp_values_from_metadata(metadata),
+    )
+
+
+def ssogroup_refresh(
+    *,
+    group: SSOGroup,
+    actor: str,
+    request=None,
+    fetch: Callable[[str], bytes] = metadata_fetch,
+) -> SSOGroup:
+    """Re-read the group's metadata URL. On any failure the old values stay and the reason is saved.
+
+    Raises MetadataError / MetadataFetchError / ValidationError after recording the failure.
+    """
+    if not group.idp_metadata_url:
+        raise MetadataFetchError(MSG_NO_METADATA_URL)
+    try:
+        source = metadata_load(url=group.idp_metadata_url, entity_id=None, fetch=fetch)
+    except MetadataError as exc:
+        if exc.choices and group.idp_entity_id in exc.choices:
+            source = _refresh_pick(group, fetch, actor, request)
+        else:
+            _refresh_failed(group, exc.message, actor, request)
+            raise
+    except MetadataFetchError as exc:
+        _refresh_failed(group, exc.message, actor, request)
+        raise
+    if group.idp_entity_id and source.metadata.entity_id != group.idp_entity_id:
+        message = MSG_REFRESH_ENTITY_CHANGED.format(new=source.metadata.entity_id, old=group.idp_entity_id)
+        _refresh_failed(group, message, actor, request)
+        raise MetadataError(message)
+    values = idp_values_from_metadata(source.metadata)
+    values.pop("name_id_format")  # an admin's choice of NameID format survives a refresh
+    try:
+        return ssogroup_update(
+            group=group,
+            actor=actor,
+            request=request,
+            event="sso_group_refresh",
+            certificates=list(source.metadata.certificates),
+            metadata_xml=source.xml,
+            metadata_warnings=source.metadata.warnings,
+            metadata_fetched_at=clock.now(),
+            metadata_refresh_error="",
+            **values,
+        )
+    except ValidationError as exc:
+        _refresh_failed(group, " ".join(exc.messages), actor, request)
+        raise
+
+
+def _refresh_pick(group: SSOGroup, fetch, actor: str, request) -> MetadataSource:
+    try:
+        return metadata_load(url=group.idp_metadata_url, entity_id=group.idp_entity_id, fetch=fetch)
+    except (MetadataError, MetadataFetchError) as exc:
+        _refresh_failed(group, exc.message, actor, request)
+        raise
+
+
+def _refresh_failed(group: SSOGroup, message: str, actor: str, request) -> None:
+    group.metadata_refresh_error = message[:500]
+    group.save(update_fields=["metadata_refresh_error"])
+    event_record(
+        account=group.account,
+        event="sso_group_refresh",
+        actor=actor,
+        target=group.slug,
+        outcome=Event.Outcome.FAILURE,
+        reason=message,
+        request=request,
+    )

@@ -1,0 +1,84 @@
+"""Bearer authentication: 401s with WWW-Authenticate, revocation, rotation, throttling, no secrets at rest."""
+
+import logging
+
+import pytest
+from django.test import Client
+
+from accounts.models import Account, Event, User
+from scim.models import ScimToken
+from scim.tokens import scim_token_create, scim_token_revoke
+
+from .conftest import BASE, USER_SCHEMA, error
+
+
+@pytest.mark.parametrize(
+    ("header", "detail", "challenge"),
+    [
+        (None, "Authentication required: send 'Authorization: Bearer <SCIM token>'.", 'Bearer realm="SCIM"'),
+        ("Basic dXNlcjpwYXNz", "Authentication required: send 'Authorization: Bearer <SCIM token>'.",
+         'Bearer realm="SCIM"'),
+        ("Bearer ", "Authentication required: send 'Authorization: Bearer <SCIM token>'.", 'Bearer realm="SCIM"'),
+        ("Bearer sso_scim_not-a-real-token", "The SCIM token is unknown or has been revoked.",
+         'Bearer realm="SCIM", error="invalid_token"'),
+        ("Bearer " + "x" * 5000, "The SCIM token is unknown or has been revoked.",
+         'Bearer realm="SCIM", error="invalid_token"'),
+    ],
+)  # fmt: skip
+def test_missing_or_unknown_tokens_are_401(scim, header, detail, challenge):
+    headers = {"HTTP_AUTHORIZATION": header} if header is not None else {}
+    response = Client().post(f"{BASE}/Users", {"schemas": [USER_SCHEMA], "userName": "x"},
+                             content_type="application/scim+json", **headers)  # fmt: skip
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == challenge
+    assert response.json() == error(401, detail)
+    assert not User.objects.filter(username="x").exists()
+    failure = Event.objects.get(event="scim_auth_failure")
+    assert (failure.account, failure.outcome, failure.actor, failure.target) == (None, "failure", "", "")
+
+
+def test_revocation_is_effective_on_the_next_request_and_tokens_rotate(scim):
+    new_token, new_plaintext = scim_token_create(account=scim.account, sso_group=scim.group, label="next",
+                                                 created_by=None)  # fmt: skip
+    assert scim.get("/Users").status_code == 200
+    scim_token_revoke(token=scim.token_obj, actor="admin")
+
+    assert scim.get("/Users").status_code == 401
+    rotated = Client().get(f"{BASE}/Users", HTTP_AUTHORIZATION=f"Bearer {new_plaintext}")
+    assert rotated.status_code == 200
+    new_token.refresh_from_db()
+    assert new_token.last_used_at is not None
+
+
+def test_a_token_works_only_for_its_own_account_and_plan(scim):
+    Account.objects.filter(pk=scim.account.pk).update(plan=Account.Plan.STARTER)
+    response = scim.get("/Users")
+    assert response.status_code == 403
+    assert response.json() == error(403, "SCIM provisioning needs the Premier or Enterprise plan.")
+
+
+def test_failures_are_throttled_per_ip_even_for_a_valid_token(scim, settings):
+    settings.SCIM_AUTH_FAILURE_LIMIT = 3
+    bad = Client()
+    for _ in range(3):
+        assert bad.get(f"{BASE}/Users", HTTP_AUTHORIZATION="Bearer sso_scim_guess").status_code == 401
+
+    throttled = scim.get("/Users")  # same REMOTE_ADDR (127.0.0.1), right token: still refused while throttled
+
+    assert throttled.status_code == 429
+    assert throttled["Retry-After"] == "300"
+    assert throttled.json() == error(429, "Too many failed authentication attempts from this address. Try again later.")
+    assert scim.get("/Users", REMOTE_ADDR="10.0.0.9").status_code == 200  # another address is not affected
+
+
+def test_the_token_never_rests_in_plaintext_or_appears_in_events_or_logs(scim, caplog):
+    caplog.set_level(logging.DEBUG)
+    scim.create_user("z@example.com")
+    Client().get(f"{BASE}/Users", HTTP_AUTHORIZATION=f"Bearer {scim.token}x")
+    stored = ScimToken.objects.get(pk=scim.token_obj.pk)
+
+    assert scim.token not in str(stored.__dict__)
+    assert stored.prefix == scim.token[:13] and len(stored.digest) == 64
+    for event in Event.objects.all():
+        assert scim.token[13:] not in f"{event.actor}{event.target}{event.reason}{event.changes}"
+    assert scim.token[13:] not in caplog.text
