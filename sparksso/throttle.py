@@ -56,6 +56,12 @@ def failure_count_incr(name: str, *, window: int) -> int:
     return _incr(current.key, timeout=current.remaining + EXPIRY_MARGIN)
 
 
+def first_refusal(name: str, *, window: int) -> bool:
+    """True exactly once per window for ``name``: the refusal that records an event (cache.add is atomic)."""
+    current = window_current(f"{name}:refused", seconds=window)
+    return caches["default"].add(current.key, 1, current.remaining + EXPIRY_MARGIN)
+
+
 def retry_after(*, window: int) -> int:
     """Seconds until the current window of ``window`` seconds ends (for a Retry-After header)."""
     return window_current("", seconds=window).remaining

@@ -10,7 +10,6 @@ with reason ``throttled`` per window, then nothing more until the window ends.
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import caches
 
 from sparksso import throttle
 from ssogroups.models import SSOGroup
@@ -30,10 +29,8 @@ def _names(group: SSOGroup, ip: str | None) -> dict[str, tuple[str, int]]:
 
 
 def _limit(scope: str, name: str) -> AcsLimit:
-    """Mark ``name`` refused for this window; ``first`` is True exactly once per window (cache.add)."""
-    window = throttle.window_current(f"{name}:refused", seconds=settings.SSO_ACS_FAILURE_WINDOW_SECONDS)
-    first = caches["default"].add(window.key, 1, window.remaining + throttle.EXPIRY_MARGIN)
-    return AcsLimit(scope=scope, first=first)
+    """Mark ``name`` refused for this window; ``first`` is True exactly once per window."""
+    return AcsLimit(scope=scope, first=throttle.first_refusal(name, window=settings.SSO_ACS_FAILURE_WINDOW_SECONDS))
 
 
 def acs_address_limited(*, group: SSOGroup, ip: str | None) -> AcsLimit | None:
