@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.events import event_record
 from accounts.forms import LoginForm
+from accounts.identifiers import identifier_normalise
 from accounts.login_routing import login_route
 from accounts.models import Event
 from accounts.reauth import auth_time_record
@@ -31,7 +32,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/login.html", {"form": form, "step": "identifier"})
     if not form.is_valid():
         return render(request, "accounts/login.html", {"form": form, "step": "identifier"}, status=400)
-    identifier = form.cleaned_data["identifier"].strip()
+    identifier = identifier_normalise(form.cleaned_data["identifier"])  # the form names are stored in
     password = form.cleaned_data["password"]
     status = 200
     if not password:
