@@ -40,16 +40,19 @@ def _names(request, credential: str) -> list[str]:
 
 
 def _refuse(request, credential: str, *, reason: str, status_error: ScimError) -> ScimError:
-    """Count the failure, or past a limit answer 429 with at most one event per window."""
+    """Count the failure; past a limit answer 429, with one event per window instead of one per failure.
+
+    Increment first, then compare: the increments are atomic, so however many failures arrive at
+    once, exactly the limit's number get a 401 and an event.
+    """
     window = settings.SCIM_AUTH_FAILURE_WINDOW_SECONDS
+    limit = settings.SCIM_AUTH_FAILURE_LIMIT
     names = _names(request, credential)
-    spent = [name for name in names if throttle.failure_count(name, window=window) >= settings.SCIM_AUTH_FAILURE_LIMIT]
-    if spent:
-        if throttle.first_refusal(spent[0], window=window):
+    over = [name for name in names if throttle.failure_count_incr(name, window=window) > limit]
+    if over:
+        if throttle.first_refusal(over[0], window=window):
             _event(request, "throttled")
         return ScimError(429, MSG_AUTH_THROTTLED, headers={"Retry-After": str(throttle.retry_after(window=window))})
-    for name in names:
-        throttle.failure_count_incr(name, window=window)
     _event(request, reason)
     return status_error
 

@@ -4,8 +4,9 @@ AuthnRequest to the IdP by itself, and the copy buttons still copy: both are sta
 import pytest
 from playwright.sync_api import expect
 
-from accounts.services import account_create
-from ssogroups.models import BINDING_POST, SSOGroup
+from accounts.users import account_create
+from ssogroups.constants import BINDING_POST
+from ssogroups.models import SSOGroup
 from tests.browser.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
