@@ -9,14 +9,18 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Absolute URLs (SP entity id, ACS) come from BASE_URL; by default, where `make run` listens.
 BASE_URL ?= http://$(HOST):$(PORT)
-# Debian packages the project needs: xmlsec1 (the independent test IdP signs through it) and
+# Debian packages the tests and dev tools need (`make run` needs none): xmlsec1 (the independent test IdP signs through it) and
 # chromium (browser tests).
 APT_PACKAGES := xmlsec1 chromium
+# Two stamps: `make run` installs only the runtime requirements; test/lint/bench add the dev ones.
+STAMP_RUN := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench bootstrap apt clean
+.PHONY: run test lint format bench bootstrap bootstrap-run apt clean
 
 bootstrap: apt $(STAMP)
+
+bootstrap-run: $(STAMP_RUN)
 
 apt:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -29,12 +33,16 @@ apt:
 	  fi; \
 	fi
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP_RUN): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $(STAMP_RUN)
+
+$(STAMP): $(STAMP_RUN) requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-run: bootstrap
+run: bootstrap-run
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_setup
 	@echo "Serving on http://$(HOST):$(PORT)/login"

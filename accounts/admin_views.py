@@ -40,7 +40,11 @@ def users_view(request: HttpRequest) -> HttpResponse:
                 return redirect("account-users")
         status = 400
     users = User.objects.filter(account=request.user.account).select_related("sso_group").order_by("username")
-    return render(request, "accounts/users.html", {"form": form, "users": users}, status=status)
+    # The account's SSO groups, through the reverse relation (accounts does not import ssogroups).
+    sso_groups = request.user.account.sso_groups.order_by("name") if request.user.account.has_sso else []
+    return render(
+        request, "accounts/users.html", {"form": form, "users": users, "sso_groups": sso_groups}, status=status
+    )
 
 
 @require_POST
