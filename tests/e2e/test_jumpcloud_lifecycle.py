@@ -220,6 +220,7 @@ def test_jumpcloud_lifecycle(account, admin, jumpcloud_idp):
         ("sso_login_success", ALICE, ALICE),
         (lookup, actor, str(admin.scim_id)),  # the password admin is not the group's: a 404
         ("user_delete_provision", actor, ALICE),
+        (lookup, actor, scim_id),
         ("sso_login_failure", "anonymous", ""),  # the claimed issuer and NameID are in changes
     ]
     changes = [
