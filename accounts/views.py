@@ -1,10 +1,13 @@
 """Sign-in, sign-out, the dashboard and the session JSON."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.events import event_record
@@ -29,7 +32,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect(next_path)
     form = LoginForm(request.POST or None, initial={"next": next_path})
     if request.method == "GET":
-        return render(request, "accounts/login.html", {"form": form, "step": "identifier"})
+        # ?method=password asks for both fields at once: the way in for a break-glass admin whose
+        # email domain routes everyone else to the IdP.
+        step = "password" if request.GET.get("method") == "password" else "identifier"
+        return render(request, "accounts/login.html", {"form": form, "step": step, **_password_link(next_path)})
     if not form.is_valid():
         return render(request, "accounts/login.html", {"form": form, "step": "identifier"}, status=400)
     identifier = identifier_normalise(form.cleaned_data["identifier"])  # the form names are stored in
@@ -44,6 +50,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if user is not None:
             return redirect(next_path)
     return render(request, "accounts/login.html", {"form": form, "step": "password"}, status=status)
+
+
+def _password_link(next_path: str) -> dict[str, str]:
+    query = {"method": "password", **({"next": next_path} if next_path != "/" else {})}
+    return {"password_url": f"{reverse('login')}?{urlencode(query)}"}
 
 
 def _password_attempt(request: HttpRequest, form: LoginForm, *, identifier: str, password: str) -> tuple:

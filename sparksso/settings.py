@@ -8,6 +8,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from sparksso.db import sqlite_options
+from sparksso.hostport import host_port_parse
 from sparksso.lean import lean_middleware
 from sparksso.middleware import trusted_proxies_parse
 
@@ -31,6 +32,8 @@ env = environ.Env(
     REAUTH_MAX_AGE_SECONDS=(int, 600),
     EVENT_RETENTION_DAYS=(int, 365),
     SSO_LOGIN_FAILURE_RETENTION_DAYS=(int, 90),
+    DNS_RESOLVER=(str, ""),
+    DNS_TIMEOUT_SECONDS=(float, 3.0),
 )
 
 MODE = env("SPARKSSO_MODE")
@@ -240,6 +243,18 @@ SSO_ACS_FAILURE_WINDOW_SECONDS = env("SSO_ACS_FAILURE_WINDOW_SECONDS")
 # Retention, applied by `manage.py prune` (schedule it; nothing is pruned per request).
 EVENT_RETENTION_DAYS = env("EVENT_RETENTION_DAYS")
 SSO_LOGIN_FAILURE_RETENTION_DAYS = env("SSO_LOGIN_FAILURE_RETENTION_DAYS")
+
+# Domain verification reads TXT records through this DNS server (`host` or `host:port`, IPv6 as
+# `[::1]:53`); empty: the system resolver (/etc/resolv.conf). Each check gives up after the timeout.
+DNS_RESOLVER = env("DNS_RESOLVER").strip()
+if DNS_RESOLVER:
+    try:
+        host_port_parse(DNS_RESOLVER, default_port=53, name="DNS_RESOLVER")
+    except ValueError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+DNS_TIMEOUT_SECONDS = env("DNS_TIMEOUT_SECONDS")
+if not 0 < DNS_TIMEOUT_SECONDS <= 30:
+    raise ImproperlyConfigured("DNS_TIMEOUT_SECONDS must be more than 0 and at most 30.")
 
 # Allowed clock difference between us and an IdP when checking assertion validity windows.
 SAML_CLOCK_SKEW_SECONDS = env("SAML_CLOCK_SKEW_SECONDS")

@@ -55,3 +55,15 @@ def domains_normalize(domains: Iterable[str]) -> list[str]:
     if errors:
         raise ValidationError({"domains": errors})
     return result
+
+
+def domain_of_identifier(identifier: str) -> str | None:
+    """The email domain of a /login identifier, normalised as claims are stored; None when it has none."""
+    if "@" not in identifier:
+        return None
+    domain = identifier.rsplit("@", 1)[1].strip().lower().rstrip(".")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    return domain if _DOMAIN.match(domain) else None

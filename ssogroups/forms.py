@@ -80,7 +80,10 @@ class SSOGroupForm(forms.Form):
         label="Claimed email domains",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One per line. Users typing an address at these domains on the sign-in page go to this IdP.",
+        help_text=(
+            "One per line. Once you verify a domain (a DNS TXT record, shown on the group's page), users typing "
+            "an address at it on the sign-in page go to this IdP. Removing a domain drops its verification."
+        ),
     )
     signature_requirement = forms.ChoiceField(
         label="Signature requirement",

@@ -12,5 +12,6 @@ urlpatterns = [
     path("<slug:slug>/refresh", views.ssogroup_refresh_view, name="ssogroup-refresh"),
     path("<slug:slug>/enable", views.ssogroup_enable_view, name="ssogroup-enable"),
     path("<slug:slug>/disable", views.ssogroup_disable_view, name="ssogroup-disable"),
+    path("<slug:slug>/domains/<int:pk>/verify", views.ssodomain_verify_view, name="ssodomain-verify"),
     path("<slug:slug>/delete", views.ssogroup_delete_view, name="ssogroup-delete"),
 ]

@@ -3,13 +3,14 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from accounts.permissions import account_admin_required
 from accounts.reauth import recent_auth_required
 from sparksso.forms import form_errors_from_service
 from ssogroups import intake, selectors, services
+from ssogroups.domains_verify import ssodomain_verify
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.forms import ConfirmDeleteForm, SSOGroupForm
 from ssogroups.metadata import MetadataError
@@ -145,6 +146,18 @@ def ssogroup_enable_view(request: HttpRequest, slug: str) -> HttpResponse:
 @account_admin_required(FEATURE)
 def ssogroup_disable_view(request: HttpRequest, slug: str) -> HttpResponse:
     return _set_enabled(request, slug, False)
+
+
+@require_POST
+@account_admin_required(FEATURE)
+def ssodomain_verify_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Check one claimed domain's TXT record now; the outcome is a message on the group's page."""
+    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    # Scoped to the admin's own group: another account's claim is a 404, exactly like an unknown one.
+    claim = get_object_or_404(group.domains.select_related("account", "group"), pk=pk)
+    check = ssodomain_verify(claim=claim, actor=_actor(request), request=request)
+    (messages.success if check.verified else messages.error)(request, check.message)
+    return redirect("ssogroup-detail", slug=slug)
 
 
 @require_http_methods(["GET", "POST"])

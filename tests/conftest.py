@@ -9,6 +9,7 @@ from accounts.reauth import AUTH_TIME_KEY
 from accounts.users import account_create, user_create
 from sparksso import clock
 from ssogroups.models import SSOCertificate, SSOGroup
+from tests.support.dns_server import dns_server_running, dns_server_silent
 
 _seq = itertools.count(1)
 
@@ -74,3 +75,21 @@ def force_recent_login(client, user) -> None:
     session = client.session
     session[AUTH_TIME_KEY] = int(clock.now().timestamp())
     session.save()
+
+
+@pytest.fixture
+def dns_zone(settings):
+    """A real DNS server on 127.0.0.1 that the DNS_RESOLVER setting points at; tests fill its names."""
+    with dns_server_running() as (zone, address):
+        settings.DNS_RESOLVER = address
+        settings.DNS_TIMEOUT_SECONDS = 2.0
+        yield zone
+
+
+@pytest.fixture
+def dns_silent(settings):
+    """A DNS server address that never answers, with a short timeout."""
+    with dns_server_silent() as address:
+        settings.DNS_RESOLVER = address
+        settings.DNS_TIMEOUT_SECONDS = 0.3
+        yield address

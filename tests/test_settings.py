@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from sparksso.hostport import host_port_parse
+
 ROOT = Path(__file__).resolve().parents[1]
 SETUP = "import django; django.setup(); from django.conf import settings; print(settings.SESSION_COOKIE_SECURE)"
 PROXY_HEADER = SETUP.replace("SESSION_COOKIE_SECURE", "SECURE_PROXY_SSL_HEADER")
@@ -106,3 +108,30 @@ def test_a_malformed_trusted_proxies_is_refused(tmp_path):
     assert "TRUSTED_PROXIES must be a number of proxy hops or comma-separated CIDRs; 'proxy.internal' is neither." in (
         result.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DNS_RESOLVER": "dns.example.com:53"}, "DNS_RESOLVER must be an IP address with an optional port"),
+        ({"DNS_RESOLVER": "127.0.0.1:99999"}, "DNS_RESOLVER must be an IP address with an optional port"),
+        ({"DNS_TIMEOUT_SECONDS": "0"}, "DNS_TIMEOUT_SECONDS must be more than 0 and at most 30."),
+    ],
+)
+def test_a_bad_dns_resolver_setting_stops_start_up(tmp_path, env, message):
+    result = run_setup(tmp_path, **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("127.0.0.1:5353", ("127.0.0.1", 5353)),
+        ("10.0.0.2", ("10.0.0.2", 53)),
+        ("[::1]:8753", ("::1", 8753)),
+        ("::1", ("::1", 53)),
+    ],
+)
+def test_dns_resolver_addresses(value, expected):
+    assert host_port_parse(value, default_port=53, name="DNS_RESOLVER") == expected

@@ -9,8 +9,9 @@ from ssogroups.saml.selectors import ssogroup_for_identifier
 def sso_login_redirect(*, identifier: str, next_path: str) -> str | None:
     """The URL that starts SP-initiated sign-in for ``identifier``, or None for password sign-in.
 
-    Resolved through the user's bound group or a group claiming the email's domain. An unknown
-    name gets None, exactly like a password user, so the answer reveals no accounts.
+    Resolved by ``ssogroup_for_identifier``: a verified domain, or a user unique across all
+    accounts and managed by a group. Unknown, ambiguous and password identifiers all get None,
+    so the answer reveals no accounts and one account's data steers no one else's users.
     """
     group = ssogroup_for_identifier(identifier=identifier)
     if group is None:

@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Account, User
 from accounts.selectors import email_is, username_is
+from ssogroups.domains import domain_of_identifier
 from ssogroups.models import SSODomain, SSOGroup, SSOLoginFailure
 
 SSO_PLANS = (Account.Plan.PREMIER, Account.Plan.ENTERPRISE)
@@ -19,29 +20,44 @@ def ssogroup_get_usable(*, account_id: int, slug: str) -> SSOGroup | None:
     )
 
 
-def ssogroup_for_identifier(*, identifier: str) -> SSOGroup | None:
-    """The one usable group an identifier signs in through: its user's bound group, else its domain's.
+def _usable(group: SSOGroup | None) -> SSOGroup | None:
+    return group if group is not None and group.enabled and group.account.plan in SSO_PLANS else None
 
-    Several candidate groups (the name exists in several accounts) give None: we do not guess.
+
+def ssogroup_for_identifier(*, identifier: str) -> SSOGroup | None:
+    """The one usable group an identifier typed on /login signs in through, or None (password step).
+
+    Security-critical: data one account writes (a SCIM user, an email address) must never steer
+    another account's users to its IdP. So an identifier routes only through
+    (a) its email domain, verified by one account (the constraint allows no second), or
+    (b) a user who is the only one in ALL accounts with that username or email and is managed by
+        a group; when some account has verified the domain, only a user of that account counts.
+    A managed user's own group wins over the domain's group of the same account: it is the group
+    that signs them in. Otherwise a verified domain sends everyone at it to its group, and without
+    one, unknown, ambiguous and password identifiers all get None alike.
     """
     identifier = identifier.strip()
     if not identifier:
         return None
-    group_ids = set(
-        User.objects.filter(username_is(identifier) | email_is(identifier), is_active=True)
-        .exclude(sso_group=None)
-        .values_list("sso_group_id", flat=True)[:10]
-    )
-    if not group_ids and "@" in identifier:
-        domain = identifier.rsplit("@", 1)[1].lower()
-        group_ids = set(SSODomain.objects.filter(domain=domain).values_list("group_id", flat=True))  # stored lowercase
-    if len(group_ids) != 1:
-        return None
-    return (
-        SSOGroup.objects.select_related("account")
-        .filter(pk__in=group_ids, enabled=True, account__plan__in=SSO_PLANS)
+    domain = domain_of_identifier(identifier)
+    claim = (
+        SSODomain.objects.select_related("group__account")
+        .filter(domain=domain, verified_at__isnull=False)  # unverified claims route nothing
         .first()
+        if domain
+        else None
     )
+    # Every account, active or not: a name that exists twice anywhere is ambiguous, and we do not guess.
+    users = list(
+        User.objects.select_related("sso_group__account").filter(username_is(identifier) | email_is(identifier))[:2]
+    )
+    if len(users) == 1:
+        user = users[0]
+        if user.is_active and user.sso_group is not None and (claim is None or user.account_id == claim.account_id):
+            group = _usable(user.sso_group)
+            if group is not None:
+                return group
+    return _usable(claim.group) if claim is not None else None
 
 
 def ssogroup_get_for_admin(*, account: Account, slug: str) -> SSOGroup | None:

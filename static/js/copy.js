@@ -1,9 +1,10 @@
 // Copy buttons: <button data-copy="input-id">. Copies the input's value, says so on the button
-// and in the page's polite live region (#copy-status) when there is one.
+// and in a polite live region: the button's card's [data-copy-status], else the page's #copy-status.
 document.querySelectorAll("[data-copy]").forEach(function (button) {
   button.addEventListener("click", function () {
     var input = document.getElementById(button.dataset.copy);
-    var status = document.getElementById("copy-status");
+    var card = button.closest("section");
+    var status = (card && card.querySelector("[data-copy-status]")) || document.getElementById("copy-status");
     input.select();
     var done = function () {
       button.textContent = "Copied";
