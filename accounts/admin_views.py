@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from accounts.admin_forms import UserAddForm
 from accounts.models import User
 from accounts.permissions import account_admin_required
+from accounts.reauth import auth_is_recent, reauth_redirect
 from accounts.users import user_create, user_update
 from sparksso.forms import form_errors_from_service
 
@@ -55,6 +56,8 @@ def user_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
     if user.pk == request.user.pk and not active:
         messages.error(request, "You cannot deactivate yourself.")
         return redirect("account-users")
+    if not active and not auth_is_recent(request):  # deactivation ends sessions: confirm it is you
+        return reauth_redirect(request)
     event = "user_activate" if active else "user_deactivate"
     try:
         user_update(user=user, actor=request.user.username, request=request, event=event, is_active=active)

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from accounts.identifiers import identifier_clean
 from accounts.models import User, UserEmail
 
 EMAIL_KEYS = ("value", "type", "primary", "display")
@@ -25,8 +26,9 @@ def user_emails(user: User, rows: list | None = None) -> list[dict[str, Any]]:
 
 
 def email_normalise(email: dict[str, Any]) -> dict[str, Any]:
+    """One SCIM email with every key present; the address NFKC, refused with invisible characters."""
     return {
-        "value": email["value"],
+        "value": identifier_clean(email["value"], field="email", label="The email address"),
         "type": email.get("type") or "",
         "primary": email.get("primary"),
         "display": email.get("display") or "",

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from accounts.emails import email_normalise, emails_save, emails_with_primary, user_emails
 from accounts.events import event_record, jsonable
+from accounts.identifiers import identifier_clean
 from accounts.models import Account, User
 from accounts.sessions import user_sessions_end
 from sparksso import clock
@@ -61,8 +62,8 @@ def is_username_taken(error: ValidationError) -> bool:
 
 
 def _clean_and_save(user: User) -> None:
-    user.username = user.username.strip()
-    user.email = user.email.strip()
+    user.username = identifier_clean(user.username, field="username", label="The username")
+    user.email = identifier_clean(user.email, field="email", label="The email address")
     try:
         user.full_clean(exclude=["password"])
     except ValidationError as exc:
@@ -115,6 +116,8 @@ def user_create(
         scim_attributes=scim_attributes or {},
     )
     user.created_at = user.updated_at = clock.now()
+    if emails is not None:
+        emails = [email_normalise(e) for e in emails]  # refuses invisible characters before any write
     if password and sso_group is None:  # a managed user signs in through its group only
         user.set_password(password)
     else:

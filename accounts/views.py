@@ -12,8 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.events import event_record
 from accounts.forms import LoginForm
+from accounts.identifiers import identifier_normalise
 from accounts.login_routing import login_route
 from accounts.models import Event
+from accounts.reauth import auth_time_record
 from sparksso import throttle
 from sparksso.middleware import client_ip
 from sparksso.redirects import safe_next_path
@@ -36,7 +38,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return render(request, "accounts/login.html", {"form": form, "step": step, **_password_link(next_path)})
     if not form.is_valid():
         return render(request, "accounts/login.html", {"form": form, "step": "identifier"}, status=400)
-    identifier = form.cleaned_data["identifier"].strip()
+    identifier = identifier_normalise(form.cleaned_data["identifier"])  # the form names are stored in
     password = form.cleaned_data["password"]
     status = 200
     if not password:
@@ -81,6 +83,7 @@ def _password_attempt(request: HttpRequest, form: LoginForm, *, identifier: str,
     request.session["auth_method"] = "password"
     login(request, user)
     request.session["auth_method"] = "password"  # login() may have flushed a different user's session
+    auth_time_record(request)
     event_record(
         account=user.account, event="password_login_success", actor=user.username, target=user.username, request=request
     )

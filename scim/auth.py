@@ -1,4 +1,14 @@
-"""Bearer-token authentication for the SCIM API, with a per-IP throttle on failures."""
+"""Bearer-token authentication for the SCIM API, with throttles that cannot lock out a valid token.
+
+Failures count per client address (``sparksso.middleware.client_ip``, so TRUSTED_PROXIES decides
+what an address is) and per presented token prefix (the visible ``sso_scim_XXXX``). A valid token
+is checked first and always accepted: behind one reverse proxy every client may share an address,
+and a token's prefix is shown to admins, so throttling before the check would let anyone lock
+the IdP out. The throttle bounds what bad tokens cost (past the limit: 429, no event beyond one
+per window); guessing is not a threat it has to stop, as a token carries 256 random bits.
+"""
+
+import re
 
 from django.conf import settings
 
@@ -7,38 +17,70 @@ from accounts.models import Event
 from scim.constants import MSG_AUTH_GROUP_DISABLED, MSG_AUTH_INVALID, MSG_AUTH_MISSING, MSG_AUTH_THROTTLED, MSG_PLAN
 from scim.errors import ScimError
 from scim.models import ScimToken
-from scim.tokens import scim_token_authenticate, scim_token_touch, token_actor
+from scim.tokens import TOKEN_PREFIX, VISIBLE_CHARS, scim_token_authenticate, scim_token_touch, token_actor
+from sparksso import throttle
 from sparksso.middleware import client_ip
-from sparksso.throttle import failure_count, failure_count_incr
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="SCIM"'}
+INVALID_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="SCIM", error="invalid_token"'}
+PREFIX_RE = re.compile(re.escape(TOKEN_PREFIX) + "[A-Za-z0-9_-]{" + str(VISIBLE_CHARS) + "}")
 
 
-def _key(ip: str | None) -> str:
-    return f"scim-auth-fail:{ip or 'unknown'}"
+def presented_prefix(credential: str) -> str:
+    """The visible prefix of a presented token, ``other`` for anything not shaped like one."""
+    match = PREFIX_RE.match(credential)
+    return match.group(0) if match else "other"
 
 
-def _failure_record(request, reason: str) -> None:
-    failure_count_incr(_key(client_ip(request)), window=settings.SCIM_AUTH_FAILURE_WINDOW_SECONDS)
-    # The presented token is never recorded, not even in part.
+def _names(request, credential: str) -> list[str]:
+    names = [f"scim-auth-fail:ip:{client_ip(request) or 'unknown'}"]
+    if credential:
+        names.append(f"scim-auth-fail:prefix:{presented_prefix(credential)}")
+    return names
+
+
+def _refuse(request, credential: str, *, reason: str, status_error: ScimError) -> ScimError:
+    """Count the failure; past a limit answer 429, with one event per window instead of one per failure.
+
+    Increment first, then compare: the increments are atomic, so however many failures arrive at
+    once, exactly the limit's number get a 401 and an event.
+    """
+    window = settings.SCIM_AUTH_FAILURE_WINDOW_SECONDS
+    limit = settings.SCIM_AUTH_FAILURE_LIMIT
+    names = _names(request, credential)
+    over = [name for name in names if throttle.failure_count_incr(name, window=window) > limit]
+    if over:
+        if throttle.first_refusal(over[0], window=window):
+            _event(request, "throttled")
+        return ScimError(429, MSG_AUTH_THROTTLED, headers={"Retry-After": str(throttle.retry_after(window=window))})
+    _event(request, reason)
+    return status_error
+
+
+def _event(request, reason: str) -> None:
+    # The presented token is never recorded, not even its prefix: it may be a secret pasted by mistake.
     event_record(account=None, event="scim_auth_failure", outcome=Event.Outcome.FAILURE, reason=reason, request=request)
 
 
 def authenticate(request) -> ScimToken:
-    """The request's active token, or a ScimError: 429 when throttled, 401 otherwise."""
-    if failure_count(_key(client_ip(request))) >= settings.SCIM_AUTH_FAILURE_LIMIT:
-        retry_after = str(settings.SCIM_AUTH_FAILURE_WINDOW_SECONDS)
-        raise ScimError(429, MSG_AUTH_THROTTLED, headers={"Retry-After": retry_after})
+    """The request's active token, or a ScimError: 401, or 429 once bad tokens pass a limit."""
     header = request.headers.get("Authorization", "")
     scheme, _, credential = header.partition(" ")
-    if scheme.lower() != "bearer" or not credential.strip():
-        _failure_record(request, "missing bearer token")
-        raise ScimError(401, MSG_AUTH_MISSING, headers=CHALLENGE)
-    token = scim_token_authenticate(plaintext=credential.strip())
+    credential = credential.strip() if scheme.lower() == "bearer" else ""
+    token = scim_token_authenticate(plaintext=credential) if credential else None
     if token is None:
-        _failure_record(request, "unknown or revoked token")
-        raise ScimError(
-            401, MSG_AUTH_INVALID, headers={"WWW-Authenticate": 'Bearer realm="SCIM", error="invalid_token"'}
+        if not credential:
+            raise _refuse(
+                request,
+                "",
+                reason="missing bearer token",
+                status_error=ScimError(401, MSG_AUTH_MISSING, headers=CHALLENGE),
+            )
+        raise _refuse(
+            request,
+            credential,
+            reason="unknown or revoked token",
+            status_error=ScimError(401, MSG_AUTH_INVALID, headers=INVALID_CHALLENGE),
         )
     if not token.account.has_sso:
         raise ScimError(403, MSG_PLAN)

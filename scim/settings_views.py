@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import MSG_PLAN, account_admin_required
+from accounts.reauth import recent_auth_required
 from scim.models import ScimToken
 from scim.representation import base_url
 from scim.tokens import scim_token_create, scim_token_revoke
@@ -59,6 +60,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_POST
 @account_admin_required("SCIM tokens")
+@recent_auth_required
 def scim_token_generate_view(request: HttpRequest) -> HttpResponse:
     account = request.user.account
     form = ScimTokenForm(request.POST, account=account)
@@ -87,6 +89,7 @@ def scim_token_generate_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_POST
 @account_admin_required("SCIM tokens")
+@recent_auth_required
 def scim_token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
     # Crucial: another account's token id is a 404.
     token = ScimToken.objects.filter(pk=token_id, account=request.user.account).select_related("account").first()

@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from sparksso.db import sqlite_options
 from sparksso.hostport import host_port_parse
 from sparksso.lean import lean_middleware
+from sparksso.middleware import trusted_proxies_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SPARKSSO_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -24,6 +25,13 @@ env = environ.Env(
     LOGIN_FAILURE_WINDOW_SECONDS=(int, 900),
     SCIM_AUTH_FAILURE_LIMIT=(int, 20),
     SCIM_AUTH_FAILURE_WINDOW_SECONDS=(int, 300),
+    SSO_ACS_FAILURE_LIMIT=(int, 20),
+    SSO_ACS_GROUP_FAILURE_LIMIT=(int, 200),
+    SSO_ACS_FAILURE_WINDOW_SECONDS=(int, 300),
+    TRUSTED_PROXIES=(str, ""),
+    REAUTH_MAX_AGE_SECONDS=(int, 600),
+    EVENT_RETENTION_DAYS=(int, 365),
+    SSO_LOGIN_FAILURE_RETENTION_DAYS=(int, 90),
     DNS_RESOLVER=(str, ""),
     DNS_TIMEOUT_SECONDS=(float, 3.0),
 )
@@ -35,13 +43,21 @@ PRODUCTION = MODE == "production"
 DEBUG = env("DEBUG")
 
 
+SECRET_KEY_MIN_LENGTH = 50  # what `check --deploy` (security.W009) asks for, with 5 distinct characters
+SECRET_KEY_MIN_UNIQUE = 5
+
+
 def _secret_key() -> str:
-    """In development a key is generated once into var/; production refuses to start without one."""
+    """In development a key is generated once into var/; production refuses a missing or short one."""
     key = env.str("SECRET_KEY", default="")
+    if PRODUCTION and not key:
+        raise ImproperlyConfigured("SECRET_KEY must be set when SPARKSSO_MODE=production.")
+    if PRODUCTION and (len(key) < SECRET_KEY_MIN_LENGTH or len(set(key)) < SECRET_KEY_MIN_UNIQUE):
+        raise ImproperlyConfigured(
+            f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} random characters when SPARKSSO_MODE=production."
+        )
     if key:
         return key
-    if PRODUCTION:
-        raise ImproperlyConfigured("SECRET_KEY must be set when SPARKSSO_MODE=production.")
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -77,10 +93,13 @@ MIDDLEWARE = [
     "sparksso.middleware.RequestIdMiddleware",
     "sparksso.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "sparksso.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "sparksso.middleware.NoStoreMiddleware",
     "sparksso.lean.SignInTransactionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "sparksso.encoding.FormEncodingMiddleware",  # before CSRF, which reads the form body
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -89,6 +108,9 @@ MIDDLEWARE = [
 
 # The SCIM API and the ACS go past the web-page middleware they do not use (sparksso/lean.py).
 MIDDLEWARE = lean_middleware(MIDDLEWARE)
+# CSRF and X-Frame-Options still run for every page, through lean.py's wrappers (only the SCIM API
+# and the ACS skip them), which Django's check cannot see under their own names.
+SILENCED_SYSTEM_CHECKS_LEAN = ["security.W002", "security.W003"]
 
 ROOT_URLCONF = "sparksso.urls"
 WSGI_APPLICATION = "sparksso.wsgi.application"
@@ -130,7 +152,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.AccountUserBackend"]
 # Usernames are unique per account (a database constraint), not globally, so USERNAME_FIELD
 # is not unique; our backend looks users up by account-aware rules instead.
-SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+SILENCED_SYSTEM_CHECKS = ["auth.W004", *SILENCED_SYSTEM_CHECKS_LEAN]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -152,11 +174,39 @@ SESSION_COOKIE_AGE = 60 * 60 * 12
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# A load balancer probes /healthz on the app port over plain http: never redirect it to https.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-if PRODUCTION and HTTPS:
+
+# The client's address for throttles and events: empty = REMOTE_ADDR; a number N = N proxy hops
+# (the Nth X-Forwarded-For entry from the right); or the proxies' CIDRs, comma-separated
+# (X-Forwarded-For walked from the right past them, only when REMOTE_ADDR is one of them).
+TRUSTED_PROXIES = env("TRUSTED_PROXIES")
+trusted_proxies_parse(TRUSTED_PROXIES)  # refuses a malformed value at startup, in one line
+# X-Forwarded-Proto is as client-controlled as X-Forwarded-For: believed only behind our proxies.
+if TRUSTED_PROXIES.strip():
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+if PRODUCTION and HTTPS:
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION and HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain http
+
+# Content-Security-Policy (sparksso.middleware): scripts and styles only from our static files.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        # No form-action: sign-in forms end in a redirect (or a POST) to the account's IdP.
+    ]
+)
+
+# Generating or revoking SCIM tokens, deleting a group, approving a certificate change and
+# deactivating users need a sign-in (password or a fresh SSO round trip) this recent.
+REAUTH_MAX_AGE_SECONDS = env("REAUTH_MAX_AGE_SECONDS")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -185,6 +235,17 @@ SSO_METADATA_ALLOW_HTTP = env.bool("SSO_METADATA_ALLOW_HTTP", default=not PRODUC
 # SCIM bearer-token failures per client IP within the window before answering 429.
 SCIM_AUTH_FAILURE_LIMIT = env("SCIM_AUTH_FAILURE_LIMIT")
 SCIM_AUTH_FAILURE_WINDOW_SECONDS = env("SCIM_AUTH_FAILURE_WINDOW_SECONDS")
+
+# Failed posts to a group's ACS per client address, and per group, within the window before 429.
+# Past the address limit a post is refused unread; past the group limit failures stop being
+# written (one throttle event), so a flood cannot fill the diagnostics or lock out valid sign-ins.
+SSO_ACS_FAILURE_LIMIT = env("SSO_ACS_FAILURE_LIMIT")
+SSO_ACS_GROUP_FAILURE_LIMIT = env("SSO_ACS_GROUP_FAILURE_LIMIT")
+SSO_ACS_FAILURE_WINDOW_SECONDS = env("SSO_ACS_FAILURE_WINDOW_SECONDS")
+
+# Retention, applied by `manage.py prune` (schedule it; nothing is pruned per request).
+EVENT_RETENTION_DAYS = env("EVENT_RETENTION_DAYS")
+SSO_LOGIN_FAILURE_RETENTION_DAYS = env("SSO_LOGIN_FAILURE_RETENTION_DAYS")
 
 # Domain verification reads TXT records through this DNS server (`host` or `host:port`, IPv6 as
 # `[::1]:53`); empty: the system resolver (/etc/resolv.conf). Each check gives up after the timeout.

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from accounts.permissions import account_admin_required
+from accounts.reauth import recent_auth_required
 from sparksso.forms import form_errors_from_service
 from ssogroups import certificate_change, intake, selectors, services
 from ssogroups.domains_verify import ssodomain_verify
@@ -149,10 +150,10 @@ def ssogroup_refresh_view(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("ssogroup-detail", slug=slug)
 
 
-# TODO(recent-auth, issue #10): decorate with accounts' recent_auth_required (harden-http's branch)
-# once it is on main: approving a certificate change needs a recent sign-in.
+# Trusting a new signing key is as sensitive as it gets: it needs a recent sign-in.
 @require_POST
 @account_admin_required(FEATURE)
+@recent_auth_required
 def ssogroup_certificates_approve_view(request: HttpRequest, slug: str) -> HttpResponse:
     group = selectors.ssogroup_get(account=request.user.account, slug=slug)
     try:
@@ -164,9 +165,9 @@ def ssogroup_certificates_approve_view(request: HttpRequest, slug: str) -> HttpR
     return redirect("ssogroup-detail", slug=slug)
 
 
-# TODO(recent-auth, issue #10): same hook as the approve view.
 @require_POST
 @account_admin_required(FEATURE)
+@recent_auth_required
 def ssogroup_certificates_reject_view(request: HttpRequest, slug: str) -> HttpResponse:
     group = selectors.ssogroup_get(account=request.user.account, slug=slug)
     try:
@@ -215,6 +216,7 @@ def ssodomain_verify_view(request: HttpRequest, slug: str, pk: int) -> HttpRespo
 
 @require_http_methods(["GET", "POST"])
 @account_admin_required(FEATURE)
+@recent_auth_required
 def ssogroup_delete_view(request: HttpRequest, slug: str) -> HttpResponse:
     group = selectors.ssogroup_get(account=request.user.account, slug=slug)
     form = ConfirmDeleteForm(request.POST or None)

@@ -5,7 +5,9 @@ import itertools
 import pytest
 
 from accounts.models import Account, User
+from accounts.reauth import AUTH_TIME_KEY
 from accounts.users import account_create, user_create
+from sparksso import clock
 from ssogroups.models import SSOCertificate, SSOGroup
 from tests.support.dns_server import dns_server_running, dns_server_silent
 
@@ -72,6 +74,15 @@ def make_ssogroup(db):
         return group
 
     return make
+
+
+def force_recent_login(client, user) -> None:
+    """``force_login`` plus a sign-in time of now, as a password or ForceAuthn sign-in records it:
+    what sensitive admin actions (accounts.reauth.recent_auth_required) ask for."""
+    client.force_login(user)
+    session = client.session
+    session[AUTH_TIME_KEY] = int(clock.now().timestamp())
+    session.save()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
-"""Settings from the environment: production refuses to start without a SECRET_KEY."""
+"""Settings from the environment: production refuses a missing or short SECRET_KEY, passes check --deploy."""
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -11,12 +12,18 @@ from sparksso.hostport import host_port_parse
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP = "import django; django.setup(); from django.conf import settings; print(settings.SESSION_COOKIE_SECURE)"
+PROXY_HEADER = SETUP.replace("SESSION_COOKIE_SECURE", "SECURE_PROXY_SSL_HEADER")
+GOOD_KEY = secrets.token_urlsafe(50)
 
 
-def run_setup(tmp_path, **env):
-    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "SPARKSSO_MODE", "BASE_URL")}
+OURS = ("SECRET_KEY", "SPARKSSO_MODE", "BASE_URL", "TRUSTED_PROXIES", "SECURE_HSTS_PRELOAD", "SECURE_SSL_REDIRECT")
+
+
+def run_setup(tmp_path, *args: str, code: str = SETUP, **env):
+    base = {k: v for k, v in os.environ.items() if k not in OURS}
     env = {**base, "DJANGO_SETTINGS_MODULE": "sparksso.settings", "SPARKSSO_VAR_DIR": str(tmp_path), **env}
-    return subprocess.run([sys.executable, "-c", SETUP], cwd=ROOT, env=env, capture_output=True, text=True)
+    command = [sys.executable, *args] if args else [sys.executable, "-c", code]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
 
 
 def test_production_refuses_to_start_without_secret_key(tmp_path):
@@ -27,7 +34,7 @@ def test_production_refuses_to_start_without_secret_key(tmp_path):
 
 
 def test_production_starts_with_a_secret_key_and_https_cookies(tmp_path):
-    result = run_setup(tmp_path, SPARKSSO_MODE="production", SECRET_KEY="x" * 50, BASE_URL="https://sso.example.com")
+    result = run_setup(tmp_path, SPARKSSO_MODE="production", SECRET_KEY=GOOD_KEY, BASE_URL="https://sso.example.com")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
 
@@ -44,6 +51,63 @@ def test_bad_base_url_is_refused(tmp_path):
     result = run_setup(tmp_path, BASE_URL="sso.example.com")
     assert result.returncode != 0
     assert "BASE_URL must be an absolute http(s) URL" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["x", "k" * 49, "ab" * 40])
+def test_production_refuses_a_short_or_repetitive_secret_key(tmp_path, key):
+    result = run_setup(tmp_path, SPARKSSO_MODE="production", SECRET_KEY=key, BASE_URL="https://sso.example.com")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be at least 50 random characters when SPARKSSO_MODE=production." in result.stderr
+
+
+def test_check_deploy_is_clean_with_an_https_base_url(tmp_path):
+    result = run_setup(
+        tmp_path,
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SPARKSSO_MODE="production",
+        SECRET_KEY=GOOD_KEY,
+        BASE_URL="https://sso.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_reports_hsts_preload_turned_off(tmp_path):
+    """The setting is real: turning preload off is what check --deploy then reports (W021)."""
+    result = run_setup(
+        tmp_path,
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SPARKSSO_MODE="production",
+        SECRET_KEY=GOOD_KEY,
+        BASE_URL="https://sso.example.com",
+        SECURE_HSTS_PRELOAD="0",
+    )
+    assert result.returncode != 0
+    assert "security.W021" in result.stderr
+
+
+@pytest.mark.parametrize(("trusted", "header"), [("", "None"), ("1", "('HTTP_X_FORWARDED_PROTO', 'https')")])
+def test_proxy_ssl_header_is_trusted_only_behind_trusted_proxies(tmp_path, trusted, header):
+    env = {"SPARKSSO_MODE": "production", "SECRET_KEY": GOOD_KEY, "BASE_URL": "https://sso.example.com"}
+    result = run_setup(tmp_path, code=PROXY_HEADER, TRUSTED_PROXIES=trusted, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == header
+
+
+def test_a_malformed_trusted_proxies_is_refused(tmp_path):
+    result = run_setup(tmp_path, TRUSTED_PROXIES="10.0.0.0/8,proxy.internal")
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES must be a number of proxy hops or comma-separated CIDRs; 'proxy.internal' is neither." in (
+        result.stderr
+    )
 
 
 @pytest.mark.parametrize(

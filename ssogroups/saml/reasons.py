@@ -24,6 +24,9 @@ REASONS: dict[str, Reason] = {}
 
 # Transport and parsing: the POST itself is unusable.
 MISSING_RESPONSE = _r("missing_response", "The POST carried no SAMLResponse field.", 400)
+FORM_ENCODING = _r(
+    "form_encoding", "The POST body was not UTF-8 (a non-UTF-8 or unknown charset, or invalid bytes).", 400
+)
 OVERSIZE = _r("oversize", "The POST was larger than the ACS accepts.", 413)
 BAD_BASE64 = _r("bad_base64", "SAMLResponse was not valid base64.", 400)
 MALFORMED_XML = _r("malformed_xml", "SAMLResponse was not well-formed XML.", 400)
@@ -32,6 +35,10 @@ INVALID_RESPONSE = _r("invalid_response", "The response does not match the SAML 
 BAD_TIMESTAMP = _r("bad_timestamp", "A timestamp in the response is not in the SAML UTC format.", 400)
 ENCRYPTED_UNSUPPORTED = _r("encrypted_unsupported", "Encrypted assertions or NameIDs are not supported.", 400)
 IDP_ERROR_STATUS = _r("idp_error_status", "The IdP answered with a non-success status.")
+
+THROTTLED = _r(
+    "throttled", "Too many failed sign-ins to this group (from one address, or in all); posts wait a few minutes.", 429
+)
 
 # Signatures.
 UNSIGNED = _r("unsigned", "Neither the assertion nor the response was signed.")

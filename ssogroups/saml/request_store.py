@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
 from onelogin.saml2.errors import OneLogin_Saml2_Error
@@ -37,24 +38,33 @@ class AuthnStart:
     request_id: str
 
 
-def saml_state_prune(*, now: datetime) -> None:
-    """Drop expired pending requests and replay records (they can no longer be accepted anyway)."""
-    PendingAuthnRequest.objects.filter(expires_at__lte=now).delete()
-    ConsumedAssertion.objects.filter(not_on_or_after__lt=now).delete()
+def _force_authn_key(request_id: str) -> str:
+    return f"saml-force-authn:{request_id}"
 
 
-def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str, browser_hash: str) -> AuthnStart:
+def force_authn_take(*, request_id: str) -> bool:
+    """True once if ``request_id`` was sent with ForceAuthn (a re-authentication round trip)."""
+    return bool(caches["default"].delete(_force_authn_key(request_id)))
+
+
+def authn_request_start(
+    *, group: SSOGroup, settings: dict, next_path: str, browser_hash: str, force_authn: bool = False
+) -> AuthnStart:
     """Build an AuthnRequest with a fresh ID and remember it for 10 minutes, with ``next`` and the
-    hash of the starting browser's secret (ssogroups.saml.binding)."""
+    hash of the starting browser's secret (ssogroups.saml.binding).
+
+    ``force_authn`` asks the IdP to authenticate the user again rather than answer from its own
+    session; the marker (in the shared cache, for as long as the request is pending) lets the ACS
+    count only such a response as a recent authentication.
+    """
     endpoint = settings["idp"]["singleSignOnService"]
     if not endpoint["url"] or not group.idp_entity_id:
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP SSO endpoint or entity ID")
     try:
-        authn = OneLogin_Saml2_Authn_Request(OneLogin_Saml2_Settings(settings))
+        authn = OneLogin_Saml2_Authn_Request(OneLogin_Saml2_Settings(settings), force_authn=force_authn)
     except OneLogin_Saml2_Error as exc:
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, str(exc)) from exc
     now = clock.now()
-    saml_state_prune(now=now)
     PendingAuthnRequest.objects.create(
         request_id=authn.get_id(),
         group=group,
@@ -63,6 +73,8 @@ def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str, brow
         created_at=now,
         expires_at=now + PENDING_TTL,
     )
+    if force_authn:
+        caches["default"].set(_force_authn_key(authn.get_id()), 1, int(PENDING_TTL.total_seconds()))
     post = endpoint["binding"] == BINDING_POST
     saml_request = authn.get_request(deflate=not post)
     url = endpoint["url"]

@@ -21,11 +21,13 @@ from ssogroups.saml.identity import identity_value, profile_from_attributes, sso
 from ssogroups.saml.request_store import (
     assertion_consume,
     authn_request_start,
+    force_authn_take,
     pending_request_consume,
-    saml_state_prune,
 )
+from ssogroups.saml.throttle import AcsLimit
 
 logger = logging.getLogger(__name__)
+ANONYMOUS = "anonymous"  # the actor of events caused by a request nobody could authenticate
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class SsoLoginResult:
     user: User
     next_path: str
     session_not_on_or_after: datetime | None
+    force_authn: bool = False  # the answer to our ForceAuthn request: a proven, recent authentication
 
 
 def _group_settings(group: SSOGroup) -> dict:
@@ -40,10 +43,14 @@ def _group_settings(group: SSOGroup) -> dict:
     return saml_settings_for_group(group, certificates_pem=pems)
 
 
-def sso_login_start(*, group: SSOGroup, next_path: str, browser_hash: str):
+def sso_login_start(*, group: SSOGroup, next_path: str, browser_hash: str, force_authn: bool = False):
     """Begin SP-initiated sign-in: an AuthnStart (redirect URL or POST form) for the browser."""
     return authn_request_start(
-        group=group, settings=_group_settings(group), next_path=next_path, browser_hash=browser_hash
+        group=group,
+        settings=_group_settings(group),
+        next_path=next_path,
+        browser_hash=browser_hash,
+        force_authn=force_authn,
     )
 
 
@@ -55,7 +62,6 @@ def sso_login_consume(*, group: SSOGroup, saml_response: str, relay_state: str, 
     must come from the browser that started the request (ssogroups.saml.binding).
     """
     now = clock.now()
-    saml_state_prune(now=now)
     validated = validate_response(
         saml_response=saml_response,
         settings=_group_settings(group),
@@ -75,7 +81,9 @@ def sso_login_consume(*, group: SSOGroup, saml_response: str, relay_state: str, 
             present = "a different" if request.COOKIES.get(AUTHN_COOKIE) else "no"
             raise reject(reasons.OTHER_BROWSER, f"{present} {AUTHN_COOKIE} cookie for request {pending.request_id!r}")
         next_path = safe_next_path(pending.next_path)
+        force_authn = force_authn_take(request_id=validated.in_response_to)
     else:
+        force_authn = False
         if not group.allow_idp_initiated:
             raise reject(reasons.UNSOLICITED_NOT_ALLOWED)
         next_path = safe_next_path(relay_state)
@@ -86,7 +94,12 @@ def sso_login_consume(*, group: SSOGroup, saml_response: str, relay_state: str, 
     user = sso_user_resolve(
         group=group, identity=identity, profile=profile_from_attributes(validated.attributes), request=request
     )
-    return SsoLoginResult(user=user, next_path=next_path, session_not_on_or_after=validated.session_not_on_or_after)
+    return SsoLoginResult(
+        user=user,
+        next_path=next_path,
+        session_not_on_or_after=validated.session_not_on_or_after,
+        force_authn=force_authn,
+    )
 
 
 def reference_new() -> str:
@@ -114,17 +127,36 @@ def sso_login_failure_record(*, group: SSOGroup, rejected: SamlRejected, request
         failure.reference,
         rejected.detail[:300],
     )
+    # The issuer and NameID may come from a response nobody verified: they are kept as claimed
+    # values, never as the event's actor or target, which the event log presents as facts.
     event_record(
         account=group.account,
         event="sso_login_failure",
-        actor=rejected.issuer,
-        target=rejected.name_id,
+        actor=ANONYMOUS,
         outcome=Event.Outcome.FAILURE,
         reason=rejected.reason.code,
         request=request,
-        changes={"group": group.slug, "reference": failure.reference},
+        changes={
+            "group": group.slug,
+            "reference": failure.reference,
+            "claimed_issuer": rejected.issuer[:1024],
+            "claimed_name_id": rejected.name_id[:512],
+        },
     )
     return failure
+
+
+def sso_login_throttled_record(*, group: SSOGroup, limit: AcsLimit, request=None) -> Event:
+    """The one event a window's refusals leave: which limit, for which group."""
+    return event_record(
+        account=group.account,
+        event="sso_login_failure",
+        actor=ANONYMOUS,
+        outcome=Event.Outcome.FAILURE,
+        reason=reasons.THROTTLED.code,
+        request=request,
+        changes={"group": group.slug, "limit": limit.scope},
+    )
 
 
 def sso_login_success_record(*, group: SSOGroup, user: User, request=None) -> Event:

@@ -15,7 +15,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import account_admin_required
+from accounts.reauth import auth_time_record
 from sparksso import clock
+from sparksso.encoding import form_body_error, reads_own_form_encoding
+from sparksso.middleware import client_ip
 from sparksso.redirects import safe_next_path
 from ssogroups.constants import BINDING_POST
 from ssogroups.models import SSOGroup
@@ -29,17 +32,37 @@ from ssogroups.saml.services import (
     sso_login_failure_record,
     sso_login_start,
     sso_login_success_record,
+    sso_login_throttled_record,
 )
+from ssogroups.saml.throttle import AcsLimit, acs_address_limited, acs_failure_count, acs_retry_after
 
 # The whole POST (SAMLResponse + RelayState + form overhead), checked before the body is read.
 MAX_POST_BYTES = MAX_RESPONSE_BYTES * 2
 BACKEND = "accounts.backends.AccountUserBackend"
 MSG_FAILED = "We could not sign you in with single sign-on."
+MSG_THROTTLED = "Too many failed sign-in attempts. Wait a few minutes and try again."
 MSG_NOT_FOUND = "This single sign-on link is not active. Ask your account admin for the current sign-in link."
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
     return render(request, "saml/not_found.html", {"message": MSG_NOT_FOUND}, status=404)
+
+
+def _throttled(request: HttpRequest, group: SSOGroup, limit: AcsLimit) -> HttpResponse:
+    """429 with Retry-After; only the window's first refusal writes (one event, no diagnostics row)."""
+    if limit.first:
+        sso_login_throttled_record(group=group, limit=limit, request=request)
+    response = render(request, "saml/failure.html", {"message": MSG_THROTTLED}, status=429)
+    response["Retry-After"] = str(acs_retry_after())
+    return response
+
+
+def _acs_failure(request: HttpRequest, group: SSOGroup, rejected: SamlRejected) -> HttpResponse:
+    """A refused post counts towards the ACS limits; past one, it is answered 429 and not recorded."""
+    limit = acs_failure_count(group=group, ip=client_ip(request))
+    if limit is not None:
+        return _throttled(request, group, limit)
+    return _failure(request, group, rejected)
 
 
 def _failure(request: HttpRequest, group: SSOGroup, rejected: SamlRejected) -> HttpResponse:
@@ -62,7 +85,10 @@ def login_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpRe
     secret = browser_secret_for(request)
     try:
         start = sso_login_start(
-            group=group, next_path=safe_next_path(request.GET.get("next")), browser_hash=browser_secret_hash(secret)
+            group=group,
+            next_path=safe_next_path(request.GET.get("next")),
+            browser_hash=browser_secret_hash(secret),
+            force_authn=request.GET.get("reauth") == "1",  # the reauth page's fresh round trip
         )
     except SamlRejected as rejected:
         return _failure(request, group, rejected)
@@ -83,6 +109,7 @@ def _content_length(request: HttpRequest) -> int:
 
 @never_cache
 @csrf_exempt  # the IdP's cross-site POST carries no CSRF token; the signed response is the proof
+@reads_own_form_encoding  # an unreadable body is a sign-in failure with its own reason (and counts)
 @require_POST
 @transaction.atomic  # one commit per sign-in instead of nine (docs/performance.md: 1.35x); a refusal
 # returns normally, so its diagnostics row and event commit too, and a replay still meets the unique
@@ -92,19 +119,25 @@ def consume_view(request: HttpRequest, account_id: int, group_slug: str) -> Http
     group = ssogroup_get_usable(account_id=account_id, slug=group_slug)
     if group is None:
         return _not_found(request)
+    limit = acs_address_limited(group=group, ip=client_ip(request))
+    if limit is not None:  # refused unread: this address has used up its failures for now
+        return _throttled(request, group, limit)
     if _content_length(request) > MAX_POST_BYTES:
-        return _failure(request, group, SamlRejected(reasons.OVERSIZE, f"{_content_length(request)} bytes"))
+        return _acs_failure(request, group, SamlRejected(reasons.OVERSIZE, f"{_content_length(request)} bytes"))
+    encoding_error = form_body_error(request)
+    if encoding_error is not None:
+        return _acs_failure(request, group, SamlRejected(reasons.FORM_ENCODING, encoding_error))
     try:
         saml_response = request.POST.get("SAMLResponse", "")
         relay_state = request.POST.get("RelayState", "")
     except (RequestDataTooBig, TooManyFieldsSent) as exc:
-        return _failure(request, group, SamlRejected(reasons.OVERSIZE, type(exc).__name__))
+        return _acs_failure(request, group, SamlRejected(reasons.OVERSIZE, type(exc).__name__))
     except MultiPartParserError as exc:
-        return _failure(request, group, SamlRejected(reasons.MISSING_RESPONSE, f"unreadable form body: {exc}"))
+        return _acs_failure(request, group, SamlRejected(reasons.MISSING_RESPONSE, f"unreadable form body: {exc}"))
     try:
         result = sso_login_consume(group=group, saml_response=saml_response, relay_state=relay_state, request=request)
     except SamlRejected as rejected:
-        return _failure(request, group, rejected)
+        return _acs_failure(request, group, rejected)
 
     user = result.user
     if request.user.is_authenticated and request.user.pk != user.pk:
@@ -117,6 +150,8 @@ def consume_view(request: HttpRequest, account_id: int, group_slug: str) -> Http
         remaining = (result.session_not_on_or_after - clock.now()).total_seconds()
         if remaining < request.session.get_expiry_age():
             request.session.set_expiry(result.session_not_on_or_after)
+    if result.force_authn:
+        auth_time_record(request)  # only a ForceAuthn answer proves a recent authentication
     sso_login_success_record(group=group, user=user, request=request)
     return HttpResponseRedirect(result.next_path)
 

@@ -13,6 +13,7 @@ from accounts.models import Event, User
 from accounts.users import MSG_LAST_ADMIN, user_delete, user_update
 from accounts.views import MSG_BAD_CREDENTIALS
 from ssogroups.bindings import user_bind
+from tests.conftest import force_recent_login
 
 PASSWORD = "correct horse 42"
 
@@ -99,7 +100,7 @@ def test_an_admin_without_a_password_is_no_break_glass_account(account, admin, m
 
 def test_the_last_break_glass_admin_is_kept_on_the_users_page(client, admin, group):
     other = User.objects.create(account=admin.account, username="second", role="admin")  # no password
-    client.force_login(other)
+    force_recent_login(client, other)  # deactivating needs a recent sign-in (accounts.reauth)
     before = state(admin)
 
     deactivate = client.post(f"/account/users/{admin.pk}/active", {"active": "false"}, follow=True)

@@ -57,18 +57,60 @@ def test_a_token_works_only_for_its_own_account_and_plan(scim):
     assert response.json() == error(403, "SCIM provisioning needs the Premier or Enterprise plan.")
 
 
-def test_failures_are_throttled_per_ip_even_for_a_valid_token(scim, settings):
+def test_a_flood_of_bad_tokens_from_one_address_leaves_a_valid_token_at_200(scim, settings):
     settings.SCIM_AUTH_FAILURE_LIMIT = 3
-    bad = Client()
+    bad = Client()  # the same address as the IdP (127.0.0.1): as every client is behind one proxy
     for _ in range(3):
         assert bad.get(f"{BASE}/Users", HTTP_AUTHORIZATION="Bearer sso_scim_guess").status_code == 401
+    before = (Event.objects.count(), ScimToken.objects.count())
 
-    throttled = scim.get("/Users")  # same REMOTE_ADDR (127.0.0.1), right token: still refused while throttled
-
+    throttled = bad.get(f"{BASE}/Users", HTTP_AUTHORIZATION="Bearer sso_scim_guess")
     assert throttled.status_code == 429
-    assert throttled["Retry-After"] == "300"
-    assert throttled.json() == error(429, "Too many failed authentication attempts from this address. Try again later.")
-    assert scim.get("/Users", REMOTE_ADDR="10.0.0.9").status_code == 200  # another address is not affected
+    assert 0 < int(throttled["Retry-After"]) <= 300
+    assert throttled.json() == error(429, "Too many failed authentication attempts. Try again later.")
+    assert bad.get(f"{BASE}/Users", HTTP_AUTHORIZATION="Bearer sso_scim_guess2").status_code == 429
+    # One event for the window's refusals, then nothing more.
+    assert (Event.objects.count(), ScimToken.objects.count()) == (before[0] + 1, before[1])
+    assert list(Event.objects.order_by("-pk").values_list("event", "actor", "reason")[:1]) == [
+        ("scim_auth_failure", "", "throttled")
+    ]
+
+    assert scim.get("/Users").status_code == 200  # the valid token, same address: never throttled
+
+
+def test_bad_tokens_with_a_valid_tokens_prefix_do_not_lock_it_out(scim, settings):
+    """Failures also count per presented prefix (the visible sso_scim_XXXX), across addresses."""
+    settings.SCIM_AUTH_FAILURE_LIMIT = 3
+    forged = scim.token_obj.prefix + "forged-rest-of-token"
+    for n in range(3):
+        response = Client(REMOTE_ADDR=f"203.0.113.{n}").get(f"{BASE}/Users", HTTP_AUTHORIZATION=f"Bearer {forged}")
+        assert response.status_code == 401
+    fresh_address = Client(REMOTE_ADDR="198.51.100.1")
+    assert fresh_address.get(f"{BASE}/Users", HTTP_AUTHORIZATION=f"Bearer {forged}").status_code == 429
+    other_prefix = "sso_scim_ZZZZ-another"
+    assert fresh_address.get(f"{BASE}/Users", HTTP_AUTHORIZATION=f"Bearer {other_prefix}").status_code == 401
+    assert scim.get("/Users", REMOTE_ADDR="203.0.113.0").status_code == 200
+
+
+def test_behind_trusted_proxies_each_client_counts_on_its_own(scim, settings):
+    settings.SCIM_AUTH_FAILURE_LIMIT = 2
+    settings.TRUSTED_PROXIES = "1"
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    attacker = {**proxy, "HTTP_X_FORWARDED_FOR": "203.0.113.66"}
+    for n in range(2):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer sso_scim_{n}bad"}
+        assert Client().get(f"{BASE}/Users", **attacker, **headers).status_code == 401
+    spoofing = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.5, 203.0.113.66"}  # a forged entry, on the left
+    assert Client().get(f"{BASE}/Users", HTTP_AUTHORIZATION="Bearer sso_scim_9bad", **spoofing).status_code == 429
+    neighbour = {**proxy, "HTTP_X_FORWARDED_FOR": "203.0.113.67"}
+    assert Client().get(f"{BASE}/Users", HTTP_AUTHORIZATION="Bearer sso_scim_8bad", **neighbour).status_code == 401
+    ips = Event.objects.filter(event="scim_auth_failure").values_list("ip", "reason")
+    assert list(ips) == [
+        ("203.0.113.66", "unknown or revoked token"),
+        ("203.0.113.66", "unknown or revoked token"),
+        ("203.0.113.66", "throttled"),
+        ("203.0.113.67", "unknown or revoked token"),
+    ]
 
 
 def test_the_token_never_rests_in_plaintext_or_appears_in_events_or_logs(scim, caplog):

@@ -10,6 +10,7 @@ from accounts.models import Account, Event
 from accounts.users import user_create
 from scim.models import ScimToken
 from scim.tokens import scim_token_authenticate, scim_token_create
+from tests.conftest import force_recent_login
 
 TOKEN_RE = re.compile(r'id="scim-token" value="(sso_scim_[A-Za-z0-9_-]{43})"')
 
@@ -17,7 +18,7 @@ TOKEN_RE = re.compile(r'id="scim-token" value="(sso_scim_[A-Za-z0-9_-]{43})"')
 @pytest.fixture
 def browser(admin):
     client = Client()
-    client.force_login(admin)
+    force_recent_login(client, admin)
     return client
 
 

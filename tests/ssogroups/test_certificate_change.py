@@ -16,6 +16,7 @@ from ssogroups.intake import metadata_load, ssogroup_create_from_metadata, ssogr
 from ssogroups.metadata import certificate_load
 from ssogroups.models import SSOCertificate, SSOGroup, SSOPendingCertificate
 from ssogroups.views import MSG_CERTIFICATES_APPROVED, MSG_CERTIFICATES_PENDING, MSG_CERTIFICATES_REJECTED
+from tests.conftest import force_recent_login
 from tests.ssogroups import samples as s
 from tests.ssogroups.saml.idp import TestIdP, sp_of
 from tests.support.keys import make_keypair, shared_keypair
@@ -160,7 +161,7 @@ def test_sign_in_keeps_using_the_trusted_key_until_approval(tmp_path, group, old
 
 @pytest.fixture
 def admin_client(client, admin):
-    client.force_login(admin)
+    force_recent_login(client, admin)  # approving a new key needs a recent sign-in
     return client
 
 
@@ -230,3 +231,16 @@ def test_another_accounts_admin_cannot_decide(client, make_account, group, new_k
     assert client.post(f"/account/sso/idp/certificates/{action}").status_code == 404
     assert client.get(f"/account/sso/idp/certificates/{action}").status_code == 405
     assert (Event.objects.count(), trusted(group), pending(group)) == before
+
+
+def test_approving_needs_a_recent_sign_in(client, admin, group, new_keys):
+    refresh(group, metadata(new_keys.cert_b64))
+    client.force_login(admin)  # a session without a recent sign-in time
+    before = sorted(group.certificates.values_list("sha256_fingerprint", flat=True))
+
+    response = client.post("/account/sso/idp/certificates/approve")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/account/reauth")
+    assert sorted(group.certificates.values_list("sha256_fingerprint", flat=True)) == before
+    assert not Event.objects.filter(event="sso_group_certificate_change_approve").exists()

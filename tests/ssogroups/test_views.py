@@ -9,6 +9,7 @@ from django.utils.html import escape
 from accounts.models import Account, Event, User
 from ssogroups.models import SSOCertificate, SSODomain, SSOGroup
 from ssogroups.views import MSG_CERTIFICATES_PENDING, WARN_WANTS_SIGNED_REQUESTS
+from tests.conftest import force_recent_login
 from tests.ssogroups import samples as s
 from tests.ssogroups.samples import cert_b64, cert_pem
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("fixed_now")
 
 @pytest.fixture
 def client_admin(client, admin):
-    client.force_login(admin)
+    force_recent_login(client, admin)
     return client
 
 

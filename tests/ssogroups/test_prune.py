@@ -1,0 +1,89 @@
+"""`manage.py prune`: expired request state, old failures and events past retention go, in batches;
+everything still in use stays."""
+
+import json
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Event
+from sparksso import clock
+from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOLoginFailure
+
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def now(monkeypatch):
+    moment = clock.now()
+    monkeypatch.setattr("sparksso.clock.now", lambda: moment)
+    return moment
+
+
+def prune(**options) -> dict:
+    out = StringIO()
+    call_command("prune", stdout=out, **options)
+    return json.loads(out.getvalue())
+
+
+@pytest.fixture
+def rows(account, make_ssogroup, now):
+    """For each kind, three rows past their time and one still in use (plus the account's own events)."""
+    group = make_ssogroup(account)
+    for n, offset in enumerate([-DAY, -timedelta(seconds=1), timedelta(0), timedelta(minutes=5)]):
+        PendingAuthnRequest.objects.create(
+            request_id=f"id-{n}", group=group, browser_hash="", created_at=now, expires_at=now + offset
+        )
+        ConsumedAssertion.objects.create(
+            group=group, assertion_id=f"a-{n}", not_on_or_after=now + offset - timedelta(seconds=1)
+        )
+    for n, age in enumerate([400 * DAY, 91 * DAY, 90 * DAY + timedelta(seconds=1), 89 * DAY]):
+        SSOLoginFailure.objects.create(group=group, time=now - age, reference=f"R{n}", reason="unsigned")
+    for n, age in enumerate([900 * DAY, 366 * DAY, 365 * DAY + timedelta(seconds=1), 364 * DAY]):
+        Event.objects.create(account=account, time=now - age, event="old", target=str(n))
+    return group
+
+
+def test_prune_deletes_only_what_is_past_its_time(rows, now):
+    events_before = Event.objects.count()
+    assert prune() == {"consumed_assertions": 3, "events": 3, "pending_authn_requests": 3, "sso_login_failures": 3}
+    assert list(PendingAuthnRequest.objects.values_list("request_id", flat=True)) == ["id-3"]
+    assert list(ConsumedAssertion.objects.values_list("assertion_id", flat=True)) == ["a-3"]
+    assert list(SSOLoginFailure.objects.values_list("reference", flat=True)) == ["R3"]
+    assert list(Event.objects.filter(event="old").values_list("target", flat=True)) == ["3"]
+    assert Event.objects.count() == events_before - 3  # the account's recent events stay; prune adds none
+    assert prune() == {"consumed_assertions": 0, "events": 0, "pending_authn_requests": 0, "sso_login_failures": 0}
+
+
+def test_deletes_run_in_batches(rows):
+    with CaptureQueriesContext(connection) as queries:
+        prune(batch_size=2)
+    deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]
+    event_deletes = [sql for sql in deletes if '"accounts_event"' in sql]
+    assert len(event_deletes) == 2  # 3 old events: a batch of 2, then 1
+    assert len(deletes) == 8  # 2 per kind
+
+
+def test_retention_settings_are_honoured(rows, settings):
+    settings.EVENT_RETENTION_DAYS = 0  # 0 keeps events forever
+    settings.SSO_LOGIN_FAILURE_RETENTION_DAYS = 365
+    counts = prune()
+    assert (counts["events"], counts["sso_login_failures"]) == (0, 1)
+    assert Event.objects.filter(event="old").count() == 4
+
+
+def test_a_bad_batch_size_is_refused_and_deletes_nothing(rows):
+    with pytest.raises(CommandError, match="--batch-size must be at least 1."):
+        call_command("prune", batch_size=0)
+    assert PendingAuthnRequest.objects.count() == 4
+
+
+def test_sign_in_no_longer_prunes_on_every_request(client, rows):
+    """Per-request pruning is gone: starting a sign-in leaves expired rows for the command."""
+    client.get(f"/api/v1/users/saml/{rows.account_id}/{rows.slug}/login")
+    assert PendingAuthnRequest.objects.count() == 5
+    assert ConsumedAssertion.objects.count() == 4
