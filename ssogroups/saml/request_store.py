@@ -42,11 +42,14 @@ def saml_state_prune(*, now: datetime) -> None:
     ConsumedAssertion.objects.filter(not_on_or_after__lt=now).delete()
 
 
-def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str) -> AuthnStart:
-    """Build an AuthnRequest with a fresh ID and remember it (with ``next``) for 10 minutes."""
+def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str, is_test: bool = False) -> AuthnStart:
+    """Build an AuthnRequest with a fresh ID and remember it (with ``next``) for 10 minutes.
+
+    ``is_test``: an admin's test sign-in; its response is reported, never signed in.
+    """
     endpoint = settings["idp"]["singleSignOnService"]
-    if not endpoint["url"] or not group.idp_entity_id:
-        raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP SSO endpoint or entity ID")
+    if not endpoint["url"]:
+        raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP SSO endpoint")
     try:
         authn = OneLogin_Saml2_Authn_Request(OneLogin_Saml2_Settings(settings))
     except OneLogin_Saml2_Error as exc:
@@ -59,6 +62,7 @@ def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str) -> A
         group=group,
         relay_key=relay_key,
         next_path=safe_next_path(next_path),
+        is_test=is_test,
         created_at=now,
         expires_at=now + PENDING_TTL,
     )
@@ -87,6 +91,19 @@ def pending_request_consume(*, group: SSOGroup, request_id: str, now: datetime) 
         return None
     deleted, _ = PendingAuthnRequest.objects.filter(pk=pending.pk).delete()
     return pending if deleted else None  # a concurrent worker consumed it first
+
+
+def pending_test_peek(*, group: SSOGroup, relay_state: str, now: datetime) -> PendingAuthnRequest | None:
+    """The group's pending *test* request this RelayState names, without consuming it.
+
+    Only tells the ACS to report instead of sign in (the safe direction); the response itself must
+    still answer that request (InResponseTo) to be reported as a success.
+    """
+    if not relay_state or len(relay_state) > 64:
+        return None
+    return PendingAuthnRequest.objects.filter(
+        group=group, relay_key=relay_state, is_test=True, expires_at__gt=now
+    ).first()
 
 
 def assertion_consume(*, group: SSOGroup, assertion_id: str, until: datetime) -> bool:
