@@ -10,8 +10,9 @@ from accounts.permissions import account_admin_required
 from sparksso.forms import form_errors_from_service
 from ssogroups import intake, selectors, services
 from ssogroups.fetch import MetadataFetchError
-from ssogroups.forms import ConfirmDeleteForm, SSOGroupForm
+from ssogroups.forms import ADMIN_ROLE_WARNING, ConfirmDeleteForm, SSOGroupForm
 from ssogroups.metadata import MetadataError
+from ssogroups.slugs import slugs_taken
 from ssogroups.spmetadata import CONTENT_TYPE, sp_metadata_build
 
 FEATURE = "SSO configuration"
@@ -22,10 +23,21 @@ MSG_REFRESH_FAILED = "Refreshing from the URL failed; the previous values are ke
 MSG_ENABLED = "SSO group “{name}” is enabled."
 MSG_DISABLED = "SSO group “{name}” is disabled; its users cannot sign in through it."
 MSG_DELETED = "SSO group “{name}” was deleted."
+MSG_READ = "Read the metadata of {entity}: check the values below, then create the group."
 MSG_FIX_ERRORS = "Nothing was saved. Please correct the errors below."
 MSG_SLUG_CHANGED = (
     "The group's ID changed, so its SP URLs changed too: update the Consumer URL and Audience URI in your IdP."
 )
+
+
+def _form_page(request: HttpRequest, form: SSOGroupForm, group, status: int) -> HttpResponse:
+    context = {
+        "form": form,
+        "group": group,
+        "slugs_taken": " ".join(slugs_taken(account=request.user.account)),
+        "admin_role_warning": ADMIN_ROLE_WARNING,
+    }
+    return render(request, "ssogroups/form.html", context, status=status)
 
 
 def _actor(request: HttpRequest) -> str:
@@ -48,8 +60,13 @@ def ssogroup_list_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @account_admin_required(FEATURE)
 def ssogroup_create_view(request: HttpRequest) -> HttpResponse:
-    form = SSOGroupForm(request.POST or None, request.FILES or None)
+    form = SSOGroupForm(request.POST or None, request.FILES or None, account=request.user.account)
     status = 200
+    if request.method == "POST" and form.preview:
+        # "Read the file": show what the metadata holds in the fields; nothing is saved.
+        if form.is_valid() and form.source is not None:
+            messages.info(request, MSG_READ.format(entity=form.source.metadata.entity_id))
+        return _form_page(request, form, None, 200 if form.is_valid() else 400)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -64,7 +81,7 @@ def ssogroup_create_view(request: HttpRequest) -> HttpResponse:
                 return redirect("ssogroup-detail", slug=group.slug)
         messages.error(request, MSG_FIX_ERRORS)
         status = 400
-    return render(request, "ssogroups/form.html", {"form": form, "group": None}, status=status)
+    return _form_page(request, form, None, status)
 
 
 @require_GET
@@ -88,6 +105,10 @@ def ssogroup_edit_view(request: HttpRequest, slug: str) -> HttpResponse:
     form = SSOGroupForm(request.POST or None, request.FILES or None, group=group)
     old_slug = group.slug
     status = 200
+    if request.method == "POST" and form.preview:
+        if form.is_valid() and form.source is not None:
+            messages.info(request, MSG_READ.format(entity=form.source.metadata.entity_id))
+        return _form_page(request, form, group, 200 if form.is_valid() else 400)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -104,7 +125,7 @@ def ssogroup_edit_view(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect("ssogroup-detail", slug=group.slug)
         messages.error(request, MSG_FIX_ERRORS)
         status = 400
-    return render(request, "ssogroups/form.html", {"form": form, "group": group}, status=status)
+    return _form_page(request, form, group, status)
 
 
 @require_POST

@@ -177,8 +177,14 @@ def test_placeholder_certificate_says_certificate_is_not_valid_and_saves_nothing
     before = counts()
     response = client_admin.post("/account/sso/new", form_data(metadata_file=upload(s.placeholder_bytes())))
     assert response.status_code == 400
-    error = "The signing certificate is not valid: 'TODO' is not a base64-encoded X.509 certificate."
-    assert response.context["form"].errors["metadata_file"] == [error]
+    error = (
+        "The signing certificate is not valid: 'TODO' is not a base64-encoded X.509 certificate. "
+        "(from the file JumpCloud-samlify-metadata.xml; it is kept here, no need to choose it again)"
+    )
+    # The file's contents move into the paste field with the error: nothing to pick again.
+    assert response.context["form"].errors["metadata_xml"] == [error]
+    assert "metadata_file" not in response.context["form"].errors
+    assert response.context["form"]["metadata_xml"].value() == s.placeholder_bytes().decode()
     page = response.content.decode()
     assert "certificate is not valid" in page
     assert "Nothing was saved. Please correct the errors below." in messages_of(response)
@@ -214,7 +220,7 @@ def test_placeholder_certificate_says_certificate_is_not_valid_and_saves_nothing
         pytest.param(
             {"enabled": "on"},
             "enabled",
-            "The group cannot be enabled until it has an IdP entity ID and a SAML 2.0 Endpoint and at least one "
+            "The group cannot be enabled until it has a SAML 2.0 Endpoint and at least one "
             "valid, unexpired SAML 2.0 Certificate.",
             id="enable-empty",
         ),
@@ -242,7 +248,8 @@ def test_placeholder_certificate_says_certificate_is_not_valid_and_saves_nothing
             id="bad-domain",
         ),
         pytest.param(
-            {"metadata_xml": s.jumpcloud_bytes().decode(), "metadata_file": "FILE"},
+            # A file and *other* pasted XML (the same XML is the file kept from an earlier round trip).
+            {"metadata_xml": s.placeholder_bytes().decode(), "metadata_file": "FILE"},
             "__all__",
             "Give the metadata one way only: a file, pasted XML or a URL.",
             id="two-sources",
