@@ -21,6 +21,9 @@ MSG_FILE_TOO_LARGE = "The metadata file is larger than 1 MiB; IdP metadata is no
 MSG_CERT_FILE_TOO_LARGE = "The certificate file is larger than 64 KiB; a certificate is normally about 2 KiB."
 MSG_CERT_TWICE = "Paste the certificate or upload its file, not both."
 MSG_CHOOSE_ENTITY = " Enter the one to use in “IdP Entity ID” and submit again."
+MSG_PASTE_CERTIFICATE = (
+    " Paste the IdP's certificate into “SAML 2.0 Certificate” (or upload certificate.pem) and save again."
+)
 MSG_FILE_KEPT = "(from the file {name}; it is kept here, no need to choose it again)"
 MAX_CERT_BYTES = 64 * 1024
 
@@ -195,9 +198,23 @@ class SSOGroupForm(forms.Form):
                     raise
                 self.source = metadata_load(**kwargs, entity_id=wanted)
         except MetadataError as exc:
-            self.add_error(field, exc.message + (MSG_CHOOSE_ENTITY if exc.choices else ""))
+            hint = MSG_CHOOSE_ENTITY if exc.choices else ""
+            if certificates_required and not exc.choices:
+                readable = self._readable_without_certificate(xml, url)
+                if readable is not None:  # only the certificate is wrong: show the rest, say what to do
+                    self._show_what_was_read(readable)
+                    hint = MSG_PASTE_CERTIFICATE
+            self.add_error(field, exc.message + hint)
         except MetadataFetchError as exc:
             self.add_error(field, exc.message)
+
+    def _readable_without_certificate(self, xml: bytes | str | None, url: str) -> MetadataSource | None:
+        if xml is None:
+            return None  # never fetch a URL twice
+        try:
+            return metadata_load(xml=xml, certificates_required=False)
+        except MetadataError:
+            return None
 
     def _manual_changed(self, name: str) -> bool:
         """Did the admin change this field? Whitespace does not count (browsers send CRLF, PEMs end in LF)."""
@@ -222,7 +239,7 @@ class SSOGroupForm(forms.Form):
             if isinstance(xml, bytes) and field == "metadata_file":
                 self._keep_file(xml)
         if self.source is not None:
-            self._show_what_was_read()
+            self._show_what_was_read(self.source)
         if not self.preview and not self.errors:
             cleaned["slug"] = self._slug(cleaned)
         return cleaned
@@ -235,9 +252,9 @@ class SSOGroupForm(forms.Form):
             errors = self.errors.pop("metadata_file")
             self.add_error("metadata_xml", [f"{e} {MSG_FILE_KEPT.format(name=self.from_file)}" for e in errors])
 
-    def _show_what_was_read(self) -> None:
+    def _show_what_was_read(self, source: MetadataSource) -> None:
         """Fill the manual fields the admin left empty with the metadata's values."""
-        metadata = self.source.metadata
+        metadata = source.metadata
         read = {"idp_entity_id": metadata.entity_id, "sso_url": metadata.sso_endpoint.location}
         if metadata.certificates:
             read["certificates"] = "".join(c.pem for c in metadata.certificates)

@@ -179,6 +179,7 @@ def test_placeholder_certificate_says_certificate_is_not_valid_and_saves_nothing
     assert response.status_code == 400
     error = (
         "The signing certificate is not valid: 'TODO' is not a base64-encoded X.509 certificate. "
+        "Paste the IdP's certificate into “SAML 2.0 Certificate” (or upload certificate.pem) and save again. "
         "(from the file JumpCloud-samlify-metadata.xml; it is kept here, no need to choose it again)"
     )
     # The file's contents move into the paste field with the error: nothing to pick again.
