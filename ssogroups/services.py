@@ -85,6 +85,11 @@ def _enable_blockers(group: SSOGroup, certificates: list[Certificate] | None) ->
     return missing
 
 
+def ssogroup_enable_missing(*, group: SSOGroup) -> list[str]:
+    """What the group lacks before it can be enabled (empty: ready), said before the Enable click."""
+    return _enable_blockers(group, None)
+
+
 def _validate(group: SSOGroup, certificates: list[Certificate] | None, *, check_enable: bool = True) -> None:
     errors: dict[str, list[str]] = {}
     if not group.name.strip():

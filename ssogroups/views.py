@@ -6,9 +6,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
+from accounts.models import User
 from accounts.permissions import account_admin_required
+from sparksso import clock
 from sparksso.forms import form_errors_from_service
 from ssogroups import intake, selectors, services
+from ssogroups.charts import signin_chart
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.forms import ADMIN_ROLE_WARNING, ConfirmDeleteForm, SSOGroupForm
 from ssogroups.metadata import MetadataError
@@ -91,11 +94,16 @@ def ssogroup_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     certificates = [
         (c, selectors.certificate_status(c.not_after)) for c in group.certificates.order_by("not_after", "id")
     ]
-    return render(
-        request,
-        "ssogroups/detail.html",
-        {"group": group, "certificates": certificates, "domains": group.domains.order_by("domain")},
-    )
+    context = {
+        "group": group,
+        "certificates": certificates,
+        "domains": group.domains.order_by("domain"),
+        # issue #12: what enabling still needs, the sign-in chart, the SCIM policy (issue #8)
+        "enable_missing": " and ".join(services.ssogroup_enable_missing(group=group)),
+        "chart": signin_chart(group=group, now=clock.now()),
+        "scim_roles": [label for value, label in User.Role.choices if value in group.scim_roles],
+    }
+    return render(request, "ssogroups/detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])
