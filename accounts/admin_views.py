@@ -12,6 +12,16 @@ from accounts.permissions import account_admin_required
 from accounts.users import user_create, user_update
 from sparksso.forms import form_errors_from_service
 
+MSG_SCIM_MANAGED = (
+    "{username} is managed by {group} via SCIM: change her name, email or status in your IdP, which keeps them."
+)
+
+
+def scim_group_ids(*, account) -> set[int]:
+    """SSO groups with an active SCIM token: their users' name, email and status belong to the IdP."""
+    # Through the account's reverse relations: accounts/ imports nothing from ssogroups or scim.
+    return set(account.sso_groups.filter(scim_tokens__revoked_at__isnull=True).values_list("pk", flat=True))
+
 
 def _account_user(request: HttpRequest, user_id: int) -> User:
     # It is *crucial* for tenant isolation that the lookup is filtered by the admin's account:
@@ -39,7 +49,9 @@ def users_view(request: HttpRequest) -> HttpResponse:
                 return redirect("account-users")
         status = 400
     users = User.objects.filter(account=request.user.account).select_related("sso_group").order_by("username")
-    return render(request, "accounts/users.html", {"form": form, "users": users}, status=status)
+    scim_groups = scim_group_ids(account=request.user.account)
+    rows = [(u, u.sso_group if u.sso_group_id in scim_groups else None) for u in users]
+    return render(request, "accounts/users.html", {"form": form, "rows": rows}, status=status)
 
 
 @require_POST
@@ -50,6 +62,9 @@ def user_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
     active = request.POST.get("active") == "true"
     if user.pk == request.user.pk and not active:
         messages.error(request, "You cannot deactivate yourself.")
+        return redirect("account-users")
+    if user.sso_group_id in scim_group_ids(account=request.user.account):
+        messages.error(request, MSG_SCIM_MANAGED.format(username=user.username, group=user.sso_group.name))
         return redirect("account-users")
     event = "user_activate" if active else "user_deactivate"
     try:
