@@ -50,6 +50,10 @@ def authn_request_start(*, group: SSOGroup, settings: dict, next_path: str, is_t
     endpoint = settings["idp"]["singleSignOnService"]
     if not endpoint["url"]:
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP SSO endpoint")
+    if not settings["idp"]["entityId"]:
+        # Not pinned yet. The AuthnRequest never names the IdP (its Destination is the endpoint), but
+        # python3-saml's settings check wants an entity ID: give it the endpoint, for building only.
+        settings = {**settings, "idp": {**settings["idp"], "entityId": endpoint["url"]}}
     try:
         authn = OneLogin_Saml2_Authn_Request(OneLogin_Saml2_Settings(settings))
     except OneLogin_Saml2_Error as exc:

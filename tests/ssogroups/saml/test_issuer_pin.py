@@ -82,3 +82,17 @@ def test_response_without_issuer_pins_nothing(client, idp, group, alice):
     group.refresh_from_db()
     assert group.idp_entity_id == ""
     assert session_json(client).status_code == 401
+
+
+def test_sp_initiated_sign_in_of_an_unpinned_group_pins_too(client, idp, group, alice):
+    from tests.ssogroups.saml.idp import authn_request_from_redirect
+
+    group = _unpinned(group)
+    start = client.get(f"/api/v1/users/saml/{group.account_id}/{group.slug}/login")
+    assert start.status_code == 302
+    request, query = authn_request_from_redirect(start["Location"])
+    assert request.get("Destination") == group.sso_url
+    xml = idp.response(sp_of(group), name_id="alice@example.com", in_response_to=request.get("ID"))
+    assert acs_post(client, group, xml, relay_state=query["RelayState"][0]).status_code == 302
+    group.refresh_from_db()
+    assert group.idp_entity_id == idp.entity_id
