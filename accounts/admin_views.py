@@ -51,7 +51,10 @@ def users_view(request: HttpRequest) -> HttpResponse:
     users = User.objects.filter(account=request.user.account).select_related("sso_group").order_by("username")
     scim_groups = scim_group_ids(account=request.user.account)
     rows = [(u, u.sso_group if u.sso_group_id in scim_groups else None) for u in users]
-    return render(request, "accounts/users.html", {"form": form, "rows": rows}, status=status)
+    # The account's SSO groups, through the reverse relation (accounts does not import ssogroups).
+    sso_groups = request.user.account.sso_groups.order_by("name") if request.user.account.has_sso else []
+    context = {"form": form, "rows": rows, "sso_groups": sso_groups}
+    return render(request, "accounts/users.html", context, status=status)
 
 
 @require_POST

@@ -1,4 +1,7 @@
-"""Password sign-in for users who have a password (account admins).
+"""Password sign-in for unmanaged users who have a password (account admins).
+
+A user an SSO group manages never signs in with a password, even one set before the group took
+her over: she fails exactly like a wrong password, with the same hashing cost.
 
 Usernames are unique per account, not globally, so the identifier (username or email) may
 name users of several accounts; the password decides which one, and ambiguity signs no one in.
@@ -21,14 +24,12 @@ class AccountUserBackend(BaseBackend):
                 :MAX_CANDIDATES
             ]
         )
-        if not candidates:
+        # Crucial: managed users (sso_group set) are never password users, whatever their row holds.
+        checkable = [u for u in candidates if u.is_active and u.sso_group_id is None and u.has_usable_password()]
+        if not checkable:
             User().set_password(password)  # same hashing cost as a real check: no timing oracle
             return None
-        matches = [
-            user
-            for user in candidates
-            if user.is_active and user.has_usable_password() and user.check_password(password)
-        ]
+        matches = [user for user in checkable if user.check_password(password)]
         return matches[0] if len(matches) == 1 else None
 
     def get_user(self, user_id):

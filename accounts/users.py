@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 
 from accounts.emails import email_normalise, emails_save, emails_with_primary, user_emails
 from accounts.events import event_record, jsonable
@@ -18,9 +19,11 @@ LAST_ADMIN = "last_admin"
 
 
 MSG_LAST_ADMIN = (
-    "{username} is the account's last active admin: it cannot be deactivated, demoted or deleted "
-    "until another user is an active admin."
+    "{username} is the account's last active admin who signs in with a password (its break-glass "
+    "account): it cannot be deactivated, demoted, deleted or handed to an SSO group until another "
+    "active admin signs in with a password."
 )
+MSG_MANAGED_NO_PASSWORD = "{username} signs in through an SSO group and cannot have a password."
 
 
 USER_FIELDS = (
@@ -30,7 +33,6 @@ USER_FIELDS = (
     "last_name",
     "role",
     "is_active",
-    "sso_group",
     "external_id",
     "display_name",
     "title",
@@ -113,7 +115,7 @@ def user_create(
         scim_attributes=scim_attributes or {},
     )
     user.created_at = user.updated_at = clock.now()
-    if password:
+    if password and sso_group is None:  # a managed user signs in through its group only
         user.set_password(password)
     else:
         user.set_unusable_password()
@@ -134,18 +136,36 @@ def user_create(
 
 
 def is_last_admin_error(error: ValidationError) -> bool:
-    """True when a ValidationError from these services protects the account's last active admin."""
+    """True when a ValidationError from these services protects the account's break-glass admin."""
     return any(e.code == LAST_ADMIN for e in error.error_list) if not hasattr(error, "error_dict") else False
 
 
-def _last_admin_guard(user: User, *, stays_admin: bool) -> None:
-    """Refuse to leave an account without an active admin (an IdP's SCIM token could otherwise lock
-    the account out of its own administration)."""
-    if stays_admin or not (user.role == User.Role.ADMIN and user.is_active):
-        return
-    others = User.objects.filter(account_id=user.account_id, role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk)
-    if not others.exists():
+def is_break_glass(user: User) -> bool:
+    """An active admin whom no SSO group manages and who has a password: the way in when the IdP fails."""
+    return (
+        user.is_active
+        and user.role == User.Role.ADMIN
+        and user.sso_group_id is None
+        and bool(user.password)
+        and user.has_usable_password()
+    )
+
+
+def _break_glass_guard(user: User, *, after: dict[str, Any]) -> None:
+    """Refuse a change that would leave the account without an active admin, or without a break-glass
+    admin (active, unmanaged, with a password) when it had one. ``after`` holds the changed values
+    (role, is_active, sso_group_id, password_usable); absent ones stay as they are."""
+    stays_admin = after.get("is_active", user.is_active) and after.get("role", user.role) == User.Role.ADMIN
+    stays_break_glass = stays_admin and after.get("sso_group_id", user.sso_group_id) is None
+    stays_break_glass = stays_break_glass and after.get("password_usable", True)
+    # Scoped to the user's own account: another account's admins never count.
+    admins = User.objects.filter(account_id=user.account_id, role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk)
+    if user.is_active and user.is_admin and not stays_admin and not admins.exists():
         raise ValidationError(MSG_LAST_ADMIN.format(username=user.username), code=LAST_ADMIN)
+    if is_break_glass(user) and not stays_break_glass:
+        others = admins.filter(sso_group=None).exclude(password="").exclude(password__startswith="!")  # "!": unusable
+        if not others.exists():
+            raise ValidationError(MSG_LAST_ADMIN.format(username=user.username), code=LAST_ADMIN)
 
 
 def user_update(*, user: User, actor: str = "", request=None, event: str = "user_update", **fields: Any) -> User:
@@ -163,10 +183,7 @@ def user_update(*, user: User, actor: str = "", request=None, event: str = "user
         changes["emails"] = emails
     if not changes:
         return user
-    _last_admin_guard(
-        user,
-        stays_admin=fields.get("role", user.role) == User.Role.ADMIN and fields.get("is_active", user.is_active),
-    )
+    _break_glass_guard(user, after={k: fields[k] for k in ("role", "is_active") if k in fields})
     for name, value in fields.items():
         setattr(user, name, value)
     user.updated_at = clock.now()
@@ -188,8 +205,8 @@ def user_deactivate(*, user: User, actor: str = "", request=None, event: str = "
 
 
 def user_delete(*, user: User, actor: str = "", request=None, event: str = "user_delete") -> None:
-    """Delete the user, ending their sessions first. The last active admin cannot be deleted."""
-    _last_admin_guard(user, stays_admin=False)
+    """Delete the user, ending their sessions first. The last break-glass admin cannot be deleted."""
+    _break_glass_guard(user, after={"is_active": False})
     user_sessions_end(user=user)
     with transaction.atomic():
         event_record(account=user.account, event=event, actor=actor, target=user.username, request=request)
@@ -197,9 +214,52 @@ def user_delete(*, user: User, actor: str = "", request=None, event: str = "user
 
 
 def user_set_password(*, user: User, password: str, actor: str = "", request=None) -> None:
+    """Set a password; a user an SSO group manages never has one (SSO and passwords are exclusive)."""
+    if user.sso_group_id is not None:
+        raise ValidationError(MSG_MANAGED_NO_PASSWORD.format(username=user.username))
     user.set_password(password)
     user.save(update_fields=["password"])
     event_record(account=user.account, event="user_password_set", actor=actor, target=user.username, request=request)
+
+
+def user_manage(
+    *,
+    user: User,
+    sso_group: Any,
+    actor: str,
+    request: HttpRequest | None = None,
+    event: str = "user_bind",
+) -> User:
+    """Make ``sso_group`` (an SSO group of the user's account, or None) manage the user.
+
+    Binding removes the usable password and ends the user's sessions: SSO and password sign-in are
+    exclusive. The account's last break-glass admin cannot be bound. Callers check that the group
+    belongs to the user's account (ssogroups.bindings does).
+    """
+    group_id = sso_group.pk if sso_group is not None else None
+    if user.sso_group_id == group_id:
+        return user
+    _break_glass_guard(user, after={"sso_group_id": group_id, "password_usable": group_id is None})
+    had_password = user.has_usable_password() and bool(user.password)
+    user.sso_group = sso_group
+    if sso_group is not None:
+        user.set_unusable_password()
+    user.updated_at = clock.now()
+    with transaction.atomic():
+        user.save(update_fields=["sso_group", "password", "updated_at"])
+        event_record(
+            account=user.account,
+            event=event,
+            actor=actor,
+            target=user.username,
+            request=request,
+            changes={
+                "sso_group": getattr(sso_group, "slug", None),
+                "password_removed": had_password and bool(group_id),
+            },
+        )
+    user_sessions_end(user=user)
+    return user
 
 
 def account_create(

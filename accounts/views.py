@@ -74,6 +74,15 @@ def _password_attempt(request: HttpRequest, form: LoginForm, *, identifier: str,
     event_record(
         account=user.account, event="password_login_success", actor=user.username, target=user.username, request=request
     )
+    if user.is_admin and user.account.sso_groups.filter(enabled=True).exists():
+        # SSO is how this account signs in; a password admin coming in anyway is worth a separate look.
+        event_record(
+            account=user.account,
+            event="break_glass_sign_in",
+            actor=user.username,
+            target=user.username,
+            request=request,
+        )
     return user, 200
 
 

@@ -132,27 +132,27 @@ class Runner:
     def page(self, start_index: int, samples: Samples) -> None:
         for _ in range(max(3, self.lookups // 3)):
             body = samples.time(lambda: self.get({"startIndex": start_index, "count": PAGE}))
-            if body["totalResults"] != self.size or len(body["Resources"]) != min(PAGE, self.size - start_index + 1):
+            visible = self.size - 1  # the token's group manages every user but the password admin
+            if body["totalResults"] != visible or len(body["Resources"]) != min(PAGE, visible - start_index + 1):
                 raise BenchmarkFailed(
                     f"page at {start_index}: {body['totalResults']} total, {len(body['Resources'])} items"
                 )
 
     def plan(self, text: str) -> str:
-        return query_plan(filtered(users_of(self.tenant.account), USER, list_params({"filter": text}))[:PAGE])
+        return query_plan(filtered(users_of(self.tenant.group), USER, list_params({"filter": text}))[:PAGE])
 
 
 def _emails_alternative(runner: Runner, report: Report) -> None:
     """The emails filter's query alone (count + page, as the view runs it): the earlier correlated
     EXISTS against the shipped IN over the email index, which starts from the matching email rows."""
-    account = runner.tenant.account
     before, shipped = Samples(), Samples()
 
     def before_query(value: str):
         matching = UserEmail.objects.annotate(v=Lower("value")).filter(user=OuterRef("pk"), v=value.lower())
-        return users_of(account).filter(Exists(matching)).order_by("created_at", "pk")
+        return users_of(runner.tenant.group).filter(Exists(matching)).order_by("created_at", "pk")
 
     def shipped_query(value: str):
-        return filtered(users_of(account), USER, list_params({"filter": f'emails[value eq "{value}"]'}))
+        return filtered(users_of(runner.tenant.group), USER, list_params({"filter": f'emails[value eq "{value}"]'}))
 
     def run_query(queryset) -> list:
         queryset.count()
@@ -194,7 +194,7 @@ def run(*, rounds: int, lookups: int, users: list[int], **_options) -> Report:
                 finally:
                     index_restore(lookup.index)
             runner.page(1, first_page)
-            runner.page(size - PAGE + 1, last_page)
+            runner.page(max(1, size - PAGE), last_page)
         for lookup in LOOKUPS:
             group = f"{size:,} users: GET /Users?{lookup.case}"
             report.row(group, f"without {lookup.index} (baseline)", dropped[lookup.case], baseline=True)
@@ -208,6 +208,6 @@ def run(*, rounds: int, lookups: int, users: list[int], **_options) -> Report:
         report.row(group, f"startIndex={size - PAGE + 1} (last page)", last_page)
     _emails_alternative(runner, report)
     report.note(
-        f"list page, query plan: {query_plan(filtered(users_of(runner.tenant.account), USER, list_params({}))[:PAGE])}"
+        f"list page, query plan: {query_plan(filtered(users_of(runner.tenant.group), USER, list_params({}))[:PAGE])}"
     )
     return report

@@ -4,10 +4,10 @@ from django.conf import settings
 
 from accounts.events import event_record
 from accounts.models import Event
-from scim.constants import MSG_AUTH_INVALID, MSG_AUTH_MISSING, MSG_AUTH_THROTTLED, MSG_PLAN
+from scim.constants import MSG_AUTH_GROUP_DISABLED, MSG_AUTH_INVALID, MSG_AUTH_MISSING, MSG_AUTH_THROTTLED, MSG_PLAN
 from scim.errors import ScimError
 from scim.models import ScimToken
-from scim.tokens import scim_token_authenticate, scim_token_touch
+from scim.tokens import scim_token_authenticate, scim_token_touch, token_actor
 from sparksso.middleware import client_ip
 from sparksso.throttle import failure_count, failure_count_incr
 
@@ -42,5 +42,16 @@ def authenticate(request) -> ScimToken:
         )
     if not token.account.has_sso:
         raise ScimError(403, MSG_PLAN)
+    if not token.sso_group.enabled:
+        # A token acts for its SSO group: while the group is disabled, the token provisions nothing.
+        event_record(
+            account=token.account,
+            event="scim_auth_failure",
+            actor=token_actor(token),
+            outcome=Event.Outcome.FAILURE,
+            reason="sso group disabled",
+            request=request,
+        )
+        raise ScimError(401, MSG_AUTH_GROUP_DISABLED, headers=CHALLENGE)
     scim_token_touch(token=token)
     return token

@@ -5,19 +5,21 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from accounts.models import Account, User
+from accounts.models import User
 from scim.constants import GROUP_SCHEMA, MSG_MEMBER_TYPE, MSG_MEMBER_UNKNOWN
 from scim.kinds import GROUP, USER
 from scim.models import ScimGroup, ScimGroupMembership
 from scim.representation import location, with_meta
 from scim.validate import invalid
+from ssogroups.models import SSOGroup
 
 FIELD_NAMES = {"display_name": "displayName", "external_id": "externalId", "members": "members"}
 
 
-def groups_of(account: Account) -> QuerySet[ScimGroup]:
-    # Crucial for tenant isolation: every SCIM lookup starts from the token's account.
-    return ScimGroup.objects.filter(account=account).prefetch_related(
+def groups_of(sso_group: SSOGroup) -> QuerySet[ScimGroup]:
+    """The SCIM groups a token of ``sso_group`` pushed; other groups' and accounts' are not found."""
+    # Crucial for isolation: scoped to the group's account and to the group itself.
+    return ScimGroup.objects.filter(account_id=sso_group.account_id, sso_group=sso_group).prefetch_related(
         Prefetch("memberships", queryset=ScimGroupMembership.objects.select_related("user"))
     )
 
@@ -36,7 +38,7 @@ def to_doc(group: ScimGroup) -> dict[str, Any]:
     return with_meta(doc, GROUP, group.created_at, group.updated_at)
 
 
-def to_fields(doc: dict[str, Any], *, account: Account) -> dict[str, Any]:
+def to_fields(doc: dict[str, Any], *, sso_group: SSOGroup) -> dict[str, Any]:
     """Service keyword arguments for a normalised document; unknown members are a 400."""
     wanted: list[uuid.UUID] = []
     for member in doc.get("members", []):
@@ -49,8 +51,11 @@ def to_fields(doc: dict[str, Any], *, account: Account) -> dict[str, Any]:
             wanted.append(uuid.UUID(value))
         except ValueError as exc:
             raise invalid(MSG_MEMBER_UNKNOWN.format(value=value)) from exc
-    # Crucial: members are looked up in the token's account only; another account's id is unknown.
-    found = {u.scim_id: u for u in User.objects.filter(account=account, scim_id__in=wanted)}
+    # Crucial: members are users the token's group manages; anyone else's id is unknown.
+    found = {
+        u.scim_id: u
+        for u in User.objects.filter(account_id=sso_group.account_id, sso_group=sso_group, scim_id__in=wanted)
+    }
     missing = [str(w) for w in wanted if w not in found]
     if missing:
         raise invalid(MSG_MEMBER_UNKNOWN.format(value=missing[0]))

@@ -9,7 +9,7 @@ from django.db.models import Model, QuerySet
 
 from accounts.users import is_last_admin_error, is_username_taken, user_create, user_delete, user_update
 from scim import groups, users
-from scim.constants import INVALID_VALUE, MSG_NOT_FOUND, MSG_USERNAME_TAKEN, UNIQUENESS
+from scim.constants import INVALID_VALUE, MSG_NOT_FOUND, MSG_ROLE_NOT_ALLOWED, MSG_USERNAME_TAKEN, UNIQUENESS
 from scim.errors import ScimError
 from scim.kinds import USER, Kind
 from scim.models import ScimToken
@@ -45,7 +45,8 @@ class Resources:
 
     def queryset(self) -> QuerySet:
         # Crucial for tenant isolation: scoped to the token's account.
-        return users.users_of(self.token.account) if self.kind is USER else groups.groups_of(self.token.account)
+        group = self.token.sso_group
+        return users.users_of(group) if self.kind is USER else groups.groups_of(group)
 
     def get(self, scim_id: str, *, for_update: bool = False) -> Model:
         """The resource, or 404 — also for ids that are not ids at all, or belong to another account."""
@@ -68,6 +69,7 @@ class Resources:
         common = {"actor": self.actor, "request": self.request}
         if self.kind is USER:
             fields = users.to_fields(doc, sso_group=self.token.sso_group)
+            self._role_check(fields["role"])
             try:
                 return user_create(
                     account=self.token.account,
@@ -78,9 +80,15 @@ class Resources:
                 )
             except ValidationError as exc:
                 raise invalid_from(exc, users.FIELD_NAMES, fields["username"]) from exc
-        fields = groups.to_fields(doc, account=self.token.account)
+        fields = groups.to_fields(doc, sso_group=self.token.sso_group)
         try:
-            return scim_group_create(account=self.token.account, event="group_create_provision", **common, **fields)
+            return scim_group_create(
+                account=self.token.account,
+                sso_group=self.token.sso_group,
+                event="group_create_provision",
+                **common,
+                **fields,
+            )
         except ValidationError as exc:
             raise invalid_from(exc, groups.FIELD_NAMES) from exc
 
@@ -88,13 +96,15 @@ class Resources:
         common = {"actor": self.actor, "request": self.request}
         if self.kind is USER:
             fields = users.to_fields(doc, sso_group=obj.sso_group)
+            if fields["role"] != obj.role:
+                self._role_check(fields["role"])
             deactivating = obj.is_active and fields["is_active"] is False
             event = "user_deprovision" if deactivating else "user_update_provision"
             try:
                 return user_update(user=obj, event=event, **common, **fields)
             except ValidationError as exc:
                 raise invalid_from(exc, users.FIELD_NAMES, fields["username"]) from exc
-        fields = groups.to_fields(doc, account=self.token.account)
+        fields = groups.to_fields(doc, sso_group=self.token.sso_group)
         try:
             return scim_group_update(group=obj, event="group_update_provision", **common, **fields)
         except ValidationError as exc:
@@ -108,6 +118,12 @@ class Resources:
                 raise invalid_from(exc, users.FIELD_NAMES) from exc
         else:
             scim_group_delete(group=obj, event="group_delete_provision", actor=self.actor, request=self.request)
+
+    def _role_check(self, role: str) -> None:
+        """SCIM assigns only the roles the token's group allows (admin only when an admin ticked it)."""
+        allowed = self.token.sso_group.scim_roles
+        if role not in allowed:
+            raise ScimError(403, MSG_ROLE_NOT_ALLOWED.format(allowed=", ".join(sorted(allowed)) or "none", role=role))
 
     @property
     def lookup_event(self) -> str:

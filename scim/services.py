@@ -9,6 +9,7 @@ from accounts.events import event_record
 from accounts.models import Account, User
 from scim.models import ScimGroup, ScimGroupMembership
 from sparksso import clock
+from ssogroups.models import SSOGroup
 
 
 def _members_save(group: ScimGroup, members: list[User]) -> None:
@@ -16,8 +17,9 @@ def _members_save(group: ScimGroup, members: list[User]) -> None:
     seen: set[int] = set()
     rows = []
     for user in members:
-        if user.account_id != group.account_id:  # crucial: members are users of the group's own account
-            raise ValidationError({"members": ValidationError("A member is not a user of this account.")})
+        # Crucial: members are users of the group's own account that its SSO group manages.
+        if user.account_id != group.account_id or user.sso_group_id != group.sso_group_id:
+            raise ValidationError({"members": ValidationError("A member is not a user this SSO group manages.")})
         if user.pk not in seen:
             seen.add(user.pk)
             rows.append(ScimGroupMembership(group=group, user=user, position=len(rows)))
@@ -27,6 +29,7 @@ def _members_save(group: ScimGroup, members: list[User]) -> None:
 def scim_group_create(
     *,
     account: Account,
+    sso_group: SSOGroup,
     display_name: str,
     external_id: str = "",
     members: list[User] | None = None,
@@ -37,7 +40,12 @@ def scim_group_create(
     """Create a SCIM group and its memberships in one transaction."""
     now = clock.now()
     group = ScimGroup(
-        account=account, display_name=display_name.strip(), external_id=external_id, created_at=now, updated_at=now
+        account=account,
+        sso_group=sso_group,
+        display_name=display_name.strip(),
+        external_id=external_id,
+        created_at=now,
+        updated_at=now,
     )
     group.full_clean()
     with transaction.atomic():

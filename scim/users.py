@@ -6,11 +6,12 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from accounts.emails import primary_email, user_emails
-from accounts.models import Account, User
+from accounts.models import User
 from scim.constants import SPARKPOST_SCHEMA, USER_SCHEMA
 from scim.kinds import GROUP, USER
 from scim.models import ScimGroupMembership
 from scim.representation import location, with_meta
+from ssogroups.models import SSOGroup
 
 # Column-backed attributes; "active" and the role remember whether the IdP ever assigned them,
 # so an unassigned one reads back as unassigned while the default (active, group role) applies.
@@ -26,10 +27,12 @@ FIELD_NAMES = {
 }
 
 
-def users_of(account: Account) -> QuerySet[User]:
-    # Crucial for tenant isolation: every SCIM lookup starts from the token's account.
+def users_of(sso_group: SSOGroup) -> QuerySet[User]:
+    """The users a token of ``sso_group`` may see and change: those the group manages, nobody else."""
+    # Crucial for isolation: scoped to the group's account *and* to the group itself, so password
+    # users and users of the account's other SSO groups are a 404 and absent from imports.
     return (
-        User.objects.filter(account=account)
+        User.objects.filter(account_id=sso_group.account_id, sso_group=sso_group)
         .select_related("sso_group")
         .prefetch_related(
             "emails",

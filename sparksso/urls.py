@@ -4,6 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("accounts.urls")),
+    path("account/users/", include("ssogroups.user_urls")),
     path("account/settings/", include("scim.settings_urls")),
     path("account/sso/", include("ssogroups.urls")),
     path("account/sso/", include("ssogroups.saml.admin_urls")),

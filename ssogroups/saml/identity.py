@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import User
 from accounts.selectors import email_is, username_is
 from accounts.users import user_create, user_update
+from ssogroups.bindings import adoptable, user_adopt
 from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import SamlRejected, ValidatedAssertion
@@ -98,7 +99,8 @@ def _profile_changes(user: User, profile: Profile) -> dict:
 def sso_user_resolve(*, group: SSOGroup, identity: str, profile: Profile, request=None) -> User:
     """The user of the group's account the identity names, updated from the profile (or JIT-created).
 
-    Only users bound to this group, or bound to none (then bound now), may sign in through it.
+    Only users this group manages sign in through it. An unmanaged user (a password user) is never
+    signed in, bound or updated by an IdP, unless the group's adopt policy covers her (adoptable).
     """
     actor = f"sso:{group.slug}"
 
@@ -115,10 +117,10 @@ def sso_user_resolve(*, group: SSOGroup, identity: str, profile: Profile, reques
         return user
 
     # It's crucial for security that the lookup is scoped to the group's account. Users this
-    # group manages come first, then unbound ones, so an email NameID of a provisioned user is
-    # never taken by another user (say, a password admin) whose *username* is that address.
+    # group manages come first, so an email NameID of a provisioned user is never taken by another
+    # user (say, a password admin) whose *username* is that address.
     users = User.objects.filter(account_id=group.account_id)
-    user = match(users.filter(sso_group=group)) or match(users.filter(sso_group=None)) or match(users)
+    user = match(users.filter(sso_group=group)) or match(users)
     if user is None:
         if not group.jit_provisioning:
             raise refuse(reasons.UNKNOWN_USER)
@@ -130,26 +132,28 @@ def sso_user_resolve(*, group: SSOGroup, identity: str, profile: Profile, reques
                 first_name=profile.first_name,
                 last_name=profile.last_name,
                 role=group.default_role,
-                sso_group=group,
+                sso_group=group,  # JIT creates managed users only
                 actor=actor,
                 request=request,
                 event="user_create_jit",
             )
         except ValidationError as exc:
             raise refuse(reasons.PROVISIONING_FAILED, "; ".join(exc.messages)) from exc
-    if user.sso_group_id is not None and user.sso_group_id != group.pk:
+    if user.sso_group_id is None:
+        if not adoptable(user=user, group=group):
+            raise refuse(reasons.UNMANAGED_USER)
+        if not user.is_active:
+            raise refuse(reasons.INACTIVE_USER)
+        user = user_adopt(user=user, group=group, request=request)
+    elif user.sso_group_id != group.pk:
         raise refuse(reasons.OTHER_GROUP)
     if not user.is_active:
         raise refuse(reasons.INACTIVE_USER)
     changes = _profile_changes(user, profile)
-    if user.sso_group_id is None:
-        changes["sso_group"] = group
     if changes:
         try:
             user = user_update(user=user, actor=actor, request=request, event="user_update_sso", **changes)
         except ValidationError:
-            # An invalid profile value from the IdP must not lock the user out: bind, skip the profile.
+            # An invalid profile value from the IdP must not lock the user out: skip the profile.
             user.refresh_from_db()
-            if user.sso_group_id is None:
-                user = user_update(user=user, actor=actor, request=request, event="user_update_sso", sso_group=group)
     return user

@@ -74,14 +74,14 @@ NO_NAME_ID = _r("no_name_id", "The assertion carried no NameID (or no identity a
 UNKNOWN_USER = _r("unknown_user", "No user of this account matches the identity, and JIT provisioning is off.")
 INACTIVE_USER = _r("inactive_user", "The matching user is deactivated.")
 OTHER_GROUP = _r("other_group", "The matching user signs in through a different SSO group.")
+UNMANAGED_USER = _r(
+    "unmanaged_user",
+    "The matching user is not managed by this SSO group (a password user). An account admin can bind "
+    "her to this group on the users page, or turn on this group's adopt policy for verified domains.",
+)
 AMBIGUOUS_USER = _r("ambiguous_user", "The identity matches more than one user of this account.")
 PROVISIONING_FAILED = _r("provisioning_failed", "JIT provisioning could not create the user (invalid attributes).")
 
 GROUP_MISCONFIGURED = _r(
     "group_misconfigured", "The group has no usable IdP settings (entity ID, SSO URL or certificate).", 400
 )
-
-
-def reason_get(code: str) -> Reason:
-    """The Reason for ``code``; unknown codes are a programming error."""
-    return REASONS[code]

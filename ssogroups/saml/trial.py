@@ -54,6 +54,7 @@ _IDENTITY_REASONS = {
     reasons.OTHER_GROUP.code,
     reasons.AMBIGUOUS_USER.code,
     reasons.PROVISIONING_FAILED.code,
+    reasons.UNMANAGED_USER.code,
 }
 # What to change, said for the admin who has the IdP's console open (JumpCloud's words).
 FIX_HINTS = {
@@ -71,6 +72,8 @@ FIX_HINTS = {
     "unknown_user": "Create the user in sparksso (or provision her via SCIM), or turn on JIT provisioning.",
     "inactive_user": "Reactivate the user on the Users page, or assign the app to an active user in the IdP.",
     "other_group": "The user belongs to another SSO group; sign in through that group.",
+    "unmanaged_user": "Bind the user to this group on the Users page (she then signs in only through it), "
+    "or turn on “Adopt existing users” for a verified domain.",
     "no_name_id": "Set the IdP's SAMLSubject NameID to the user's email.",
     "unknown_request": "Start the test again from this page: the IdP must answer the request sparksso sent.",
 }

@@ -87,7 +87,13 @@ def test_the_last_active_admin_cannot_be_deactivated_demoted_or_deleted(account,
     admin.refresh_from_db()
     assert (admin.is_active, admin.role) == (True, "admin")
 
+    # A second admin without a password is no break-glass account: still refused.
     user_create(account=account, username="deputy", role=User.Role.ADMIN)
+    with pytest.raises(ValidationError) as exc:
+        user_update(user=admin, is_active=False)
+    assert is_last_admin_error(exc.value)
+
+    user_create(account=account, username="deputy2", role=User.Role.ADMIN, password="another horse 43")
     user_update(user=admin, is_active=False)
     admin.refresh_from_db()
     assert admin.is_active is False

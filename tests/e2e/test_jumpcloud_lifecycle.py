@@ -184,11 +184,10 @@ def test_jumpcloud_lifecycle(account, admin, jumpcloud_idp):
     listed = jc.get("/Users", {"startIndex": "1", "count": "100"})
     assert listed.status_code == 200
     body = listed.json()
-    # Every user of the account is listed, also the admin who signs in with a password.
-    assert (body["totalResults"], body["startIndex"], body["itemsPerPage"]) == (2, 1, 2)
-    assert sorted((r["id"], r["userName"], r["active"]) for r in body["Resources"]) == sorted(
-        [(scim_id, ALICE, True), (str(admin.scim_id), admin.username, True)]
-    )
+    # The token imports the users its SSO group manages, never the admin who signs in with a password.
+    assert (body["totalResults"], body["startIndex"], body["itemsPerPage"]) == (1, 1, 1)
+    assert [(r["id"], r["userName"], r["active"]) for r in body["Resources"]] == [(scim_id, ALICE, True)]
+    assert jc.get(f"/Users/{admin.scim_id}").status_code == 404
 
     # Delete: gone for SCIM, her session ends, the tile is refused.
     gone = jc.delete(f"/Users/{scim_id}")
@@ -396,7 +395,7 @@ def test_jumpcloud_group_push(account, admin, jumpcloud_idp):
     assert refused.json() == {
         "schemas": [ERROR],
         "status": "400",
-        "detail": f"Member '{unknown}' is not a user of this account.",
+        "detail": f"Member '{unknown}' is not a user this SSO group manages.",
         "scimType": "invalidValue",
     }
     assert members_in_db() == []

@@ -27,7 +27,8 @@ def test_scim2_tester_reports_every_check_success(live_server, make_account, mak
     assert SCIM2.exists(), f"{SCIM2} missing: install requirements-dev.txt (scim2-cli is pinned there)"
     settings.BASE_URL = live_server.url
     account, admin = make_account()
-    group = make_ssogroup(account)
+    # The checker assigns every canonical role, admin included: this group's admin allows them all.
+    group = make_ssogroup(account, scim_roles=["admin", "developer", "templates", "reporting"])
     _token, plaintext = scim_token_create(account=account, sso_group=group, label="compliance", created_by=admin)
 
     run = _run_checker(f"{live_server.url}/api/v1/users/scim/v2", plaintext)

@@ -96,8 +96,8 @@ def test_delete_group_keeps_its_users(scim, users):
 def test_members_from_another_account_or_unknown_are_400_and_nothing_is_written(scim, other_scim, users):
     foreign = other_scim.create_user("foreign@example.com")
     bad = [
-        ({"value": foreign["id"]}, f"Member '{foreign['id']}' is not a user of this account."),
-        ({"value": "not-a-uuid"}, "Member 'not-a-uuid' is not a user of this account."),
+        ({"value": foreign["id"]}, f"Member '{foreign['id']}' is not a user this SSO group manages."),
+        ({"value": "not-a-uuid"}, "Member 'not-a-uuid' is not a user this SSO group manages."),
         ({"value": users[0]["id"], "type": "Group"}, f"Only users can be group members (member '{users[0]['id']}' "
          "has type 'Group')."),
     ]  # fmt: skip

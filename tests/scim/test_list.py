@@ -9,7 +9,9 @@ from .conftest import ENTERPRISE, LIST, SPARKPOST, USER_SCHEMA, error
 
 @pytest.fixture
 def people(scim):
-    """Four users with distinct attributes, created in this order."""
+    """Four users with distinct attributes, created in this order (the group lets SCIM assign admin)."""
+    scim.group.scim_roles = ["admin", "developer", "templates", "reporting"]
+    scim.group.save(update_fields=["scim_roles"])
     docs = [
         scim.create_user("alice@example.com", name={"givenName": "Alice", "familyName": "Archer"}, title="CTO",
                          externalId="EXT-1", emails=[{"value": "alice@example.com", "type": "work", "primary": True},
@@ -90,7 +92,7 @@ def test_list_is_scoped_to_the_tokens_account(scim, other_scim, people):
 
 def test_paging_and_sorting(scim, people):
     page = scim.get("/Users", {"sortBy": "userName", "sortOrder": "descending", "startIndex": 2, "count": 2}).json()
-    total = User.objects.filter(account=scim.account).count()
+    total = User.objects.filter(account=scim.account, sso_group=scim.group).count()  # not the password admin
     assert (page["totalResults"], page["startIndex"], page["itemsPerPage"]) == (total, 2, 2)
     assert [r["userName"] for r in page["Resources"]] == ["carol@sample.org", "bob@example.com"]
     counted = scim.get("/Users", {"count": 0}).json()
@@ -130,7 +132,7 @@ def test_post_search_on_users_and_on_the_root(scim, people):
     root = scim.post("/.search", {**search, "filter": None, "attributes": ["displayName", "userName"]}).json()
     ids = [r["id"] for r in root["Resources"]]
     assert people["carol"]["id"] in ids and group["id"] in ids
-    assert root["totalResults"] == User.objects.filter(account=scim.account).count() + 1
+    assert root["totalResults"] == User.objects.filter(sso_group=scim.group).count() + 1
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,8 @@ def test_remove_with_value_filter_and_sub_attribute(scim, created):
 
 
 def test_extension_paths(scim, created):
+    scim.group.scim_roles = ["admin", "reporting"]  # an account admin allowed SCIM to assign admin
+    scim.group.save(update_fields=["scim_roles"])
     body = run(scim, created, {"op": "add", "path": ENTERPRISE, "value": {"employeeNumber": "7"}},
                {"op": "add", "path": f"{ENTERPRISE}:manager", "value": {"value": "boss-1"}},
                {"op": "replace", "path": f"{SPARKPOST}:role", "value": "Admin"})  # fmt: skip

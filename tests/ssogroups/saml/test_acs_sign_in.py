@@ -146,14 +146,6 @@ def test_identity_attribute_instead_of_name_id(client, idp, group, account, make
     _signed_in_as(client, carol)
 
 
-def test_unbound_user_is_bound_on_first_sign_in(client, idp, group, account, make_user):
-    dave = make_user(account, "dave@example.com")
-    assert dave.sso_group_id is None
-    assert acs_post(client, group, idp.response(sp_of(group), name_id="dave@example.com")).status_code == 302
-    dave.refresh_from_db()
-    assert dave.sso_group_id == group.pk
-
-
 def test_jit_provisioning_creates_the_user_with_the_default_role(client, idp, group):
     group.jit_provisioning = True
     group.default_role = User.Role.DEVELOPER
