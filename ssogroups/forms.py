@@ -288,8 +288,12 @@ class SSOGroupForm(forms.Form):
             "enabled": data["enabled"],
             "domains": re.split(r"[\s,;]+", data.get("domains", "")),
             **{f: data[f] for f in ("allow_idp_initiated", "jit_provisioning", "default_role")},
-            **{f: data[f] for f in ("signature_requirement", "allow_sha1", "scim_roles", "adopt_existing_users")},
+            **{f: data[f] for f in ("signature_requirement", "allow_sha1", "adopt_existing_users")},
         }
+        # Unticking every role sends no value at all, exactly like a client that never showed the
+        # boxes: the form's marker tells them apart, and without it the roles stay as they are.
+        if self.data.get("scim_roles_shown"):
+            values["scim_roles"] = data["scim_roles"]
         metadata = self.source.metadata if self.source is not None else None
         if metadata is not None:
             values.update(idp_values_from_metadata(metadata))

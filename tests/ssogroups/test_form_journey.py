@@ -152,7 +152,8 @@ def test_invalid_uploaded_certificate_is_refused(client_admin):
 def test_scim_roles_default_and_admin_only_when_ticked(client_admin, account):
     page = client_admin.get("/account/sso/new").content.decode()
     assert "Tokens of this group could then make anyone an account admin." in page
-    response = _post(client_admin, {"name": "A", "scim_roles": ["reporting", "admin"], "adopt_existing_users": "on"})
+    data = {"name": "A", "scim_roles": ["reporting", "admin"], "scim_roles_shown": "1", "adopt_existing_users": "on"}
+    response = _post(client_admin, data)
     assert response.status_code == 302
     group = SSOGroup.objects.get(account=account)
     assert (group.scim_roles, group.adopt_existing_users) == (["admin", "reporting"], True)
@@ -169,6 +170,13 @@ def test_scim_role_outside_the_roles_is_refused(client_admin, account, admin):
         ssogroup_create(account=account, name="A", slug="a", actor="t", scim_roles=["root"])
     assert exc.value.message_dict["scim_roles"] == ["SCIM roles must be among: admin, developer, templates, reporting."]
     assert not SSOGroup.objects.exists()
-    response = _post(client_admin, {"name": "A", "scim_roles": ["root"]})
+    response = _post(client_admin, {"name": "A", "scim_roles": ["root"], "scim_roles_shown": "1"})
     assert response.status_code == 400
     assert not SSOGroup.objects.exists()
+
+
+def test_scim_roles_all_unticked_or_never_shown(client_admin, account):
+    assert _post(client_admin, {"name": "Shown", "scim_roles_shown": "1"}).status_code == 302
+    assert SSOGroup.objects.get(slug="shown").scim_roles == []  # the admin unticked every role
+    assert _post(client_admin, {"name": "Never"}).status_code == 302
+    assert SSOGroup.objects.get(slug="never").scim_roles == ["developer", "templates", "reporting"]

@@ -140,7 +140,7 @@ def test_create_from_uploaded_jumpcloud_export(client_admin, account, admin):
     assert f'value="http://127.0.0.1:8000/api/v1/users/saml/{account.pk}/jumpcloud/metadata"' in page
     assert 'data-copy="sp-acs"' in page and 'data-copy="sp-entity"' in page
     assert 'href="/account/sso/jumpcloud/failures"' in page
-    assert s.JUMPCLOUD_FINGERPRINT in page
+    assert s.JUMPCLOUD_FINGERPRINT in page.replace("<wbr>", "")  # identifiers may wrap at separators
 
 
 def test_create_from_pasted_xml(client_admin, account):
@@ -364,7 +364,8 @@ def test_disabled_group_may_hold_placeholders(client_admin, account):
     group = SSOGroup.objects.get(account=account)
     assert (group.enabled, group.sso_url, group.certificates.count()) == (False, "", 0)
     page = client_admin.get("/account/sso/later/").content.decode()
-    assert "No certificate yet: the group cannot be enabled." in page
+    assert "No certificate yet, so the group cannot be enabled." in page
+    assert "To enable this group, add a SAML 2.0 Endpoint and at least one valid, unexpired" in page
 
 
 def test_warnings_are_saved_and_shown(client_admin, account):
@@ -388,7 +389,7 @@ def test_list_shows_groups_with_bound_user_counts(client_admin, account, make_ss
     SSOCertificate.objects.filter(group=group).update(not_after=datetime(2026, 6, 10, tzinfo=UTC))
     make_user(account, sso_group=group)
     make_user(account, sso_group=group)
-    page = client_admin.get("/account/sso/").content.decode()
+    page = client_admin.get("/account/sso/").content.decode().replace("<wbr>", "")
     assert "Create New SSO Group +" in page
     assert "<code>corp</code>" in page and group.idp_entity_id in page and group.sso_url in page
     assert "<td>2</td>" in page
