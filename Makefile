@@ -9,14 +9,18 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Absolute URLs (SP entity id, ACS) come from BASE_URL; by default, where `make run` listens.
 BASE_URL ?= http://$(HOST):$(PORT)
-# Debian packages the project needs: xmlsec1 (the independent test IdP signs through it) and
+# Debian packages the tests and dev tools need (`make run` needs none): xmlsec1 (the independent test IdP signs through it) and
 # chromium (browser tests).
 APT_PACKAGES := xmlsec1 chromium
+# Two stamps: `make run` installs only the runtime requirements; test/lint/bench add the dev ones.
+STAMP_RUN := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench bootstrap apt clean
+.PHONY: run test idp lint format bench smoke bootstrap bootstrap-run apt clean
 
 bootstrap: apt $(STAMP)
+
+bootstrap-run: $(STAMP_RUN)
 
 apt:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -29,12 +33,16 @@ apt:
 	  fi; \
 	fi
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP_RUN): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $(STAMP_RUN)
+
+$(STAMP): $(STAMP_RUN) requirements-dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-run: bootstrap
+run: bootstrap-run
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_setup
 	@echo "Serving on http://$(HOST):$(PORT)/login"
@@ -42,6 +50,13 @@ run: bootstrap
 
 test: bootstrap
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The development IdP (devidp/, not part of the product): plays JumpCloud's part on this machine.
+# Its key pair is generated once into var/devidp/ and kept. Refuses SPARKSSO_MODE=production.
+# It needs the dev requirements (pysaml2) and xmlsec1, hence `bootstrap`, not `bootstrap-run`.
+IDP_PORT ?= 8001
+idp: bootstrap
+	IDP_PORT=$(IDP_PORT) $(PY) -m devidp
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .
@@ -51,8 +66,22 @@ format: bootstrap
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# `make bench`: every benchmark on SQLite, then scale and load on PostgreSQL with Redis
+# (BENCH_PG; Redis DB 2), then the pictures in docs/performance/. Up to an hour on two busy
+# shared cores, most of it the 100,000-user runs. Smaller: make bench BENCH_ARGS="--sizes 1000,10000".
+# The peers (django-scim2, python3-saml) get their own venv: var/bench-peers-venv.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432/sparksso_bench
+BENCH_ARGS ?=
 bench: bootstrap
-	$(PY) -m bench
+	DATABASE_URL= $(PY) -m bench $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_PG) $(PY) -m bench --only scale,load $(BENCH_ARGS)
+	$(PY) -m bench.charts
+
+# The README's production setup (deploy/serve.sh: gunicorn, 4 workers, PostgreSQL, Redis) started
+# and exercised over HTTP; needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (see
+# deploy/smoke.sh for SMOKE_PORT, SMOKE_REDIS_URL, ...).
+smoke: bootstrap
+	PYTHON=$(PY) bash deploy/smoke.sh
 
 clean:
 	rm -rf $(VENV) var

@@ -11,9 +11,14 @@ def email_dicts(rows) -> list[dict[str, Any]]:
     return [{k: getattr(row, k) for k in EMAIL_KEYS} for row in rows]
 
 
-def user_emails(user: User) -> list[dict[str, Any]]:
-    """The user's SCIM emails as dicts, in order; a user with none but an ``email`` shows that one."""
-    rows = email_dicts(user.emails.all() if user.pk else [])  # uses a prefetch when there is one
+def user_emails(user: User, rows: list | None = None) -> list[dict[str, Any]]:
+    """The user's SCIM emails as dicts, in order; a user with none but an ``email`` shows that one.
+
+    ``rows``: the user's UserEmail rows, when the caller loaded a whole page of users' at once.
+    """
+    if rows is None:
+        rows = user.emails.all() if user.pk else []  # uses a prefetch when there is one
+    rows = email_dicts(rows)
     if not rows and user.email:
         rows = [{"value": user.email, "type": "", "primary": True, "display": ""}]
     return rows

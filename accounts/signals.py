@@ -10,9 +10,13 @@ from accounts.models import UserSession
 def _session_track(sender, request, user, **kwargs) -> None:
     key = request.session.session_key
     if key:
-        UserSession.objects.update_or_create(
-            session_key=key,
-            defaults={"user": user, "auth_method": request.session.get("auth_method", "password")},
+        # One INSERT … ON CONFLICT (update_or_create's SELECT + INSERT, as one statement): login()
+        # has just given the session a new key, so the conflict branch is for safety only.
+        UserSession.objects.bulk_create(
+            [UserSession(session_key=key, user=user, auth_method=request.session.get("auth_method", "password"))],
+            update_conflicts=True,
+            unique_fields=["session_key"],
+            update_fields=["user", "auth_method"],
         )
 
 

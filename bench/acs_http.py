@@ -27,7 +27,8 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import User, UserSession
 from accounts.selectors import username_is
 from bench.acs_validation import LABELS, schema_cache_set, validation_compare
-from bench.fixtures import Tenant, address, database_analyze, query_plan, tenant_create, users_bulk_create
+from bench.fixtures import Tenant, database_analyze, query_plan, tenant_create, users_bulk_create
+from bench.names import address
 from bench.saml_response import signed_response
 from bench.timing import Report, Samples
 from sparksso import clock

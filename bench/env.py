@@ -25,6 +25,10 @@ def django_environment() -> Iterator[Path]:
         var_dir = Path(tmp)
         os.environ["SPARKSSO_VAR_DIR"] = str(var_dir)
         os.environ["DJANGO_SETTINGS_MODULE"] = "sparksso.settings"
+        # The groups' ACS URLs are built from BASE_URL: the address the live benchmarks' server uses.
+        from bench.servers import PORTS
+
+        os.environ["BASE_URL"] = f"http://127.0.0.1:{PORTS['sparksso']}"
         if not _is_postgres(os.environ.get("DATABASE_URL", "")):
             os.environ["DATABASE_URL"] = f"sqlite:///{var_dir / 'bench.sqlite3'}"
         import django

@@ -19,7 +19,8 @@ from django.db.models.functions import Lower
 from django.test import Client
 
 from accounts.models import User, UserEmail
-from bench.fixtures import address, database_analyze, query_plan, tenant_create, users_bulk_create
+from bench.fixtures import database_analyze, query_plan, tenant_create, users_bulk_create
+from bench.names import address
 from bench.timing import Report, Samples
 from scim.kinds import USER
 from scim.query import filtered, list_params

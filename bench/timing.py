@@ -98,7 +98,7 @@ def table(report: Report) -> str:
                 len(s.seconds),
                 f"{s.best_ms:.2f}",
                 f"{s.median_ms:.2f}",
-                f"{s.cpu_median_ms:.2f}",
+                f"{s.cpu_median_ms:.2f}" if any(s.cpu_seconds) else "-",
                 f"{s.per_second:.1f}",
                 _ratio(row, baseline),
             )

@@ -1,8 +1,8 @@
 """Parse RFC 7644 §3.4.2.2 filters into a small tree, by recursive descent.
 
-Hand-written rather than scim2-filter-parser: that library transpiles to SQL text, while we need
-Django Q objects (filter_q.py) and an in-memory matcher for PATCH value paths (filter_match.py);
-a ~150-line parser over a tree both can walk is simpler than adapting its SQL output.
+Hand-written rather than a library: we need two consumers of one tree, Django Q objects for lists
+(filter_q.py) and an in-memory matcher for PATCH value paths (filter_match.py); a small recursive
+descent parser that builds that tree is simpler than adapting a library's SQL output.
 Precedence, highest first: grouping and ``not``, then ``and``, then ``or``.
 """
 

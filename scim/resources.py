@@ -65,6 +65,13 @@ class Resources:
     def to_doc(self, obj: Model) -> dict[str, Any]:
         return users.to_doc(obj) if self.kind is USER else groups.to_doc(obj)
 
+    def page_docs(self, ids: list[int]) -> list[dict[str, Any]]:
+        """The representations of the resources ``ids`` (one page), in that order."""
+        if self.kind is USER:
+            return users.users_page(self.token.sso_group, ids)
+        found = {obj.pk: obj for obj in self.queryset().filter(pk__in=ids)}
+        return [groups.to_doc(found[pk]) for pk in ids if pk in found]
+
     def create(self, doc: dict[str, Any]) -> Model:
         common = {"actor": self.actor, "request": self.request}
         if self.kind is USER:

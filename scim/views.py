@@ -3,9 +3,9 @@
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpResponse
 
-from accounts.events import event_record
 from scim import discovery, patch, validate
 from scim.constants import LIST_SCHEMA, MSG_ETAG_MISMATCH, MSG_NO_ENDPOINT, MSG_NOT_FOUND, SEARCH_SCHEMA
 from scim.errors import ScimError, scim_response
@@ -14,9 +14,9 @@ from scim.kinds import GROUP, KINDS, USER, Kind
 from scim.query import ListParams, filtered, list_params, project
 from scim.representation import etag_matches
 from scim.resources import Resources
-from scim.tokens import token_actor
 
 READ_ONLY = ("GET",)
+MAX_OFFSET = 2**62
 
 
 def _list_body(docs: list[dict[str, Any]], total: int, start: int) -> dict[str, Any]:
@@ -69,8 +69,26 @@ def _one(doc: dict[str, Any], kind: Kind, params: ListParams, status: int = 200)
     return scim_response(project(doc, kind, params), status=status, headers=headers)
 
 
+def _page(queryset: QuerySet, skip: int, room: int) -> tuple[int, list[int]]:
+    """(total, the page's primary keys). The keys come first, in the list's order, from the index
+    alone (accounts_user_list_order: no table rows are read for the rows skipped); COUNT is
+    sent only when the page cannot tell the total: a lookup (`userName eq`) never counts."""
+    if skip > MAX_OFFSET:  # no database counts that far (SQLite and PostgreSQL offsets are 64-bit)
+        return queryset.count(), []
+    ids = list(queryset.prefetch_related(None).values_list("pk", flat=True)[skip : skip + room]) if room else []
+    if 0 < len(ids) < room or (room and not ids and not skip):
+        return skip + len(ids), ids
+    return queryset.count(), ids
+
+
 def _search(call: Call, kinds: tuple[Kind, ...], params: ListParams) -> HttpResponse:
-    """One page over one or several resource types (a root search lists Users, then Groups)."""
+    """One page over one or several resource types (a root search lists Users, then Groups).
+
+    Reads write nothing: a lookup that fails records its event (as JumpCloud's Directory Insights
+    does), one that answers does not.
+    """
+    call.failure_event = _resources(call, kinds[0]).lookup_event
+    call.target = params.filter or ""
     querysets = []
     for kind in kinds:
         try:
@@ -82,22 +100,13 @@ def _search(call: Call, kinds: tuple[Kind, ...], params: ListParams) -> HttpResp
         querysets.append((USER, filtered(_resources(call, USER).queryset(), USER, params)))
     total, docs, skip, room = 0, [], params.start_index - 1, params.count
     for kind, queryset in querysets:
-        count = queryset.count()
+        count, ids = _page(queryset, skip, room)
         total += count
-        if room and skip < count:
-            page = list(queryset[skip : skip + room])
-            docs += [project(_resources(call, kind).to_doc(obj), kind, params) for obj in page]
+        if ids:
+            page = _resources(call, kind).page_docs(ids)
+            docs += [project(doc, kind, params) for doc in page]
             room -= len(page)
         skip = max(0, skip - count)
-    for kind in kinds:
-        event_record(
-            account=call.token.account,
-            event=_resources(call, kind).lookup_event,
-            actor=token_actor(call.token),
-            target=params.filter or "",
-            request=call.request,
-            changes={"filter": params.filter, "startIndex": params.start_index, "count": params.count, "total": total},
-        )
     return scim_response(_list_body(docs, total, params.start_index))
 
 
@@ -125,13 +134,12 @@ def _collection(call: Call, kind: Kind) -> HttpResponse:
 def _member(call: Call, kind: Kind, scim_id: str) -> HttpResponse:
     resources = _resources(call, kind)
     method = call.request.method
-    if method == "GET":
+    if method == "GET":  # a read: its event only when it fails (404), like a search's
+        call.target, call.failure_event = scim_id, resources.lookup_event
         doc = resources.to_doc(resources.get(scim_id))
         if_none_match = call.request.headers.get("If-None-Match")
         if if_none_match and etag_matches(if_none_match, doc["meta"]["version"]):
             return scim_response(None, status=304, headers={"ETag": doc["meta"]["version"]})
-        event_record(account=call.token.account, event=resources.lookup_event, actor=token_actor(call.token),
-                     target=scim_id, request=call.request)  # fmt: skip
         return _one(doc, kind, _query_params(call))
     call.target = scim_id
     call.failure_event = f"{resources.event_prefix}_{'delete' if method == 'DELETE' else 'update'}_provision"

@@ -2,7 +2,10 @@
 
 from django.urls import include, path
 
+from sparksso.health import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("account/users/", include("ssogroups.user_urls")),
     path("account/settings/", include("scim.settings_urls")),

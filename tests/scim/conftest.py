@@ -1,6 +1,7 @@
 """A SCIM-enabled account (enterprise plan, an enabled SSO group, a token) and a client that speaks SCIM."""
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,12 +110,17 @@ def other_scim(make_scim) -> Scim:
 
 
 def meta(resource_type: str, obj, body: dict[str, Any]) -> dict[str, Any]:
-    """The meta a response must carry for ``obj``; times come from the row, never the wall clock."""
+    """The meta a response must carry for ``obj``; times come from the row, never the wall clock.
+
+    The version is checked, not copied: a weak ETag of 32 hex digits, the one the ETag header sends
+    (tests/scim/test_users.py checks it changes exactly when the resource does)."""
     endpoint = "Users" if resource_type == "User" else "Groups"
+    version = body["meta"]["version"]
+    assert re.fullmatch(r'W/"[0-9a-f]{32}"', version), version
     return {
         "resourceType": resource_type,
         "created": obj.created_at.isoformat().replace("+00:00", "Z"),
         "lastModified": obj.updated_at.isoformat().replace("+00:00", "Z"),
         "location": f"https://sso.example.test{BASE}/{endpoint}/{obj.scim_id}",
-        "version": body["meta"]["version"],
+        "version": version,
     }

@@ -139,12 +139,17 @@ def test_bad_group_bodies(scim, body, detail, scim_type):
     assert ScimGroup.objects.count() == 0
 
 
-def test_group_lookups_are_recorded(scim):
+def test_group_lookups_record_an_event_only_when_they_fail(scim):
+    """As JumpCloud's Directory Insights: a lookup that answers writes nothing."""
     group = scim.create_group("Ops")
-    scim.get(f"/Groups/{group['id']}")
-    scim.get("/Groups", {"filter": 'displayName eq "Ops"'})
+    assert scim.get(f"/Groups/{group['id']}").status_code == 200
+    assert scim.get("/Groups", {"filter": 'displayName eq "Ops"'}).status_code == 200
+    assert not Event.objects.filter(event="group_lookup_provision").exists()
+    missing = "7f1c0b9e-0000-4000-8000-000000000000"
+    assert scim.get(f"/Groups/{missing}").status_code == 404
+    assert scim.get("/Groups", {"filter": 'displayName zz "Ops"'}).status_code == 400
     events = Event.objects.filter(event="group_lookup_provision").order_by("id")
-    assert [(e.actor, e.target) for e in events] == [
-        (f"scim:{scim.token_obj.prefix}", group["id"]),
-        (f"scim:{scim.token_obj.prefix}", 'displayName eq "Ops"'),
+    assert [(e.actor, e.target, e.outcome) for e in events] == [
+        (f"scim:{scim.token_obj.prefix}", missing, Event.Outcome.FAILURE),
+        (f"scim:{scim.token_obj.prefix}", 'displayName zz "Ops"', Event.Outcome.FAILURE),
     ]

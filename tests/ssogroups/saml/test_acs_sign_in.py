@@ -6,7 +6,6 @@ import pytest
 from django.test import Client
 
 from accounts.models import Event, User, UserSession
-from accounts.users import user_deactivate, user_delete
 from sparksso import clock
 from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOCertificate
 from tests.ssogroups.saml.conftest import acs_post, session_json
@@ -187,17 +186,6 @@ def test_signing_in_replaces_another_users_session(client, idp, group, account, 
     assert acs_post(client, group, idp.response(sp_of(group), name_id="alice@example.com")).status_code == 302
     body = _signed_in_as(client, alice)
     assert body["auth_method"] == "sso"
-
-
-@pytest.mark.parametrize("end_user", [user_deactivate, user_delete], ids=["deactivate", "delete"])
-def test_deactivating_or_deleting_the_user_ends_the_sso_session(client, idp, group, alice, end_user):
-    assert acs_post(client, group, idp.response(sp_of(group), name_id="alice@example.com")).status_code == 302
-    _signed_in_as(client, alice)
-
-    end_user(user=alice)
-
-    assert session_json(client).status_code == 401
-    assert not UserSession.objects.filter(user_id=alice.pk).exists()
 
 
 def test_logout_ends_the_sso_session(client, idp, group, alice):

@@ -3,6 +3,8 @@
 Tiny sizes only, and no timing is asserted: what matters is that every benchmark completes,
 which means every timed sign-in answered 302 with a session and every SCIM request its
 expected result (the benchmarks raise otherwise), and that the report names its baselines.
+The subprocess runs are marked ``bench`` and left out of ``make test`` (run them with
+``pytest -m bench``); tests/test_bench_smoke.py is the one bench run make test keeps.
 """
 
 import dataclasses
@@ -33,6 +35,7 @@ def _bench(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.bench
 def test_acs_validation_reports_both_modes():
     result = _bench("--only", "acs", "--iterations", "3", "--rounds", "1")
     assert result.returncode == 0, result.stderr
@@ -41,6 +44,7 @@ def test_acs_validation_reports_both_modes():
     assert "baseline" in result.stdout
 
 
+@pytest.mark.bench
 def test_acs_http_signs_in_through_the_view_in_both_modes():
     result = _bench("--only", "http", "--requests", "2", "--rounds", "1", "--account-users", "300")
     assert result.returncode == 0, result.stderr
@@ -50,6 +54,7 @@ def test_acs_http_signs_in_through_the_view_in_both_modes():
     assert "SQL statements" in result.stdout
 
 
+@pytest.mark.bench
 def test_scim_lookups_with_and_without_indexes():
     result = _bench("--only", "scim", "--users", "300", "--lookups", "3", "--rounds", "1")
     assert result.returncode == 0, result.stderr
@@ -59,6 +64,7 @@ def test_scim_lookups_with_and_without_indexes():
     assert "startIndex=201 (last page)" in result.stdout
 
 
+@pytest.mark.bench
 def test_bench_leaves_var_alone(tmp_path):
     """The benchmark never writes the developer's database or var/ directory."""
     db = ROOT / "var" / "db.sqlite3"

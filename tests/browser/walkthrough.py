@@ -1,0 +1,168 @@
+"""README "Try it with the development IdP", step by step, in a browser plus `curl`.
+
+Run by tests/browser/test_devidp_walkthrough.py against a live server, and by hand against
+`make run` + `make idp` to refresh the README's screenshots:
+
+    .venv/bin/python -m tests.browser.walkthrough --base http://127.0.0.1:8000 --idp http://127.0.0.1:8001 \\
+        --password <the demo admin password> --screenshots docs/walkthrough
+"""
+
+import argparse
+import json
+import subprocess
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+ALICE = "alice@example.com"
+# The README's curl command, word for word apart from the origin and the token.
+SCIM_CREATE = (
+    '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"alice@example.com",'
+    '"name":{"givenName":"Alice","familyName":"Liddell"},'
+    '"emails":[{"value":"alice@example.com","primary":true}],"active":true}'
+)
+
+
+class Shots:
+    """Screenshots of each screen, when a folder is given (1280 px wide, the whole page)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        if folder:
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def take(self, page, name: str) -> None:
+        if self.folder:
+            page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
+
+
+def curl_provision(base: str, token: str) -> dict:
+    result = subprocess.run(  # noqa: S603 (curl, as the README shows it)
+        [
+            "curl", "-sS", "-X", "POST", f"{base}/api/v1/users/scim/v2/Users",
+            "-H", f"Authorization: Bearer {token}",
+            "-H", "Content-Type: application/scim+json",
+            "-d", SCIM_CREATE,
+        ],
+        capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    return json.loads(result.stdout)
+
+
+def _new_page(browser):
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.set_default_timeout(15000)
+    return page
+
+
+def walkthrough(browser, *, base: str, idp: str, admin_email: str, admin_password: str, shots: Shots) -> dict:
+    """Every step of the README section; returns what a test checks afterwards."""
+    admin = _new_page(browser)
+    # 1. Sign in as the demo admin.
+    admin.goto(f"{base}/login")
+    admin.get_by_label("Email or username").fill(admin_email)
+    admin.get_by_role("button", name="Continue").click()
+    admin.get_by_label("Password").fill(admin_password)
+    admin.get_by_role("button", name="Sign in").click()
+    admin.wait_for_url(f"{base}/")
+
+    # 2. SSO → Create New SSO Group +, from the dev IdP's metadata URL.
+    admin.get_by_role("link", name="SSO", exact=True).click()
+    admin.get_by_role("link", name="Create New SSO Group +").click()
+    admin.get_by_label("Name").fill("Dev IdP")
+    admin.get_by_label("ID", exact=True).fill("devidp")
+    admin.get_by_label("…or the IdP metadata URL").fill(f"{idp}/metadata")
+    shots.take(admin, "01-create-sso-group")
+    admin.get_by_role("button", name="Create SSO group").click()
+    admin.wait_for_url(f"{base}/account/sso/devidp/")
+
+    # 3. Enable it.
+    admin.get_by_role("button", name="Enable", exact=True).click()
+    expect(admin.get_by_role("button", name="Disable", exact=True)).to_be_visible()
+    shots.take(admin, "02-sso-group-enabled")
+
+    # 4. Settings → Generate SCIM token for the group.
+    admin.get_by_role("link", name="Settings", exact=True).click()
+    admin.get_by_label("SSO group").select_option(label="Dev IdP (devidp)")
+    admin.get_by_role("button", name="Generate SCIM token").click()
+    token = admin.get_by_role("textbox", name="SCIM token").input_value()
+    shots.take(admin, "03-scim-token")
+
+    # 5. Provision alice with curl.
+    created = curl_provision(base, token)
+
+    # 6. A private window: alice signs in from /login through the dev IdP.
+    alice = _new_page(browser)
+    alice.goto(f"{base}/login")
+    alice.get_by_label("Email or username").fill(ALICE)
+    shots.take(alice, "04-login")
+    alice.get_by_role("button", name="Continue").click()
+    alice.wait_for_url(f"{idp}/sso?*")
+    alice.get_by_label("Email").fill(ALICE)
+    shots.take(alice, "05-devidp-sign-in")
+    alice.get_by_role("button", name="Sign in", exact=True).click()
+    alice.wait_for_url(f"{base}/")
+    expect(alice.get_by_role("heading", level=1)).to_have_text("Welcome, Alice Liddell")
+    shots.take(alice, "06-signed-in")
+
+    # 7. Sign out, then sign in again from the dev IdP's tile.
+    alice.get_by_role("button", name="Sign out").click()
+    alice.wait_for_url(f"{base}/login")
+    alice.goto(f"{idp}/")
+    shots.take(alice, "07-devidp-tiles")
+    alice.get_by_role("button", name="devidp (account").click()
+    alice.wait_for_url(f"{base}/")
+    expect(alice.get_by_role("heading", level=1)).to_have_text("Welcome, Alice Liddell")
+
+    # 8. A broken response: the user gets a reference, the admin the reason.
+    alice.get_by_role("button", name="Sign out").click()
+    alice.wait_for_url(f"{base}/login")
+    alice.get_by_label("Email or username").fill(ALICE)
+    alice.get_by_role("button", name="Continue").click()
+    alice.get_by_label("Email").fill(ALICE)
+    alice.get_by_label("Response to send").select_option(label="Wrong audience")
+    shots.take(alice, "08-devidp-broken-response")
+    alice.get_by_role("button", name="Sign in", exact=True).click()
+    expect(alice.get_by_role("heading", level=1)).to_have_text("Sign-in failed")
+    reference = alice.locator("#reference").inner_text()
+    shots.take(alice, "09-sign-in-failed")
+
+    admin.get_by_role("link", name="SSO", exact=True).click()
+    admin.get_by_role("link", name="Dev IdP").first.click()
+    admin.get_by_role("link", name="Sign-in diagnostics").click()
+    row = admin.get_by_role("row").filter(has_text=reference)
+    expect(row).to_contain_text("The assertion's Audience is not this group's SP entity ID.")
+    shots.take(admin, "10-diagnostics")
+    for page in (admin, alice):
+        page.context.close()
+    return {"token": token, "created": created, "reference": reference}
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, FLAGS
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default="http://127.0.0.1:8000")
+    parser.add_argument("--idp", default="http://127.0.0.1:8001")
+    parser.add_argument("--admin", default="admin@example.com")
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--screenshots", type=Path, default=None)
+    args = parser.parse_args()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        result = walkthrough(
+            browser,
+            base=args.base,
+            idp=args.idp,
+            admin_email=args.admin,
+            admin_password=args.password,
+            shots=Shots(args.screenshots),
+        )
+        browser.close()
+    print(json.dumps({"provisioned": result["created"].get("userName"), "reference": result["reference"]}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Reads write nothing and cost a constant number of queries, whatever the account's size.
+
+A lookup or a list page that answers records no event (JumpCloud's Directory Insights logs
+``user_lookup_provision`` only when a lookup fails) and the token's ``last_used_at`` is written at
+most once a minute. The token, the users and their emails and groups come in a fixed number of
+queries: a lookup never counts, a page of 100 costs what a page of 3 does.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import Event
+from scim.kinds import USER
+from scim.models import ScimToken
+from scim.query import filtered, list_params
+from scim.users import users_of
+from sparksso import clock
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+LOOKUPS = [
+    {"filter": 'userName eq "u1@example.com"'},
+    {"filter": 'emails[value eq "u2@example.com"]'},
+    {"filter": 'userName eq "nobody@example.com"'},  # JumpCloud's check before a create: found nothing
+    {"startIndex": "1", "count": "100"},
+    {"startIndex": "3", "count": "2"},
+]
+
+
+def _people(scim, n: int) -> list[dict]:
+    created = [scim.create_user(f"u{k}@example.com", emails=[{"value": f"u{k}@example.com"}]) for k in range(n)]
+    scim.create_group("Ops", members=[created[0]["id"], created[1]["id"]])
+    return created
+
+
+def _used_just_now(scim) -> None:
+    ScimToken.objects.filter(pk=scim.token_obj.pk).update(last_used_at=clock.now())
+
+
+def _writes(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(WRITES)]
+
+
+@pytest.mark.parametrize("params", LOOKUPS)
+def test_lookups_and_pages_write_nothing(scim, params):
+    people = _people(scim, 4)
+    _used_just_now(scim)
+    events = Event.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        response = scim.get("/Users", params)
+        member = scim.get(f"/Users/{people[3]['id']}")
+    assert (response.status_code, member.status_code) == (200, 200)
+    assert _writes(queries) == []
+    assert Event.objects.count() == events
+
+
+def test_a_failed_lookup_records_its_event_and_nothing_else(scim):
+    _used_just_now(scim)
+    with CaptureQueriesContext(connection) as queries:
+        response = scim.get("/Users", {"filter": 'userName zz "x"'})
+    assert response.status_code == 400
+    assert [w.split()[2] for w in _writes(queries)] == ['"accounts_event"']
+    event = Event.objects.get(event="user_lookup_provision")
+    assert (event.outcome, event.target) == (Event.Outcome.FAILURE, 'userName zz "x"')
+
+
+def test_last_used_at_is_written_at_most_once_a_minute(scim, monkeypatch):
+    start = timezone.now()
+    monkeypatch.setattr(clock, "now", lambda: start)
+    scim.get("/Users")
+    assert ScimToken.objects.get(pk=scim.token_obj.pk).last_used_at == start
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(seconds=59))
+    with CaptureQueriesContext(connection) as queries:
+        scim.get("/Users")
+    assert _writes(queries) == []
+    later = start + timedelta(seconds=61)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    scim.get("/Users")
+    assert ScimToken.objects.get(pk=scim.token_obj.pk).last_used_at == later
+
+
+@pytest.mark.parametrize("users", [3, 120])
+def test_a_page_of_users_with_emails_and_groups_costs_a_fixed_number_of_queries(
+    scim, users, django_assert_max_num_queries
+):
+    _people(scim, users)
+    _used_just_now(scim)
+    # throttle counter, token, the page's keys, COUNT (a full page only), users, emails, memberships
+    with django_assert_max_num_queries(7):
+        page = scim.get("/Users", {"startIndex": "1", "count": "100"}).json()
+    assert page["itemsPerPage"] == min(100, users)  # the group's users (the account's admin is not one)
+    assert any(r.get("groups") for r in page["Resources"]) or users > 100
+
+
+def test_a_lookup_never_counts(scim, django_assert_max_num_queries):
+    _people(scim, 3)
+    _used_just_now(scim)
+    with CaptureQueriesContext(connection) as queries:
+        found = scim.get("/Users", {"filter": 'userName eq "u1@example.com"'}).json()
+    assert found["totalResults"] == 1
+    assert found["Resources"][0]["groups"][0]["display"] == "Ops"
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(queries.captured_queries) <= 6  # throttle counter, token, key, user, emails, groups
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL's depends on table statistics")
+def test_a_pages_keys_come_from_the_list_order_index(scim):
+    queryset = filtered(users_of(scim.group), USER, list_params({}))
+    plan = queryset.prefetch_related(None).values_list("pk", flat=True)[500:600].explain()
+    assert "accounts_user_list_order" in plan
+    assert "TEMP B-TREE" not in plan  # no sort of the whole account

@@ -1,0 +1,43 @@
+"""The one benchmark run `make test` keeps: every benchmark once, at tiny sizes, in a subprocess.
+
+It proves that `make bench` still runs end to end — sparksso and both peers start under
+gunicorn, every timed call succeeds (the benchmarks stop with BenchmarkFailed otherwise), the
+load test's checks pass — and that the report prints every figure with its baseline. No time is
+asserted. It never touches var/db.sqlite3 (the benchmark has its own temporary database).
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_benchmark_runs_at_tiny_sizes_and_prints_its_baselines():
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SPARKSSO_VAR_DIR", "CACHE_URL")}
+    db = ROOT / "var" / "db.sqlite3"
+    before = db.stat().st_mtime_ns if db.exists() else None
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    # acs, http, scim: the in-process benchmarks against their baselines.
+    assert "without schema cache (python3-saml as shipped)" in out
+    assert "SP-initiated sign-in, account of 51 users" in out
+    assert "without accounts_user_username_ci_per_account (baseline)" in out
+    # peers: the four figures of issue #11, each against its peer.
+    for figure in ("[SCIM POST /Users]", "[SCIM filter=userName eq]", "[SCIM 100-user list page]"):
+        assert figure in out
+    assert "django-scim2 minimal app" in out
+    assert "strict python3-saml SP, in-memory sessions and replay cache" in out
+    assert "a sign-in by layer" in out
+    # scale: both servers at both sizes, with peak RSS.
+    assert "SCIM at scale, SQLite" in out
+    assert "40 users" in out and "80 users" in out
+    assert "peak RSS per worker" in out
+    # load: the checks after the run.
+    assert "verdict: no 5xx, no 429, no lost or duplicated user" in out
+    assert (db.stat().st_mtime_ns if db.exists() else None) == before
