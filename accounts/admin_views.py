@@ -66,7 +66,9 @@ def user_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
     if user.pk == request.user.pk and not active:
         messages.error(request, "You cannot deactivate yourself.")
         return redirect("account-users")
-    if user.sso_group_id in scim_group_ids(account=request.user.account):
+    # The IdP owns a SCIM-managed user's status; only an emergency deactivation stays with the admin
+    # (deactivation is immediate and ends her sessions), never a reactivation the IdP would undo.
+    if active and user.sso_group_id in scim_group_ids(account=request.user.account):
         messages.error(request, MSG_SCIM_MANAGED.format(username=user.username, group=user.sso_group.name))
         return redirect("account-users")
     event = "user_activate" if active else "user_deactivate"

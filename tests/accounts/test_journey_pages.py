@@ -61,10 +61,16 @@ def test_scim_managed_users_are_read_only_and_say_by_whom(admin_client, account,
     assert f'id="managed-{bob.pk}">managed by {group.name} via SCIM' in html
     assert f'aria-label="Deactivate {carol.username}"' in html
     assert f'aria-label="Deactivate {bob.username}"' not in html
-    # Nor by a hand-made POST: the IdP owns her status.
-    response = admin_client.post(f"/account/users/{bob.pk}/active", {"active": "false"}, follow=True)
+    assert f'aria-label="Emergency deactivate {bob.username}"' in html  # security stays with the admin
+    admin_client.post(f"/account/users/{bob.pk}/active", {"active": "false"})
+    bob.refresh_from_db()
+    assert bob.is_active is False
+    # Reactivating is the IdP's: refused, and nothing written.
+    events = Event.objects.count()
+    response = admin_client.post(f"/account/users/{bob.pk}/active", {"active": "true"}, follow=True)
     assert f"bob@example.com is managed by {group.name} via SCIM" in response.content.decode()
     bob.refresh_from_db()
-    assert bob.is_active is True
-    assert not Event.objects.filter(event="user_deactivate").exists()
+    assert bob.is_active is False
+    assert not Event.objects.filter(event="user_activate").exists()
+    assert Event.objects.count() == events
     assert User.objects.get(pk=carol.pk).is_active is True
