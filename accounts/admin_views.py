@@ -13,6 +13,16 @@ from accounts.reauth import auth_is_recent, reauth_redirect
 from accounts.users import user_create, user_update
 from sparksso.forms import form_errors_from_service
 
+MSG_SCIM_MANAGED = (
+    "{username} is managed by {group} via SCIM: change her name, email or status in your IdP, which keeps them."
+)
+
+
+def scim_group_ids(*, account) -> set[int]:
+    """SSO groups with an active SCIM token: their users' name, email and status belong to the IdP."""
+    # Through the account's reverse relations: accounts/ imports nothing from ssogroups or scim.
+    return set(account.sso_groups.filter(scim_tokens__revoked_at__isnull=True).values_list("pk", flat=True))
+
 
 def _account_user(request: HttpRequest, user_id: int) -> User:
     # It is *crucial* for tenant isolation that the lookup is filtered by the admin's account:
@@ -40,11 +50,12 @@ def users_view(request: HttpRequest) -> HttpResponse:
                 return redirect("account-users")
         status = 400
     users = User.objects.filter(account=request.user.account).select_related("sso_group").order_by("username")
+    scim_groups = scim_group_ids(account=request.user.account)
+    rows = [(u, u.sso_group if u.sso_group_id in scim_groups else None) for u in users]
     # The account's SSO groups, through the reverse relation (accounts does not import ssogroups).
     sso_groups = request.user.account.sso_groups.order_by("name") if request.user.account.has_sso else []
-    return render(
-        request, "accounts/users.html", {"form": form, "users": users, "sso_groups": sso_groups}, status=status
-    )
+    context = {"form": form, "rows": rows, "sso_groups": sso_groups}
+    return render(request, "accounts/users.html", context, status=status)
 
 
 @require_POST
@@ -58,6 +69,11 @@ def user_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
         return redirect("account-users")
     if not active and not auth_is_recent(request):  # deactivation ends sessions: confirm it is you
         return reauth_redirect(request)
+    # The IdP owns a SCIM-managed user's status; only an emergency deactivation stays with the admin
+    # (deactivation is immediate and ends her sessions), never a reactivation the IdP would undo.
+    if active and user.sso_group_id in scim_group_ids(account=request.user.account):
+        messages.error(request, MSG_SCIM_MANAGED.format(username=user.username, group=user.sso_group.name))
+        return redirect("account-users")
     event = "user_activate" if active else "user_deactivate"
     try:
         user_update(user=user, actor=request.user.username, request=request, event=event, is_active=active)

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.checklist import setup_checklist
 from accounts.events import event_record
 from accounts.forms import LoginForm
 from accounts.identifiers import identifier_normalise
@@ -119,7 +120,12 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/dashboard.html", {"auth_method": request.session.get("auth_method", "password")})
+    context = {"auth_method": request.session.get("auth_method", "password")}
+    if request.user.is_admin and request.user.account.has_sso:
+        steps = setup_checklist(account=request.user.account)
+        context["steps"] = steps
+        context["steps_done"] = sum(step.done for step in steps)
+    return render(request, "accounts/dashboard.html", context)
 
 
 @require_GET

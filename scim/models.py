@@ -25,6 +25,9 @@ class ScimToken(models.Model):
     created_at = models.DateTimeField(default=clock.default_now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # SHA-256 of the one-time id of the settings form that minted it: a reload, resubmission or
+    # double click of that form mints nothing more (the unique constraint decides races).
+    form_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         db_table = "accounts_scimtoken"  # created by accounts before SCIM became its own app

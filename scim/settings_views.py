@@ -1,5 +1,7 @@
 """Account settings → Single Sign-On: generate (shown once), list and revoke SCIM tokens."""
 
+import secrets
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -12,12 +14,17 @@ from accounts.permissions import MSG_PLAN, account_admin_required
 from accounts.reauth import recent_auth_required
 from scim.models import ScimToken
 from scim.representation import base_url
-from scim.tokens import scim_token_create, scim_token_revoke
+from scim.tokens import ScimTokenFormUsed, scim_token_create, scim_token_revoke
 from ssogroups.models import SSOGroup
 
 SSO_FEATURE = "Single Sign-On and SCIM provisioning"
 MSG_NO_GROUP = "Generating a SCIM token needs an enabled SSO group. Create or enable one under SSO first."
 MSG_REVOKED = "Token {prefix}… revoked. Requests using it are refused from now on."
+MSG_FORM_USED = (
+    "This form already generated its SCIM token, so no other token was made. The token is shown only once "
+    "and cannot be shown again: if you did not copy it, revoke it below and generate a new one."
+)
+MSG_FORM_STALE = "This form has expired. Generate the token again from the form below."
 
 
 class ScimTokenForm(forms.Form):
@@ -28,11 +35,18 @@ class ScimTokenForm(forms.Form):
         help_text="Users this token provisions sign in through this group.",
     )
     label = forms.CharField(max_length=100, required=False, help_text="e.g. “JumpCloud production”")
+    # One-time id of this form: the token it mints is stored with its digest, so a reload, a
+    # resubmission or a double click mints nothing more. Not a secret (the CSRF token guards the POST).
+    form_id = forms.CharField(widget=forms.HiddenInput, min_length=16, max_length=64)
 
     def __init__(self, *args, account, **kwargs):
         super().__init__(*args, **kwargs)
         # Crucial: only this account's enabled groups can be chosen.
         self.fields["sso_group"].queryset = SSOGroup.objects.filter(account=account, enabled=True).order_by("name")
+
+
+def _fresh_form(account) -> ScimTokenForm:
+    return ScimTokenForm(account=account, initial={"form_id": secrets.token_urlsafe(24)})
 
 
 def _page(request: HttpRequest, form: ScimTokenForm, *, plaintext: str | None = None, status: int = 200):
@@ -54,7 +68,7 @@ def _page(request: HttpRequest, form: ScimTokenForm, *, plaintext: str | None = 
 @require_GET
 @account_admin_required("account settings", needs_sso_plan=False)
 def settings_view(request: HttpRequest) -> HttpResponse:
-    return _page(request, ScimTokenForm(account=request.user.account))
+    return _page(request, _fresh_form(request.user.account))
 
 
 @never_cache
@@ -68,6 +82,9 @@ def scim_token_generate_view(request: HttpRequest) -> HttpResponse:
         form.add_error(None, MSG_NO_GROUP)
         return _page(request, form, status=400)
     if not form.is_valid():
+        if "form_id" in form.errors:
+            messages.error(request, MSG_FORM_STALE)
+            return _page(request, _fresh_form(account), status=400)
         return _page(request, form, status=400)
     try:
         _token, plaintext = scim_token_create(
@@ -77,13 +94,17 @@ def scim_token_generate_view(request: HttpRequest) -> HttpResponse:
             created_by=request.user,
             actor=request.user.username,
             request=request,
+            form_id=form.cleaned_data["form_id"],
         )
+    except ScimTokenFormUsed:
+        messages.warning(request, MSG_FORM_USED)
+        return _page(request, _fresh_form(account), status=409)
     except ValidationError as exc:
         form.add_error(None, exc)
         return _page(request, form, status=400)
     # The plaintext exists only in this one no-store response: it is never stored anywhere (not
     # even briefly in the session), so a reload or the back button cannot show it again.
-    return _page(request, ScimTokenForm(account=account), plaintext=plaintext, status=201)
+    return _page(request, _fresh_form(account), plaintext=plaintext, status=201)
 
 
 @never_cache

@@ -5,7 +5,7 @@ import hmac
 import secrets
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.events import event_record
 from accounts.models import Account, User
@@ -22,6 +22,10 @@ MSG_PLAN = "SCIM provisioning needs the Premier or Enterprise plan."
 MSG_LABEL = "The label must be at most 100 characters."
 
 
+class ScimTokenFormUsed(Exception):
+    """This settings form already minted its token (reload, resubmission or double click)."""
+
+
 def token_digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
@@ -32,9 +36,19 @@ def token_actor(token: ScimToken) -> str:
 
 
 def scim_token_create(
-    *, account: Account, sso_group, label: str, created_by: User | None, actor: str = "", request=None
+    *,
+    account: Account,
+    sso_group,
+    label: str,
+    created_by: User | None,
+    actor: str = "",
+    request=None,
+    form_id: str = "",
 ) -> tuple[ScimToken, str]:
-    """Mint a token for ``sso_group``; the plaintext is returned here once and never stored."""
+    """Mint a token for ``sso_group``; the plaintext is returned here once and never stored.
+
+    ``form_id``: the one-time id of the form asking; raises ScimTokenFormUsed if it already minted one.
+    """
     if not account.has_sso:
         raise ValidationError(MSG_PLAN)
     if sso_group.account_id != account.pk:  # crucial: a token provisions into its own account only
@@ -52,17 +66,25 @@ def scim_token_create(
         prefix=plaintext[: len(TOKEN_PREFIX) + VISIBLE_CHARS],
         digest=token_digest(plaintext),
         created_by=created_by,
+        form_digest=token_digest(form_id) if form_id else None,
     )
-    with transaction.atomic():
-        token.save()
-        event_record(
-            account=account,
-            event="scim_token_generate",
-            actor=actor or (created_by.username if created_by else "system"),
-            target=token.prefix,
-            request=request,
-            changes={"label": label, "sso_group": sso_group.slug},
-        )
+    if form_id and ScimToken.objects.filter(form_digest=token.form_digest).exists():
+        raise ScimTokenFormUsed
+    try:
+        with transaction.atomic():
+            token.save()
+            event_record(
+                account=account,
+                event="scim_token_generate",
+                actor=actor or (created_by.username if created_by else "system"),
+                target=token.prefix,
+                request=request,
+                changes={"label": label, "sso_group": sso_group.slug},
+            )
+    except IntegrityError as exc:
+        if form_id and ScimToken.objects.filter(form_digest=token.form_digest).exists():
+            raise ScimTokenFormUsed from exc  # a concurrent submission of the same form won
+        raise
     return token, plaintext
 
 

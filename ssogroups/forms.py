@@ -1,5 +1,7 @@
-"""The SSO group form: metadata (file, pasted or URL) plus manual fields that override it."""
+"""The SSO group form, in the words of JumpCloud's SparkPost article: metadata (uploaded, pasted or a
+URL) plus manual fields that win over it. Name is the one required field besides the IdP values."""
 
+import base64
 import re
 from typing import Any
 
@@ -10,62 +12,79 @@ from accounts.models import User
 from ssogroups.constants import BINDING_REDIRECT
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.intake import MetadataSource, idp_values_from_metadata, metadata_load
-from ssogroups.metadata import MAX_METADATA_BYTES, MetadataError, certificates_parse
+from ssogroups.metadata import MAX_METADATA_BYTES, WARN_CERT_IGNORED, MetadataError, certificates_parse
 from ssogroups.models import SSOGroup
+from ssogroups.slugs import slug_unique
 
 MSG_ONE_SOURCE = "Give the metadata one way only: a file, pasted XML or a URL."
 MSG_FILE_TOO_LARGE = "The metadata file is larger than 1 MiB; IdP metadata is normally a few kilobytes."
+MSG_CERT_FILE_TOO_LARGE = "The certificate file is larger than 64 KiB; a certificate is normally about 2 KiB."
+MSG_CERT_TWICE = "Paste the certificate or upload its file, not both."
 MSG_CHOOSE_ENTITY = " Enter the one to use in “IdP Entity ID” and submit again."
+MSG_PASTE_CERTIFICATE = (
+    " Paste the IdP's certificate into “SAML 2.0 Certificate” (or upload certificate.pem) and save again."
+)
+MSG_FILE_KEPT = "(from the file {name}; it is kept here, no need to choose it again)"
+MAX_CERT_BYTES = 64 * 1024
 
 MANUAL_FIELDS = ("idp_entity_id", "sso_url", "certificates")
 SOURCE_FIELDS = ("metadata_file", "metadata_xml", "metadata_url")
+ADMIN_ROLE_WARNING = "Tokens of this group could then make anyone an account admin."
 
 
 class SSOGroupForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=200)
-    slug = forms.CharField(
-        label="ID",
-        max_length=64,
-        help_text="Your identifier for this group, used in its URLs: lowercase letters, digits, - and _.",
-        widget=forms.TextInput(attrs={"pattern": "[a-z0-9][a-z0-9_-]*", "autocapitalize": "none"}),
-    )
     metadata_file = forms.FileField(
-        label="IdP metadata file",
+        label="Parse SAML 2.0 XML Config",
         required=False,
-        help_text="The metadata XML your IdP exports, e.g. JumpCloud-<app>-metadata.xml.",
+        help_text="The metadata file your IdP exports (JumpCloud: “Export Metadata”). It fills in the fields below.",
         widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
     )
     metadata_xml = forms.CharField(
-        label="…or paste the IdP metadata XML",
+        label="…or paste the SAML 2.0 XML Config",
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
     )
     metadata_url = forms.CharField(
-        label="…or the IdP metadata URL",
+        label="…or its URL",
         required=False,
         max_length=2048,
         help_text="Fetched now, and again whenever you choose “Refresh from URL”.",
         widget=forms.URLInput(),
     )
-    idp_entity_id = forms.CharField(
-        label="IdP Entity ID",
+    name = forms.CharField(label="Name", max_length=200)
+    slug = forms.CharField(
+        label="ID",
+        max_length=64,
         required=False,
-        max_length=1024,
-        help_text="Filled in from the metadata; change it only to override.",
+        help_text="Made from the name; part of this group's URLs. Lowercase letters, digits, - and _.",
+        widget=forms.TextInput(attrs={"autocapitalize": "none", "spellcheck": "false"}),
+    )
+    certificates = forms.CharField(
+        label="SAML 2.0 Certificate",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
+        help_text="PEM or bare base64 (JumpCloud: “Download certificate” gives certificate.pem). "
+        "Several during a rollover: one PEM block each. Wins over the metadata's certificate.",
+    )
+    certificate_file = forms.FileField(
+        label="…or upload the certificate file",
+        required=False,
+        help_text="certificate.pem, .crt or .cer",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pem,.crt,.cer,.cert"}),
     )
     sso_url = forms.CharField(
         label="SAML 2.0 Endpoint",
         required=False,
         max_length=2048,
-        help_text="The IdP's single sign-on URL. Filled in from the metadata; change it only to override.",
+        help_text="The IdP's single sign-on URL (JumpCloud: “IDP URL”).",
         widget=forms.URLInput(),
     )
-    certificates = forms.CharField(
-        label="SAML 2.0 Certificate",
+    idp_entity_id = forms.CharField(
+        label="IdP Entity ID (optional)",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
-        help_text="PEM or bare base64. Several during a rollover: one PEM block each, or separate with a blank line.",
+        max_length=1024,
+        help_text="Leave it empty to trust the Issuer of the first response signed with the certificate above.",
     )
     allow_idp_initiated = forms.BooleanField(
         label="Allow IdP-initiated sign-in (from the IdP's app tile)", required=False, initial=True
@@ -75,6 +94,19 @@ class SSOGroupForm(forms.Form):
     )
     default_role = forms.ChoiceField(
         label="Default role for new users", choices=User.Role.choices, initial=User.Role.REPORTING
+    )
+    scim_roles = forms.MultipleChoiceField(
+        label="Roles SCIM tokens of this group may assign",
+        choices=User.Role.choices,
+        required=False,
+        initial=["reporting", "templates", "developer"],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="A SCIM request asking for any other role is refused.",
+    )
+    adopt_existing_users = forms.BooleanField(
+        label="Adopt existing users whose email is in a verified domain of this group",
+        required=False,
+        help_text="Never adopts admins or users with a usable password.",
     )
     domains = forms.CharField(
         label="Claimed email domains",
@@ -94,27 +126,46 @@ class SSOGroupForm(forms.Form):
     enabled = forms.BooleanField(
         label="Enabled",
         required=False,
-        help_text="A group can be enabled once it has an endpoint and a valid certificate.",
+        help_text="Needs a SAML 2.0 Endpoint and a valid SAML 2.0 Certificate.",
     )
 
-    def __init__(self, *args: Any, group: SSOGroup | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, account=None, group: SSOGroup | None = None, **kwargs: Any) -> None:
         self.group = group
+        self.account = account if account is not None else (group.account if group else None)
         if group is not None:
             kwargs.setdefault("initial", ssogroup_initial(group))
         super().__init__(*args, **kwargs)
+        if self.is_bound:
+            self.data = self.data.copy()  # re-shown values (a file's contents) are written back into it
+        # "Read the file" only previews what the metadata holds: nothing else is needed yet.
+        self.preview = self.is_bound and self.data.get("action") == "read"
+        if self.preview:
+            self.fields["name"].required = False
         self.source: MetadataSource | None = None
+        self.from_file = ""
+
+    # --- reading the inputs ----------------------------------------------------------------
+
+    def _file_text(self, upload, limit: int, message: str, field: str) -> bytes | None:
+        if upload.size > limit:
+            self.add_error(field, message)
+            return None
+        return upload.read(limit + 1)
 
     def _metadata_input(self) -> tuple[str, bytes | str | None, str] | None:
         """(field, xml, url) of the one metadata source given, or None."""
         given = []
         upload = self.cleaned_data.get("metadata_file")
         if upload:
-            if upload.size > MAX_METADATA_BYTES:
-                self.add_error("metadata_file", MSG_FILE_TOO_LARGE)
+            data = self._file_text(upload, MAX_METADATA_BYTES, MSG_FILE_TOO_LARGE, "metadata_file")
+            if data is None:
                 return None
-            given.append(("metadata_file", upload.read(MAX_METADATA_BYTES + 1), ""))
-        if self.cleaned_data.get("metadata_xml", "").strip():
-            given.append(("metadata_xml", self.cleaned_data["metadata_xml"], ""))
+            given.append(("metadata_file", data, ""))
+            self.from_file = upload.name
+        pasted = self.cleaned_data.get("metadata_xml", "")
+        # The paste field may hold this very file from an earlier round trip: that is one source.
+        if pasted.strip() and not (upload and _same_text(pasted, given[0][1])):
+            given.append(("metadata_xml", pasted, ""))
         # An unchanged URL on the edit form is not a new source (it is refreshed with its own button).
         if self.cleaned_data.get("metadata_url", "").strip() and "metadata_url" in self.changed_data:
             given.append(("metadata_url", None, self.cleaned_data["metadata_url"].strip()))
@@ -122,19 +173,51 @@ class SSOGroupForm(forms.Form):
             raise ValidationError(MSG_ONE_SOURCE)
         return given[0] if given else None
 
-    def _load(self, field: str, xml: bytes | str | None, url: str) -> None:
+    def _certificate_text(self) -> str:
+        """The certificate the admin gave: pasted (when changed) or uploaded (.pem text or DER bytes)."""
+        pasted = self.cleaned_data.get("certificates", "") if self._manual_changed("certificates") else ""
+        upload = self.cleaned_data.get("certificate_file")
+        if not upload:
+            return pasted
+        if pasted.strip():
+            self.add_error("certificate_file", MSG_CERT_TWICE)
+            return ""
+        data = self._file_text(upload, MAX_CERT_BYTES, MSG_CERT_FILE_TOO_LARGE, "certificate_file") or b""
+        try:
+            text = data.decode("ascii")
+        except UnicodeDecodeError:
+            text = base64.b64encode(data).decode()  # a binary DER .crt/.cer
+        self.data["certificates"] = text  # shown in the field, so a re-pick is never needed
+        return text
+
+    def _load(self, field: str, xml: bytes | str | None, url: str, *, certificates_required: bool) -> None:
         wanted = (self.cleaned_data.get("idp_entity_id") or "").strip() or None
+        kwargs = {"xml": xml, "url": url, "certificates_required": certificates_required}
         try:
             try:
-                self.source = metadata_load(xml=xml, url=url)
+                self.source = metadata_load(**kwargs)
             except MetadataError as exc:
                 if not exc.choices or wanted not in exc.choices:
                     raise
-                self.source = metadata_load(xml=xml, url=url, entity_id=wanted)
+                self.source = metadata_load(**kwargs, entity_id=wanted)
         except MetadataError as exc:
-            self.add_error(field, exc.message + (MSG_CHOOSE_ENTITY if exc.choices else ""))
+            hint = MSG_CHOOSE_ENTITY if exc.choices else ""
+            if certificates_required and not exc.choices:
+                readable = self._readable_without_certificate(xml, url)
+                if readable is not None:  # only the certificate is wrong: show the rest, say what to do
+                    self._show_what_was_read(readable)
+                    hint = MSG_PASTE_CERTIFICATE
+            self.add_error(field, exc.message + hint)
         except MetadataFetchError as exc:
             self.add_error(field, exc.message)
+
+    def _readable_without_certificate(self, xml: bytes | str | None, url: str) -> MetadataSource | None:
+        if xml is None:
+            return None  # never fetch a URL twice
+        try:
+            return metadata_load(xml=xml, certificates_required=False)
+        except MetadataError:
+            return None
 
     def _manual_changed(self, name: str) -> bool:
         """Did the admin change this field? Whitespace does not count (browsers send CRLF, PEMs end in LF)."""
@@ -145,15 +228,59 @@ class SSOGroupForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        cert_text = self._certificate_text()
+        if cert_text.strip():
+            try:
+                cleaned["parsed_certificates"] = certificates_parse(cert_text)
+            except MetadataError as exc:
+                self.add_error("certificate_file" if cleaned.get("certificate_file") else "certificates", exc.message)
         given = self._metadata_input()
         if given is not None:
-            self._load(*given)
-        if self._manual_changed("certificates") and cleaned.get("certificates", "").strip():
-            try:
-                cleaned["parsed_certificates"] = certificates_parse(cleaned["certificates"])
-            except MetadataError as exc:
-                self.add_error("certificates", exc.message)
+            field, xml, url = given
+            # A valid certificate given by hand wins: the metadata's may then be a placeholder.
+            self._load(field, xml, url, certificates_required="parsed_certificates" not in cleaned)
+            if isinstance(xml, bytes) and field == "metadata_file":
+                self._keep_file(xml)
+        if self.source is not None:
+            self._show_what_was_read(self.source)
+        if not self.preview and not self.errors:
+            cleaned["slug"] = self._slug(cleaned)
         return cleaned
+
+    def _keep_file(self, data: bytes) -> None:
+        """Move the chosen file's contents into the paste field, so an error never drops them."""
+        text = self.source.xml if self.source is not None else data.decode("utf-8", errors="replace")
+        self.data["metadata_xml"] = text
+        if "metadata_file" in self.errors:
+            errors = self.errors.pop("metadata_file")
+            self.add_error("metadata_xml", [f"{e} {MSG_FILE_KEPT.format(name=self.from_file)}" for e in errors])
+
+    def _show_what_was_read(self, source: MetadataSource) -> None:
+        """Fill the manual fields the admin left empty with the metadata's values."""
+        metadata = source.metadata
+        read = {"idp_entity_id": metadata.entity_id, "sso_url": metadata.sso_endpoint.location}
+        if metadata.certificates:
+            read["certificates"] = "".join(c.pem for c in metadata.certificates)
+        for name, value in read.items():
+            if not (self.data.get(name) or "").strip():
+                self.data[name] = value
+
+    def _slug(self, cleaned: dict[str, Any]) -> str:
+        given = (cleaned.get("slug") or "").strip()
+        if given:
+            return given
+        if self.group is not None:
+            return self.group.slug
+        return slug_unique(account=self.account, name=cleaned.get("name", ""))
+
+    # --- what the service gets -----------------------------------------------------------
+
+    def _override(self, name: str, metadata_value: str) -> bool:
+        """A manual field wins when the admin changed it to something other than what the metadata says."""
+        if not self._manual_changed(name):
+            return False
+        value = "".join(str(self.cleaned_data.get(name, "")).split())
+        return self.source is None or value != "".join(metadata_value.split())
 
     def service_values(self) -> dict[str, Any]:
         """Keyword arguments for ssogroup_create/ssogroup_update: metadata first, then manual overrides."""
@@ -164,10 +291,14 @@ class SSOGroupForm(forms.Form):
             "enabled": data["enabled"],
             "domains": re.split(r"[\s,;]+", data.get("domains", "")),
             **{f: data[f] for f in ("allow_idp_initiated", "jit_provisioning", "default_role")},
-            **{f: data[f] for f in ("signature_requirement", "allow_sha1")},
+            **{f: data[f] for f in ("signature_requirement", "allow_sha1", "adopt_existing_users")},
         }
-        if self.source is not None:
-            metadata = self.source.metadata
+        # Unticking every role sends no value at all, exactly like a client that never showed the
+        # boxes: the form's marker tells them apart, and without it the roles stay as they are.
+        if self.data.get("scim_roles_shown"):
+            values["scim_roles"] = data["scim_roles"]
+        metadata = self.source.metadata if self.source is not None else None
+        if metadata is not None:
             values.update(idp_values_from_metadata(metadata))
             values["certificates"] = list(metadata.certificates)
             values["metadata_xml"] = self.source.xml
@@ -175,19 +306,26 @@ class SSOGroupForm(forms.Form):
             values["metadata_warnings"] = list(metadata.warnings)
         elif self.group is None:
             values["certificates"] = []
-        changed = {name for name in MANUAL_FIELDS + ("metadata_url",) if self._manual_changed(name)}
-        if self.source is None and "metadata_url" in changed and not data["metadata_url"].strip():
+        if self._manual_changed("metadata_url") and metadata is None and not data["metadata_url"].strip():
             values["idp_metadata_url"] = ""  # the admin removed the URL: the group is no longer refreshed
-        if "idp_entity_id" in changed:
+        if self._override("idp_entity_id", metadata.entity_id if metadata else ""):
             values["idp_entity_id"] = data["idp_entity_id"].strip()
-        if "sso_url" in changed:
+        if self._override("sso_url", metadata.sso_endpoint.location if metadata else ""):
             url = data["sso_url"].strip()
             values["sso_url"] = url
             values["sso_binding"] = BINDING_REDIRECT
             values["sso_endpoints"] = [{"binding": BINDING_REDIRECT, "location": url}] if url else []
-        if "certificates" in changed:
-            values["certificates"] = data.get("parsed_certificates", [])
+        if "parsed_certificates" in data:
+            values["certificates"] = data["parsed_certificates"]
+            ignored = WARN_CERT_IGNORED.split("{", 1)[0]  # the metadata's placeholder no longer matters
+            values["metadata_warnings"] = [w for w in values.get("metadata_warnings", []) if not w.startswith(ignored)]
+        elif self._manual_changed("certificates"):
+            values["certificates"] = []  # the admin emptied the field
         return values
+
+
+def _same_text(text: str, data: bytes) -> bool:
+    return "".join(text.split()) == "".join(data.decode("utf-8", errors="replace").split())
 
 
 def ssogroup_initial(group: SSOGroup) -> dict[str, Any]:
@@ -201,6 +339,8 @@ def ssogroup_initial(group: SSOGroup) -> dict[str, Any]:
         "allow_idp_initiated": group.allow_idp_initiated,
         "jit_provisioning": group.jit_provisioning,
         "default_role": group.default_role,
+        "scim_roles": list(group.scim_roles),
+        "adopt_existing_users": group.adopt_existing_users,
         "domains": "\n".join(group.domains.order_by("domain").values_list("domain", flat=True)),
         "signature_requirement": group.signature_requirement,
         "allow_sha1": group.allow_sha1,

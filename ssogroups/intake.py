@@ -41,11 +41,12 @@ def metadata_load(
     url: str = "",
     entity_id: str | None = None,
     fetch: Callable[[str], bytes] = metadata_fetch,
+    certificates_required: bool = True,
 ) -> MetadataSource:
     """Parse pasted/uploaded XML, or fetch ``url`` and parse that. Raises MetadataError/MetadataFetchError."""
     if xml is None:
         xml = fetch(url)
-    metadata = parse_metadata(xml, now=clock.now(), entity_id=entity_id)
+    metadata = parse_metadata(xml, now=clock.now(), entity_id=entity_id, certificates_required=certificates_required)
     return MetadataSource(metadata=metadata, xml=metadata.document, url=url)
 
 

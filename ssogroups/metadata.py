@@ -322,8 +322,11 @@ def _sso_endpoints(descriptor: etree._Element) -> tuple[Endpoint, ...]:
     return tuple(endpoints)
 
 
-def _certificates(descriptor: etree._Element) -> tuple[tuple[Certificate, ...], list[str]]:
-    """Signing certificates (use="signing" or no use); unreadable ones are named, never silently used."""
+def _certificates(descriptor: etree._Element, *, required: bool) -> tuple[tuple[Certificate, ...], list[str]]:
+    """Signing certificates (use="signing" or no use); unreadable ones are named, never silently used.
+
+    ``required=False``: the admin gave the certificate herself, so none (or a placeholder) is fine here.
+    """
     found: dict[str, Certificate] = {}
     invalid: list[str] = []
     for key in descriptor.findall(_md("KeyDescriptor")):
@@ -337,15 +340,20 @@ def _certificates(descriptor: etree._Element) -> tuple[tuple[Certificate, ...], 
                 invalid.append(value)
                 continue
             found.setdefault(cert.sha256_fingerprint, cert)
-    if not found:
+    if not found and required:
         if invalid:
             raise MetadataError(MSG_CERT_INVALID.format(value=_short(invalid[0])))
         raise MetadataError(MSG_NO_CERT)
     return tuple(found.values()), [WARN_CERT_IGNORED.format(value=_short(v)) for v in invalid]
 
 
-def parse_metadata(data: bytes | str, *, now: datetime, entity_id: str | None = None) -> IdPMetadata:
-    """Parse IdP metadata; ``entity_id`` picks one IdP out of an EntitiesDescriptor holding several."""
+def parse_metadata(
+    data: bytes | str, *, now: datetime, entity_id: str | None = None, certificates_required: bool = True
+) -> IdPMetadata:
+    """Parse IdP metadata; ``entity_id`` picks one IdP out of an EntitiesDescriptor holding several.
+
+    ``certificates_required=False`` when a certificate was given separately (it wins over the metadata's).
+    """
     raw = _to_bytes(data)
     root = _parse_xml(raw)
     entity = _select_entity(root, entity_id)
@@ -356,7 +364,7 @@ def parse_metadata(data: bytes | str, *, now: datetime, entity_id: str | None = 
         raise MetadataError(MSG_ENTITY_ID_TOO_LONG)
     descriptor = _select_idp_descriptor(entity)
     endpoints = _sso_endpoints(descriptor)
-    certificates, warnings = _certificates(descriptor)
+    certificates, warnings = _certificates(descriptor, required=certificates_required)
     slo_url = ""
     for service in descriptor.findall(_md("SingleLogoutService")):
         location = (service.get("Location") or "").strip()

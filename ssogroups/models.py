@@ -25,6 +25,9 @@ class SSOGroup(models.Model):
     enabled = models.BooleanField(default=False)
 
     idp_entity_id = models.CharField(max_length=1024, blank=True)
+    # Set when the entity ID was left empty and the Issuer of the first response whose signature
+    # verified against the group's certificate was pinned (later responses must match it).
+    issuer_pinned_at = models.DateTimeField(null=True, blank=True)
     sso_url = models.URLField(max_length=2048, blank=True)
     sso_binding = models.CharField(max_length=100, default=BINDING_REDIRECT)
     # Every SingleSignOnService the metadata listed: [{"binding": ..., "location": ...}].
@@ -175,6 +178,8 @@ class PendingAuthnRequest(models.Model):
     # SHA-256 (hex) of the secret in the starting browser's sparksso_authn cookie (login CSRF).
     browser_hash = models.CharField(max_length=64)
     next_path = models.CharField(max_length=2048, blank=True)
+    # Started by an admin's "Test sign-in": the ACS shows a report and signs nobody in.
+    is_test = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=clock.default_now)
     expires_at = models.DateTimeField(db_index=True)
 

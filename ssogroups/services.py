@@ -41,6 +41,9 @@ MSG_DOMAIN_TAKEN = "The domain {domain} is already claimed by another SSO group 
 MSG_ROLE_INVALID = "Choose one of the roles: {roles}."
 
 
+MSG_SCIM_ROLES_INVALID = "SCIM roles must be among: {roles}."
+
+
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -50,6 +53,8 @@ POLICY_FIELDS = (
     "default_role",
     "signature_requirement",
     "allow_sha1",
+    "scim_roles",
+    "adopt_existing_users",
 )
 
 
@@ -71,14 +76,18 @@ def _enable_blockers(group: SSOGroup, certificates: list[Certificate] | None) ->
         usable = group.pk is not None and group.certificates.filter(not_after__gt=now).exists()
     else:
         usable = any(c.not_after > now for c in certificates)
+    # No IdP entity ID is needed: when empty, the first verified response's Issuer is pinned.
     missing = []
-    if not group.idp_entity_id:
-        missing.append("an IdP entity ID")
     if not group.sso_url:
         missing.append("a SAML 2.0 Endpoint")
     if not usable:
         missing.append("at least one valid, unexpired SAML 2.0 Certificate")
     return missing
+
+
+def ssogroup_enable_missing(*, group: SSOGroup) -> list[str]:
+    """What the group lacks before it can be enabled (empty: ready), said before the Enable click."""
+    return _enable_blockers(group, None)
 
 
 def _validate(group: SSOGroup, certificates: list[Certificate] | None, *, check_enable: bool = True) -> None:
@@ -102,6 +111,11 @@ def _validate(group: SSOGroup, certificates: list[Certificate] | None, *, check_
         errors.setdefault("idp_entity_id", []).append(MSG_ENTITY_ID_LONG)
     if group.default_role not in User.Role.values:
         errors.setdefault("default_role", []).append(MSG_ROLE_INVALID.format(roles=", ".join(User.Role.values)))
+    roles = group.scim_roles
+    if not isinstance(roles, list) or any(r not in User.Role.values for r in roles):
+        errors.setdefault("scim_roles", []).append(MSG_SCIM_ROLES_INVALID.format(roles=", ".join(User.Role.values)))
+    else:
+        group.scim_roles = sorted(set(roles), key=User.Role.values.index)
     if group.signature_requirement not in SSOGroup.SignatureRequirement.values:
         errors.setdefault("signature_requirement", []).append("Choose a valid signature requirement.")
     if group.enabled and check_enable:

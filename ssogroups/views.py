@@ -6,15 +6,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
+from accounts.models import User
 from accounts.permissions import account_admin_required
 from accounts.reauth import recent_auth_required
+from sparksso import clock
 from sparksso.forms import form_errors_from_service
 from ssogroups import certificate_change, intake, selectors, services
+from ssogroups.charts import signin_chart
 from ssogroups.domains_verify import ssodomain_verify
 from ssogroups.fetch import MetadataFetchError
-from ssogroups.forms import ConfirmDeleteForm, SSOGroupForm
+from ssogroups.forms import ADMIN_ROLE_WARNING, ConfirmDeleteForm, SSOGroupForm
 from ssogroups.metadata import MetadataError
 from ssogroups.saml.config import saml_settings_for_group
+from ssogroups.slugs import slugs_taken
 from ssogroups.spmetadata import CONTENT_TYPE, sp_metadata_build
 
 FEATURE = "SSO configuration"
@@ -25,6 +29,7 @@ MSG_REFRESH_FAILED = "Refreshing from the URL failed; the previous values are ke
 MSG_ENABLED = "SSO group “{name}” is enabled."
 MSG_DISABLED = "SSO group “{name}” is disabled; its users cannot sign in through it."
 MSG_DELETED = "SSO group “{name}” was deleted."
+MSG_READ = "Read the metadata of {entity}: check the values below, then create the group."
 MSG_FIX_ERRORS = "Nothing was saved. Please correct the errors below."
 # Issue #9: the IdP's WantAuthnRequestsSigned was parsed and then ignored. We hold no SP key, so we
 # cannot sign; the admin is told plainly instead.
@@ -42,6 +47,16 @@ MSG_CERTIFICATES_REJECTED = "The proposed signing certificates of “{name}” w
 MSG_SLUG_CHANGED = (
     "The group's ID changed, so its SP URLs changed too: update the Consumer URL and Audience URI in your IdP."
 )
+
+
+def _form_page(request: HttpRequest, form: SSOGroupForm, group, status: int) -> HttpResponse:
+    context = {
+        "form": form,
+        "group": group,
+        "slugs_taken": " ".join(slugs_taken(account=request.user.account)),
+        "admin_role_warning": ADMIN_ROLE_WARNING,
+    }
+    return render(request, "ssogroups/form.html", context, status=status)
 
 
 def _actor(request: HttpRequest) -> str:
@@ -64,8 +79,13 @@ def ssogroup_list_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @account_admin_required(FEATURE)
 def ssogroup_create_view(request: HttpRequest) -> HttpResponse:
-    form = SSOGroupForm(request.POST or None, request.FILES or None)
+    form = SSOGroupForm(request.POST or None, request.FILES or None, account=request.user.account)
     status = 200
+    if request.method == "POST" and form.preview:
+        # "Read the file": show what the metadata holds in the fields; nothing is saved.
+        if form.is_valid() and form.source is not None:
+            messages.info(request, MSG_READ.format(entity=form.source.metadata.entity_id))
+        return _form_page(request, form, None, 200 if form.is_valid() else 400)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -80,7 +100,7 @@ def ssogroup_create_view(request: HttpRequest) -> HttpResponse:
                 return redirect("ssogroup-detail", slug=group.slug)
         messages.error(request, MSG_FIX_ERRORS)
         status = 400
-    return render(request, "ssogroups/form.html", {"form": form, "group": None}, status=status)
+    return _form_page(request, form, None, status)
 
 
 @require_GET
@@ -93,17 +113,18 @@ def ssogroup_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     pending = [
         (c, selectors.certificate_status(c.not_after)) for c in group.pending_certificates.order_by("not_after", "id")
     ]
-    return render(
-        request,
-        "ssogroups/detail.html",
-        {
-            "group": group,
-            "certificates": certificates,
-            "pending_certificates": pending,
-            "domains": group.domains.order_by("domain"),
-            "signed_requests_warning": WARN_WANTS_SIGNED_REQUESTS if group.want_authn_requests_signed else "",
-        },
-    )
+    context = {
+        "group": group,
+        "certificates": certificates,
+        "pending_certificates": pending,
+        "domains": group.domains.order_by("domain"),
+        "signed_requests_warning": WARN_WANTS_SIGNED_REQUESTS if group.want_authn_requests_signed else "",
+        # issue #12: what enabling still needs, the sign-in chart, the SCIM policy (issue #8)
+        "enable_missing": " and ".join(services.ssogroup_enable_missing(group=group)),
+        "chart": signin_chart(group=group, now=clock.now()),
+        "scim_roles": [label for value, label in User.Role.choices if value in group.scim_roles],
+    }
+    return render(request, "ssogroups/detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -113,6 +134,10 @@ def ssogroup_edit_view(request: HttpRequest, slug: str) -> HttpResponse:
     form = SSOGroupForm(request.POST or None, request.FILES or None, group=group)
     old_slug = group.slug
     status = 200
+    if request.method == "POST" and form.preview:
+        if form.is_valid() and form.source is not None:
+            messages.info(request, MSG_READ.format(entity=form.source.metadata.entity_id))
+        return _form_page(request, form, group, 200 if form.is_valid() else 400)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -129,7 +154,7 @@ def ssogroup_edit_view(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect("ssogroup-detail", slug=group.slug)
         messages.error(request, MSG_FIX_ERRORS)
         status = 400
-    return render(request, "ssogroups/form.html", {"form": form, "group": group}, status=status)
+    return _form_page(request, form, group, status)
 
 
 @require_POST

@@ -191,6 +191,24 @@ def _subject_confirmation_diagnose(document, *, acs_url: str, now: datetime) -> 
     return reasons.SUBJECT_CONFIRMATION
 
 
+def _response_parse(settings: dict, encoded: str) -> OneLogin_Saml2_Response:
+    try:
+        # Receiving needs no IdP SSO URL (an IdP-initiated-only group may have none), so only
+        # the SP half is checked here; the certificates are checked by the caller.
+        saml_settings = OneLogin_Saml2_Settings(settings, sp_validation_only=True)
+    except OneLogin_Saml2_Error as exc:
+        raise SamlRejected(reasons.GROUP_MISCONFIGURED, str(exc)) from exc
+    # python3-saml parses (and refuses DOCTYPEs) while constructing, before is_valid.
+    try:
+        return OneLogin_Saml2_Response(saml_settings, encoded)
+    except (DTDForbidden, EntitiesForbidden, NotSupportedError) as exc:
+        raise SamlRejected(reasons.FORBIDDEN_XML, type(exc).__name__) from exc
+    except etree.XMLSyntaxError as exc:
+        raise SamlRejected(reasons.MALFORMED_XML, str(exc)) from exc
+    except (OneLogin_Saml2_Error, OneLogin_Saml2_ValidationError) as exc:
+        raise SamlRejected(reasons.ENCRYPTED_UNSUPPORTED, str(exc)) from exc
+
+
 def validate_response(
     *,
     saml_response: str,
@@ -199,28 +217,25 @@ def validate_response(
     now: datetime,
     clock_skew: timedelta,
 ) -> ValidatedAssertion:
-    """Validate or raise SamlRejected. ``settings`` comes from config.saml_settings_build."""
-    encoded = _decode(saml_response)
-    if not settings["idp"]["entityId"] or not settings["idp"]["x509certMulti"]["signing"]:
-        raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP entity ID or signing certificate")
-    try:
-        # Receiving needs no IdP SSO URL (an IdP-initiated-only group may have none), so only
-        # the SP half is checked here; the IdP entity ID and certificates are checked above.
-        saml_settings = OneLogin_Saml2_Settings(settings, sp_validation_only=True)
-    except OneLogin_Saml2_Error as exc:
-        raise SamlRejected(reasons.GROUP_MISCONFIGURED, str(exc)) from exc
-    # python3-saml parses (and refuses DOCTYPEs) while constructing, before is_valid.
-    try:
-        response = OneLogin_Saml2_Response(saml_settings, encoded)
-    except (DTDForbidden, EntitiesForbidden, NotSupportedError) as exc:
-        raise SamlRejected(reasons.FORBIDDEN_XML, type(exc).__name__) from exc
-    except etree.XMLSyntaxError as exc:
-        raise SamlRejected(reasons.MALFORMED_XML, str(exc)) from exc
-    except (OneLogin_Saml2_Error, OneLogin_Saml2_ValidationError) as exc:
-        raise SamlRejected(reasons.ENCRYPTED_UNSUPPORTED, str(exc)) from exc
+    """Validate or raise SamlRejected. ``settings`` comes from config.saml_settings_build.
 
+    With an empty IdP entity ID the response's own Issuer is expected (the caller pins it).
+    """
+    encoded = _decode(saml_response)
+    if not settings["idp"]["x509certMulti"]["signing"]:
+        raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP signing certificate")
+    response = _response_parse(settings, encoded)
     document = response.document
     issuer, claimed_name_id = _claims(document)
+    if not settings["idp"]["entityId"]:
+        # Issuer pinning (no entity ID configured yet): expect exactly the Issuer this response
+        # claims. python3-saml then requires every Issuer to equal it and the signature to verify
+        # against the group's own certificates, so only a response the IdP signed can be pinned.
+        if not issuer:
+            raise SamlRejected(reasons.WRONG_ISSUER, "no Issuer to pin", name_id=claimed_name_id)
+        settings = {**settings, "idp": {**settings["idp"], "entityId": issuer}}
+        response = _response_parse(settings, encoded)
+        document = response.document
 
     def reject(reason: reasons.Reason, detail: str = "") -> SamlRejected:
         return SamlRejected(reason, detail, issuer=issuer, name_id=claimed_name_id)

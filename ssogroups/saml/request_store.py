@@ -22,6 +22,7 @@ from ssogroups.saml import reasons
 from ssogroups.saml.acs import SamlRejected
 
 PENDING_TTL = timedelta(minutes=10)
+TEST_RELAY_PREFIX = "sparksso-test:"
 ASSERTION_ID_MAX = ConsumedAssertion._meta.get_field("assertion_id").max_length
 
 
@@ -29,13 +30,15 @@ ASSERTION_ID_MAX = ConsumedAssertion._meta.get_field("assertion_id").max_length
 class AuthnStart:
     """How to send the browser to the IdP: a redirect URL, or a form to POST (binding == POST).
 
-    No RelayState: the pending request (found by InResponseTo) holds ``next`` and the browser binding.
+    No RelayState for sign-in: the pending request (found by InResponseTo) holds ``next`` and the
+    browser binding. A test sign-in sends one that names its request (``pending_test_peek``).
     """
 
     binding: str
     url: str
     saml_request: str
     request_id: str
+    relay_state: str = ""
 
 
 def _force_authn_key(request_id: str) -> str:
@@ -48,7 +51,13 @@ def force_authn_take(*, request_id: str) -> bool:
 
 
 def authn_request_start(
-    *, group: SSOGroup, settings: dict, next_path: str, browser_hash: str, force_authn: bool = False
+    *,
+    group: SSOGroup,
+    settings: dict,
+    next_path: str,
+    browser_hash: str,
+    force_authn: bool = False,
+    is_test: bool = False,
 ) -> AuthnStart:
     """Build an AuthnRequest with a fresh ID and remember it for 10 minutes, with ``next`` and the
     hash of the starting browser's secret (ssogroups.saml.binding).
@@ -56,10 +65,18 @@ def authn_request_start(
     ``force_authn`` asks the IdP to authenticate the user again rather than answer from its own
     session; the marker (in the shared cache, for as long as the request is pending) lets the ACS
     count only such a response as a recent authentication.
+
+    ``is_test``: an admin's test sign-in; its response is reported, never signed in. Only a test
+    sends a RelayState (TEST_RELAY_PREFIX + the request ID), so the ACS can report even a response
+    that fails before its InResponseTo is read.
     """
     endpoint = settings["idp"]["singleSignOnService"]
-    if not endpoint["url"] or not group.idp_entity_id:
-        raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP SSO endpoint or entity ID")
+    if not endpoint["url"]:
+        raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP SSO endpoint")
+    if not settings["idp"]["entityId"]:
+        # Not pinned yet. The AuthnRequest never names the IdP (its Destination is the endpoint), but
+        # python3-saml's settings check wants an entity ID: give it the endpoint, for building only.
+        settings = {**settings, "idp": {**settings["idp"], "entityId": endpoint["url"]}}
     try:
         authn = OneLogin_Saml2_Authn_Request(OneLogin_Saml2_Settings(settings), force_authn=force_authn)
     except OneLogin_Saml2_Error as exc:
@@ -70,6 +87,7 @@ def authn_request_start(
         group=group,
         browser_hash=browser_hash,
         next_path=safe_next_path(next_path),
+        is_test=is_test,
         created_at=now,
         expires_at=now + PENDING_TTL,
     )
@@ -77,10 +95,18 @@ def authn_request_start(
         caches["default"].set(_force_authn_key(authn.get_id()), 1, int(PENDING_TTL.total_seconds()))
     post = endpoint["binding"] == BINDING_POST
     saml_request = authn.get_request(deflate=not post)
+    relay_state = TEST_RELAY_PREFIX + authn.get_id() if is_test else ""
     url = endpoint["url"]
     if not post:
-        url += ("&" if "?" in url else "?") + urlencode({"SAMLRequest": saml_request})
-    return AuthnStart(binding=endpoint["binding"], url=url, saml_request=saml_request, request_id=authn.get_id())
+        query = {"SAMLRequest": saml_request} | ({"RelayState": relay_state} if relay_state else {})
+        url += ("&" if "?" in url else "?") + urlencode(query)
+    return AuthnStart(
+        binding=endpoint["binding"],
+        url=url,
+        saml_request=saml_request,
+        request_id=authn.get_id(),
+        relay_state=relay_state,
+    )
 
 
 def pending_request_consume(*, group: SSOGroup, request_id: str, now: datetime) -> PendingAuthnRequest | None:
@@ -94,6 +120,20 @@ def pending_request_consume(*, group: SSOGroup, request_id: str, now: datetime) 
         return None
     deleted, _ = PendingAuthnRequest.objects.filter(pk=pending.pk).delete()
     return pending if deleted else None  # a concurrent worker consumed it first
+
+
+def pending_test_peek(*, group: SSOGroup, relay_state: str, now: datetime) -> PendingAuthnRequest | None:
+    """The group's pending *test* request this RelayState names, without consuming it.
+
+    Only tells the ACS to report instead of sign in (the safe direction); the response itself must
+    still answer that request (InResponseTo) to be reported as a success.
+    """
+    if not relay_state.startswith(TEST_RELAY_PREFIX) or len(relay_state) > 128:
+        return None
+    request_id = relay_state.removeprefix(TEST_RELAY_PREFIX)
+    return PendingAuthnRequest.objects.filter(
+        group=group, request_id=request_id, is_test=True, expires_at__gt=now
+    ).first()
 
 
 def assertion_consume(*, group: SSOGroup, assertion_id: str, until: datetime) -> bool:

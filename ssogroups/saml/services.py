@@ -4,6 +4,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings as django_settings
 
@@ -25,6 +26,7 @@ from ssogroups.saml.request_store import (
     pending_request_consume,
 )
 from ssogroups.saml.throttle import AcsLimit
+from ssogroups.saml.trial import trial_report_failure, trial_report_store, trial_report_success, trial_user_resolve
 
 logger = logging.getLogger(__name__)
 ANONYMOUS = "anonymous"  # the actor of events caused by a request nobody could authenticate
@@ -32,10 +34,13 @@ ANONYMOUS = "anonymous"  # the actor of events caused by a request nobody could 
 
 @dataclass(frozen=True)
 class SsoLoginResult:
-    user: User
+    """Who to sign in; or, for an admin's test sign-in, only ``test_report`` (nobody is signed in)."""
+
+    user: User | None
     next_path: str
     session_not_on_or_after: datetime | None
     force_authn: bool = False  # the answer to our ForceAuthn request: a proven, recent authentication
+    test_report: dict[str, Any] | None = None
 
 
 def _group_settings(group: SSOGroup) -> dict:
@@ -43,23 +48,56 @@ def _group_settings(group: SSOGroup) -> dict:
     return saml_settings_for_group(group, certificates_pem=pems)
 
 
-def sso_login_start(*, group: SSOGroup, next_path: str, browser_hash: str, force_authn: bool = False):
-    """Begin SP-initiated sign-in: an AuthnStart (redirect URL or POST form) for the browser."""
+def sso_login_start(
+    *, group: SSOGroup, next_path: str, browser_hash: str, force_authn: bool = False, is_test: bool = False
+):
+    """Begin SP-initiated sign-in: an AuthnStart (redirect URL or POST form) for the browser.
+
+    ``is_test``: an admin's test sign-in, whose response the ACS reports instead of signing in.
+    """
     return authn_request_start(
         group=group,
         settings=_group_settings(group),
         next_path=next_path,
         browser_hash=browser_hash,
         force_authn=force_authn,
+        is_test=is_test,
     )
 
 
-def sso_login_consume(*, group: SSOGroup, saml_response: str, relay_state: str, request) -> SsoLoginResult:
+def sso_group_issuer_pin(*, group: SSOGroup, issuer: str, request=None) -> None:
+    """Pin ``issuer`` (of a response whose signature verified against the group's certificate) on a
+    group that has no IdP entity ID yet; raises SamlRejected when another Issuer was pinned first."""
+    now = clock.now()
+    # Conditional update: of two concurrent first sign-ins exactly one pins.
+    pinned = SSOGroup.objects.filter(pk=group.pk, idp_entity_id="").update(
+        idp_entity_id=issuer, issuer_pinned_at=now, updated_at=now
+    )
+    if not pinned:
+        current = SSOGroup.objects.filter(pk=group.pk).values_list("idp_entity_id", flat=True).first()
+        if current != issuer:  # crucial: validated against its own Issuer, which lost the race
+            raise SamlRejected(reasons.WRONG_ISSUER, "another Issuer was pinned first", issuer=issuer)
+        return
+    group.idp_entity_id, group.issuer_pinned_at = issuer, now
+    event_record(
+        account=group.account,
+        event="sso_group_issuer_pinned",
+        actor=issuer,
+        target=group.slug,
+        request=request,
+        changes={"idp_entity_id": issuer},
+    )
+
+
+def sso_login_consume(
+    *, group: SSOGroup, saml_response: str, relay_state: str, request, test: bool = False
+) -> SsoLoginResult:
     """Validate a posted response and resolve the user it signs in; raises SamlRejected.
 
     The pending request (InResponseTo) and the assertion ID are consumed once validation
     passes, so a response is single-use even if the user is then refused. A solicited response
-    must come from the browser that started the request (ssogroups.saml.binding).
+    must come from the browser that started the request (ssogroups.saml.binding). A response to a
+    test request (or any response when ``test``) signs nobody in and writes no user.
     """
     now = clock.now()
     validated = validate_response(
@@ -82,13 +120,20 @@ def sso_login_consume(*, group: SSOGroup, saml_response: str, relay_state: str, 
             raise reject(reasons.OTHER_BROWSER, f"{present} {AUTHN_COOKIE} cookie for request {pending.request_id!r}")
         next_path = safe_next_path(pending.next_path)
         force_authn = force_authn_take(request_id=validated.in_response_to)
+        test = test or pending.is_test
     else:
         force_authn = False
+        if test:  # a test reports on the request it sent, never on an unsolicited response
+            raise reject(reasons.UNKNOWN_REQUEST, "a test sign-in needs the response to its own request")
         if not group.allow_idp_initiated:
             raise reject(reasons.UNSOLICITED_NOT_ALLOWED)
         next_path = safe_next_path(relay_state)
     if not assertion_consume(group=group, assertion_id=validated.assertion_id, until=validated.replay_until):
         raise reject(reasons.REPLAY, f"assertion ID {validated.assertion_id[:100]!r}")
+    if not group.idp_entity_id:
+        sso_group_issuer_pin(group=group, issuer=validated.issuer, request=request)
+    if test:
+        return _test_result(group, validated)
 
     identity = identity_value(validated=validated, identity_attribute=group.identity_attribute)
     user = sso_user_resolve(
@@ -100,6 +145,17 @@ def sso_login_consume(*, group: SSOGroup, saml_response: str, relay_state: str, 
         session_not_on_or_after=validated.session_not_on_or_after,
         force_authn=force_authn,
     )
+
+
+def _test_result(group: SSOGroup, validated) -> SsoLoginResult:
+    user, rejected = None, None
+    try:
+        identity = identity_value(validated=validated, identity_attribute=group.identity_attribute)
+        user = trial_user_resolve(group=group, identity=identity, profile=profile_from_attributes(validated.attributes))
+    except SamlRejected as exc:
+        rejected = exc
+    report = trial_report_success(group=group, validated=validated, user=user, rejected=rejected)
+    return SsoLoginResult(user=None, next_path="", session_not_on_or_after=None, test_report=report)
 
 
 def reference_new() -> str:
@@ -168,3 +224,24 @@ def sso_login_success_record(*, group: SSOGroup, user: User, request=None) -> Ev
         request=request,
         changes={"group": group.slug},
     )
+
+
+def sso_test_report_record(*, group: SSOGroup, report: dict[str, Any], request=None) -> str:
+    """Record an admin's test sign-in (event ``sso_test_sign_in``) and keep its report; returns its key."""
+    event_record(
+        account=group.account,
+        event="sso_test_sign_in",
+        actor=report.get("issuer", ""),
+        target=report.get("name_id", ""),
+        outcome=Event.Outcome.SUCCESS if report["ok"] else Event.Outcome.FAILURE,
+        reason=report.get("reason", ""),
+        request=request,
+        changes={"group": group.slug},
+    )
+    return trial_report_store(report)
+
+
+def sso_test_failure_record(*, group: SSOGroup, rejected: SamlRejected, request=None) -> str:
+    """A refused test response: recorded like any failure (diagnostics, reference), then reported."""
+    failure = sso_login_failure_record(group=group, rejected=rejected, request=request)
+    return trial_report_store(trial_report_failure(group=group, rejected=rejected, reference=failure.reference))

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -25,7 +26,7 @@ from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import MAX_RESPONSE_BYTES, SamlRejected
 from ssogroups.saml.binding import browser_cookie_set, browser_secret_for, browser_secret_hash
-from ssogroups.saml.request_store import PENDING_TTL
+from ssogroups.saml.request_store import PENDING_TTL, pending_test_peek
 from ssogroups.saml.selectors import login_failures_recent, ssogroup_get_for_admin, ssogroup_get_usable
 from ssogroups.saml.services import (
     sso_login_consume,
@@ -33,6 +34,8 @@ from ssogroups.saml.services import (
     sso_login_start,
     sso_login_success_record,
     sso_login_throttled_record,
+    sso_test_failure_record,
+    sso_test_report_record,
 )
 from ssogroups.saml.throttle import AcsLimit, acs_address_limited, acs_failure_count, acs_retry_after
 
@@ -44,7 +47,7 @@ MSG_THROTTLED = "Too many failed sign-in attempts. Wait a few minutes and try ag
 MSG_NOT_FOUND = "This single sign-on link is not active. Ask your account admin for the current sign-in link."
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
+def not_found_page(request: HttpRequest) -> HttpResponse:
     return render(request, "saml/not_found.html", {"message": MSG_NOT_FOUND}, status=404)
 
 
@@ -75,13 +78,18 @@ def _failure(request: HttpRequest, group: SSOGroup, rejected: SamlRejected) -> H
     )
 
 
+def test_report_redirect(group: SSOGroup, key: str) -> HttpResponse:
+    # To the admin's page (a top-level GET carries the admin's session cookie; this POST did not).
+    return HttpResponseRedirect(reverse("saml_test_report", kwargs={"group_slug": group.slug, "key": key}))
+
+
 @never_cache
 @require_GET
 def login_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpResponse:
     """SP-initiated sign-in: send the browser to the IdP with a fresh AuthnRequest."""
     group = ssogroup_get_usable(account_id=account_id, slug=group_slug)
     if group is None:
-        return _not_found(request)
+        return not_found_page(request)
     secret = browser_secret_for(request)
     try:
         start = sso_login_start(
@@ -118,7 +126,7 @@ def consume_view(request: HttpRequest, account_id: int, group_slug: str) -> Http
     """Assertion Consumer Service (HTTP-POST binding)."""
     group = ssogroup_get_usable(account_id=account_id, slug=group_slug)
     if group is None:
-        return _not_found(request)
+        return not_found_page(request)
     limit = acs_address_limited(group=group, ip=client_ip(request))
     if limit is not None:  # refused unread: this address has used up its failures for now
         return _throttled(request, group, limit)
@@ -134,10 +142,20 @@ def consume_view(request: HttpRequest, account_id: int, group_slug: str) -> Http
         return _acs_failure(request, group, SamlRejected(reasons.OVERSIZE, type(exc).__name__))
     except MultiPartParserError as exc:
         return _acs_failure(request, group, SamlRejected(reasons.MISSING_RESPONSE, f"unreadable form body: {exc}"))
+    # An admin's test sign-in (its RelayState names a pending test request) is reported, never signed in.
+    test = pending_test_peek(group=group, relay_state=relay_state, now=clock.now()) is not None
     try:
-        result = sso_login_consume(group=group, saml_response=saml_response, relay_state=relay_state, request=request)
+        result = sso_login_consume(
+            group=group, saml_response=saml_response, relay_state=relay_state, request=request, test=test
+        )
     except SamlRejected as rejected:
+        if test:
+            return test_report_redirect(group, sso_test_failure_record(group=group, rejected=rejected, request=request))
         return _acs_failure(request, group, rejected)
+    if result.test_report is not None:
+        return test_report_redirect(
+            group, sso_test_report_record(group=group, report=result.test_report, request=request)
+        )
 
     user = result.user
     if request.user.is_authenticated and request.user.pk != user.pk:
@@ -162,7 +180,7 @@ def failures_view(request: HttpRequest, group_slug: str) -> HttpResponse:
     """Recent sign-in failures of one group with the precise reason, for the account admin."""
     group = ssogroup_get_for_admin(account=request.user.account, slug=group_slug)
     if group is None:
-        return _not_found(request)
+        return not_found_page(request)
     rows = [
         {"failure": f, "reason": reasons.REASONS.get(f.reason, reasons.INVALID_RESPONSE)}
         for f in login_failures_recent(group=group)

@@ -31,11 +31,13 @@ def test_admin_connects_jumpcloud_and_mints_a_scim_token(live_server, browser, s
     # Create the SSO group from the exported metadata file.
     page.goto(f"{live_server.url}/account/sso/")
     page.get_by_role("link", name="Create New SSO Group +").click()
-    page.get_by_label("Name").fill("JumpCloud")
+    page.get_by_label("Name", exact=True).fill("JumpCloud")
     page.get_by_label("ID", exact=True).fill("jumpcloud")
-    page.get_by_label("IdP metadata file").set_input_files(str(METADATA))
+    page.get_by_label("Parse SAML 2.0 XML Config").set_input_files(str(METADATA))
+    # Choosing the file reads it (a round trip): the fields then show what it holds.
+    expect(page.get_by_label("SAML 2.0 Endpoint")).to_have_value("https://sso.jumpcloud.com/saml2/samlify")
     page.get_by_label("Enabled").check()
-    page.get_by_role("button", name="Create SSO group").click()
+    page.get_by_role("button", name="Save").click()
     page.wait_for_url(f"{live_server.url}/account/sso/jumpcloud/")
     group = SSOGroup.objects.get(account=account, slug="jumpcloud")
     assert (group.idp_entity_id, group.sso_url, group.enabled) == (

@@ -64,7 +64,10 @@ def admin_connects_jumpcloud(account, admin, idp) -> tuple[SSOGroup, str]:
         JUMPCLOUD_ENTITY_ID,
         "https://sso.jumpcloud.com/saml2/samlify",
     )
-    page = browser.post("/account/settings/scim-tokens/", {"sso_group": group.pk, "label": "JumpCloud production"})
+    page = browser.post(
+        "/account/settings/scim-tokens/",
+        {"sso_group": group.pk, "label": "JumpCloud production", "form_id": "e2e-form-id-0123456789"},
+    )
     assert page.status_code == 201
     return group, TOKEN_RE.search(page.content.decode()).group(1)
 

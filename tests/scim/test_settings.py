@@ -12,6 +12,7 @@ from scim.models import ScimToken
 from scim.tokens import scim_token_authenticate, scim_token_create
 from tests.conftest import force_recent_login
 
+FORM_ID = "form-id-0123456789abcdef"
 TOKEN_RE = re.compile(r'id="scim-token" value="(sso_scim_[A-Za-z0-9_-]{43})"')
 
 
@@ -28,7 +29,9 @@ def group(account, make_ssogroup):
 
 
 def test_generate_shows_the_token_exactly_once_with_no_store(browser, group):
-    page = browser.post("/account/settings/scim-tokens/", {"sso_group": group.pk, "label": "JC prod"})
+    page = browser.post(
+        "/account/settings/scim-tokens/", {"sso_group": group.pk, "label": "JC prod", "form_id": FORM_ID}
+    )
     assert page.status_code == 201
     html = page.content.decode()
     plaintext = TOKEN_RE.search(html).group(1)
@@ -77,7 +80,7 @@ def test_another_accounts_token_cannot_be_revoked(browser, make_account, make_ss
     ],
 )
 def test_bad_generate_requests_show_the_reason_and_write_nothing(browser, group, post, message):
-    data = {k: v.format(group=group.pk) for k, v in post.items()}
+    data = {"form_id": FORM_ID, **{k: v.format(group=group.pk) for k, v in post.items()}}
     response = browser.post("/account/settings/scim-tokens/", data)
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -89,7 +92,7 @@ def test_foreign_or_disabled_groups_are_not_offered(browser, account, make_accou
     foreign = make_ssogroup(other)
     disabled = make_ssogroup(account, enabled=False)
     for candidate in (foreign, disabled):
-        response = browser.post("/account/settings/scim-tokens/", {"sso_group": candidate.pk})
+        response = browser.post("/account/settings/scim-tokens/", {"sso_group": candidate.pk, "form_id": FORM_ID})
         assert response.status_code == 400
     assert ScimToken.objects.count() == 0
 
@@ -127,3 +130,38 @@ def test_only_admins_of_sso_plans_can_generate(make_account, make_ssogroup):
 def test_get_only_for_the_page_and_post_only_for_actions(browser):
     assert browser.post("/account/settings/").status_code == 405
     assert browser.get("/account/settings/scim-tokens/").status_code == 405
+
+
+def _form_id(page) -> str:
+    return re.search(r'name="form_id" value="([^"]+)"', page.content.decode()).group(1)
+
+
+def test_the_same_form_mints_one_token_and_never_shows_it_again(browser, group):
+    form_id = _form_id(browser.get("/account/settings/"))
+    data = {"sso_group": group.pk, "label": "JC prod", "form_id": form_id}
+    first = browser.post("/account/settings/scim-tokens/", data)
+    assert first.status_code == 201
+    plaintext = TOKEN_RE.search(first.content.decode()).group(1)
+    assert _form_id(first) != form_id  # the page's next form is a new one
+
+    # Reload (the browser re-POSTs), resubmission, double click: the same form id each time.
+    for _ in range(2):
+        again = browser.post("/account/settings/scim-tokens/", data)
+        assert again.status_code == 409
+        html = again.content.decode()
+        assert "This form already generated its SCIM token, so no other token was made." in html
+        assert "cannot be shown again" in html
+        assert TOKEN_RE.search(html) is None and plaintext not in html
+    assert ScimToken.objects.count() == 1
+    assert Event.objects.filter(event="scim_token_generate").count() == 1
+    token = ScimToken.objects.get()
+    assert plaintext not in str(ScimToken.objects.values().get())
+    assert token.form_digest and form_id not in token.form_digest
+
+
+def test_a_form_without_its_id_mints_nothing(browser, group):
+    response = browser.post("/account/settings/scim-tokens/", {"sso_group": group.pk, "label": "x"})
+    assert response.status_code == 400
+    assert "This form has expired. Generate the token again from the form below." in response.content.decode()
+    assert ScimToken.objects.count() == 0
+    assert not Event.objects.filter(event="scim_token_generate").exists()

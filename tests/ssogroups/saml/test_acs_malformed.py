@@ -170,13 +170,4 @@ def test_group_without_certificates_is_refused(client, idp, group, alice):
     assert session_json(client).status_code == 401
 
 
-def test_group_without_idp_entity_id_is_refused(client, idp, group, alice):
-    group.idp_entity_id = ""
-    group.save()
-    xml = idp.response(sp_of(group), name_id="alice@example.com")
-    response = client.post(
-        f"/api/v1/users/saml/{group.account_id}/{group.slug}/consume", {"SAMLResponse": _b64(xml.encode())}
-    )
-    assert response.status_code == 400
-    assert SSOLoginFailure.objects.get(group=group).reason == "group_misconfigured"
-    assert counts()["consumed"] == 0
+# A group without an IdP entity ID pins the first verified Issuer: tests/ssogroups/saml/test_issuer_pin.py

@@ -13,7 +13,7 @@ def test_admin_sees_precise_reasons_issuer_and_name_id_but_no_signature(client, 
     response = client.get(f"/account/sso/{group.slug}/failures")
 
     assert response.status_code == 200
-    html = response.content.decode()
+    html = response.content.decode().replace("<wbr>", "")  # identifiers may wrap at separators
     assert "deprecated_algorithm" in html and "SHA-1" in html
     assert "unknown_user" in html and "nobody@example.com" in html
     assert idp.entity_id in html

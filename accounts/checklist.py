@@ -1,0 +1,81 @@
+"""The dashboard's setup checklist: the article's steps, each with its state and where to do it.
+
+Reads through the account's reverse relations and its events only, so accounts/ imports nothing
+from the layers above it (ssogroups, scim).
+"""
+
+from dataclasses import dataclass
+
+from accounts.models import Account, Event
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    done: bool
+    detail: str
+    link: str
+    link_text: str
+
+
+def setup_checklist(*, account: Account) -> list[Step]:
+    """create a group → paste the SP values into the IdP → enable → test sign-in → SCIM token → first user."""
+    groups = list(account.sso_groups.order_by("created_at", "pk"))
+    group = next((g for g in groups if g.enabled), groups[0] if groups else None)
+    page = f"/account/sso/{group.slug}/" if group else "/account/sso/new"
+    events = Event.objects.filter(account=account)
+    reached = (
+        events.filter(event__in=["sso_login_success", "sso_login_failure", "sso_test_sign_in"]).exists()
+        or account.sso_groups.filter(login_failures__isnull=False).exists()
+    )
+    tested = events.filter(event__in=["sso_test_sign_in", "sso_login_success"], outcome="success").exists()
+    tokens = account.scim_tokens.filter(revoked_at__isnull=True).count()
+    provisioned = events.filter(event="user_create_provision").exists()
+    return [
+        Step(
+            "Create an SSO group",
+            bool(groups),
+            f"“{group.name}” created."
+            if group
+            else "Upload your IdP's metadata, or give its certificate and endpoint.",
+            page if group else "/account/sso/new",
+            "Open the group" if group else "Create New SSO Group +",
+        ),
+        Step(
+            "Paste the SP values into your IdP",
+            reached,
+            "Your IdP has sent a response."
+            if reached
+            else "Copy the Consumer URL and Audience URI into the IdP's app.",
+            f"{page}#sp-values" if group else "/account/sso/new",
+            "Copy the SP values",
+        ),
+        Step(
+            "Enable the group",
+            any(g.enabled for g in groups),
+            "Enabled." if any(g.enabled for g in groups) else "Needs a SAML 2.0 Endpoint and certificate.",
+            page,
+            "Enable it",
+        ),
+        Step(
+            "Test sign-in",
+            tested,
+            "A sign-in went through." if tested else "Run a round trip through your IdP; it signs nobody in.",
+            page,
+            "Test sign-in",
+        ),
+        Step(
+            "Generate a SCIM token",
+            tokens > 0,
+            f"{tokens} active token{'s' if tokens != 1 else ''}." if tokens else "Your IdP provisions users with it.",
+            "/account/settings/",
+            "Generate SCIM token",
+        ),
+        Step(
+            "First provisioned user",
+            provisioned,
+            "Your IdP has provisioned users." if provisioned else "Assign the app to a user in your IdP.",
+            "/account/users/",
+            "See users",
+        ),
+    ]

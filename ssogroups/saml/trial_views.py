@@ -1,0 +1,60 @@
+"""The group page's "Test sign-in": start a real SP-initiated round trip, then show its report."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import account_admin_required
+from ssogroups.constants import BINDING_POST
+from ssogroups.saml.acs import SamlRejected
+from ssogroups.saml.binding import browser_cookie_set, browser_secret_for, browser_secret_hash
+from ssogroups.saml.request_store import PENDING_TTL
+from ssogroups.saml.selectors import ssogroup_get_for_admin
+from ssogroups.saml.services import sso_login_start, sso_test_failure_record
+from ssogroups.saml.trial import trial_report_load
+from ssogroups.saml.views import not_found_page, test_report_redirect
+
+FEATURE = "single sign-on"
+MSG_ENABLE_FIRST = "Enable the group first: a test sign-in goes through the group's live ACS."
+MSG_REPORT_GONE = "That test report has expired (reports are kept for ten minutes). Run the test again."
+
+
+@never_cache
+@require_POST
+@account_admin_required(FEATURE)
+def test_sign_in_start_view(request: HttpRequest, group_slug: str) -> HttpResponse:
+    """Send the admin's browser to the IdP with an AuthnRequest marked as a test."""
+    group = ssogroup_get_for_admin(account=request.user.account, slug=group_slug)
+    if group is None:
+        return not_found_page(request)
+    if not group.enabled:
+        messages.error(request, MSG_ENABLE_FIRST)
+        return redirect("ssogroup-detail", slug=group.slug)
+    secret = browser_secret_for(request)  # the answer must come back to this browser, like a sign-in
+    try:
+        start = sso_login_start(group=group, next_path="", browser_hash=browser_secret_hash(secret), is_test=True)
+    except SamlRejected as rejected:
+        return test_report_redirect(group, sso_test_failure_record(group=group, rejected=rejected, request=request))
+    if start.binding == BINDING_POST:
+        response = render(request, "saml/post_binding.html", {"start": start, "group": group})
+    else:
+        response = HttpResponseRedirect(start.url)
+    browser_cookie_set(response, secret=secret, base_url=settings.BASE_URL, max_age=int(PENDING_TTL.total_seconds()))
+    return response
+
+
+@never_cache
+@require_GET
+@account_admin_required(FEATURE)
+def test_report_view(request: HttpRequest, group_slug: str, key: str) -> HttpResponse:
+    group = ssogroup_get_for_admin(account=request.user.account, slug=group_slug)
+    if group is None:
+        return not_found_page(request)
+    report = trial_report_load(key=key, account_id=group.account_id, slug=group.slug)
+    if report is None:
+        messages.error(request, MSG_REPORT_GONE)
+        return redirect("ssogroup-detail", slug=group.slug)
+    return render(request, "saml/test_report.html", {"group": group, "report": report})
