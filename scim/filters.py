@@ -16,6 +16,7 @@ from scim.constants import INVALID_FILTER
 from scim.errors import ScimError
 from scim.kinds import Kind
 from scim.paths import AttrPath, resolve, resolve_sub
+from scim.validate import storable
 
 COMPARE_OPS = ("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le")
 MAX_FILTER_LENGTH = 4096
@@ -63,14 +64,6 @@ class ValuePath:
 
 
 Node = Compare | Present | Logical | Not | ValuePath
-
-
-def _storable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in text
 
 
 def _fail(detail: str) -> ScimError:
@@ -188,7 +181,7 @@ class _Parser:
                 value = json.loads(text)
             except ValueError as exc:  # bad escapes, or integers too long to convert
                 raise _fail(f"bad value {text[:40]}") from exc
-            if isinstance(value, str) and not _storable(value):
+            if isinstance(value, str) and not storable(value):
                 raise _fail("values must not contain NUL characters or lone surrogates")
             return value
         if kind == "word" and text.lower() in ("true", "false", "null"):

@@ -14,7 +14,7 @@ from accounts.events import event_record
 from accounts.models import Event
 from ssogroups.metadata import Certificate
 from ssogroups.models import SSOGroup, SSOPendingCertificate
-from ssogroups.services import ssogroup_update
+from ssogroups.services import certificate_fields, ssogroup_update
 
 EVENT_PENDING = "sso_group_certificate_change_pending"
 EVENT_APPROVE = "sso_group_certificate_change_approve"
@@ -53,15 +53,7 @@ def certificate_change_propose(*, group: SSOGroup, certificates: list[Certificat
     with transaction.atomic():
         group.pending_certificates.all().delete()
         SSOPendingCertificate.objects.bulk_create(
-            SSOPendingCertificate(
-                group=group,
-                pem=c.pem,
-                sha256_fingerprint=c.sha256_fingerprint,
-                subject=c.subject[:500],
-                not_before=c.not_before,
-                not_after=c.not_after,
-            )
-            for c in certificates
+            SSOPendingCertificate(group=group, **certificate_fields(c)) for c in certificates
         )
         event_record(
             account=group.account,

@@ -144,14 +144,18 @@ def _certificates_replace(group: SSOGroup, certificates: list[Certificate]) -> N
     existing = set(group.certificates.values_list("sha256_fingerprint", flat=True))
     for cert in certificates:
         if cert.sha256_fingerprint not in existing:
-            SSOCertificate.objects.create(
-                group=group,
-                pem=cert.pem,
-                sha256_fingerprint=cert.sha256_fingerprint,
-                subject=cert.subject[:500],
-                not_before=cert.not_before,
-                not_after=cert.not_after,
-            )
+            SSOCertificate.objects.create(group=group, **certificate_fields(cert))
+
+
+def certificate_fields(cert: Certificate) -> dict[str, Any]:
+    """The columns a stored certificate (trusted or pending approval) keeps of a parsed one."""
+    return {
+        "pem": cert.pem,
+        "sha256_fingerprint": cert.sha256_fingerprint,
+        "subject": cert.subject[:500],
+        "not_before": cert.not_before,
+        "not_after": cert.not_after,
+    }
 
 
 def _domains_replace(group: SSOGroup, domains: list[str]) -> None:

@@ -175,33 +175,32 @@ def ssogroup_refresh_view(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("ssogroup-detail", slug=slug)
 
 
-# Trusting a new signing key is as sensitive as it gets: it needs a recent sign-in.
+def _certificate_decision(request: HttpRequest, slug: str, decide, message: str) -> HttpResponse:
+    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    try:
+        decide(group=group, actor=_actor(request), request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, message.format(name=group.name))
+    return redirect("ssogroup-detail", slug=slug)
+
+
+# Trusting a new signing key is as sensitive as it gets: deciding needs a recent sign-in.
 @require_POST
 @account_admin_required(FEATURE)
 @recent_auth_required
 def ssogroup_certificates_approve_view(request: HttpRequest, slug: str) -> HttpResponse:
-    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
-    try:
-        certificate_change.certificate_change_approve(group=group, actor=_actor(request), request=request)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, MSG_CERTIFICATES_APPROVED.format(name=group.name))
-    return redirect("ssogroup-detail", slug=slug)
+    return _certificate_decision(
+        request, slug, certificate_change.certificate_change_approve, MSG_CERTIFICATES_APPROVED
+    )
 
 
 @require_POST
 @account_admin_required(FEATURE)
 @recent_auth_required
 def ssogroup_certificates_reject_view(request: HttpRequest, slug: str) -> HttpResponse:
-    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
-    try:
-        certificate_change.certificate_change_reject(group=group, actor=_actor(request), request=request)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, MSG_CERTIFICATES_REJECTED.format(name=group.name))
-    return redirect("ssogroup-detail", slug=slug)
+    return _certificate_decision(request, slug, certificate_change.certificate_change_reject, MSG_CERTIFICATES_REJECTED)
 
 
 def _set_enabled(request: HttpRequest, slug: str, enabled: bool) -> HttpResponse:

@@ -1,21 +1,18 @@
 """The group page's "Test sign-in": start a real SP-initiated round trip, then show its report."""
 
-from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import account_admin_required
-from ssogroups.constants import BINDING_POST
 from ssogroups.saml.acs import SamlRejected
-from ssogroups.saml.binding import browser_cookie_set, browser_secret_for, browser_secret_hash
-from ssogroups.saml.request_store import PENDING_TTL
+from ssogroups.saml.binding import browser_secret_for, browser_secret_hash
 from ssogroups.saml.selectors import ssogroup_get_for_admin
 from ssogroups.saml.services import sso_login_start, sso_test_failure_record
 from ssogroups.saml.trial import trial_report_load
-from ssogroups.saml.views import not_found_page, test_report_redirect
+from ssogroups.saml.views import not_found_page, test_report_redirect, to_idp
 
 FEATURE = "single sign-on"
 MSG_ENABLE_FIRST = "Enable the group first: a test sign-in goes through the group's live ACS."
@@ -38,12 +35,7 @@ def test_sign_in_start_view(request: HttpRequest, group_slug: str) -> HttpRespon
         start = sso_login_start(group=group, next_path="", browser_hash=browser_secret_hash(secret), is_test=True)
     except SamlRejected as rejected:
         return test_report_redirect(group, sso_test_failure_record(group=group, rejected=rejected, request=request))
-    if start.binding == BINDING_POST:
-        response = render(request, "saml/post_binding.html", {"start": start, "group": group})
-    else:
-        response = HttpResponseRedirect(start.url)
-    browser_cookie_set(response, secret=secret, base_url=settings.BASE_URL, max_age=int(PENDING_TTL.total_seconds()))
-    return response
+    return to_idp(request, group, start, secret=secret)
 
 
 @never_cache

@@ -26,7 +26,7 @@ from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import MAX_RESPONSE_BYTES, SamlRejected
 from ssogroups.saml.binding import browser_cookie_set, browser_secret_for, browser_secret_hash
-from ssogroups.saml.request_store import PENDING_TTL, pending_test_peek
+from ssogroups.saml.request_store import PENDING_TTL, AuthnStart, pending_test_peek
 from ssogroups.saml.selectors import login_failures_recent, ssogroup_get_for_admin, ssogroup_get_usable
 from ssogroups.saml.services import (
     sso_login_consume,
@@ -100,6 +100,11 @@ def login_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpRe
         )
     except SamlRejected as rejected:
         return _failure(request, group, rejected)
+    return to_idp(request, group, start, secret=secret)
+
+
+def to_idp(request: HttpRequest, group: SSOGroup, start: AuthnStart, *, secret: str) -> HttpResponse:
+    """Send the browser to the IdP (redirect or auto-posting form), bound to it by its secret cookie."""
     if start.binding == BINDING_POST:
         response = render(request, "saml/post_binding.html", {"start": start, "group": group})
     else:

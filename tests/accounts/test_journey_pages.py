@@ -7,11 +7,12 @@ import pytest
 from accounts.events import event_record
 from accounts.models import Event, User
 from scim.tokens import scim_token_create
+from tests.conftest import force_recent_login
 
 
 @pytest.fixture
 def admin_client(client, admin):
-    client.force_login(admin)
+    force_recent_login(client, admin)  # deactivating a user needs a recent sign-in
     return client
 
 

@@ -34,7 +34,11 @@ def world(account, admin, make_ssogroup, make_user):
 
 def actions(world) -> list[tuple[str, str, dict]]:
     return [
-        ("POST", "/account/settings/scim-tokens/", {"sso_group": world["group"].pk, "label": "new"}),
+        (
+            "POST",
+            "/account/settings/scim-tokens/",
+            {"sso_group": world["group"].pk, "label": "new", "form_id": "reauth-form-01-0123456789"},
+        ),
         ("POST", f"/account/settings/scim-tokens/{world['token'].pk}/revoke", {}),
         ("GET", "/account/sso/jumpcloud/delete", {}),
         ("POST", "/account/sso/jumpcloud/delete", {"confirm": "on"}),
@@ -84,20 +88,37 @@ def test_a_sign_in_older_than_the_setting_is_not_recent(client, admin, world, se
     settings.REAUTH_MAX_AGE_SECONDS = 600
     force_recent_login(client, admin)
     now["now"] += timedelta(seconds=600)
-    assert client.post("/account/settings/scim-tokens/", {"sso_group": world["group"].pk}).status_code == 201
+    assert (
+        client.post(
+            "/account/settings/scim-tokens/", {"sso_group": world["group"].pk, "form_id": "reauth-form-02-0123456789"}
+        ).status_code
+        == 201
+    )
     now["now"] += timedelta(seconds=1)
     before = state()
-    response = client.post("/account/settings/scim-tokens/", {"sso_group": world["group"].pk})
+    response = client.post(
+        "/account/settings/scim-tokens/", {"sso_group": world["group"].pk, "form_id": "reauth-form-03-0123456789"}
+    )
     assert response.status_code == 302 and response["Location"].startswith("/account/reauth?")
     assert state() == before
     settings.REAUTH_MAX_AGE_SECONDS = 3600  # the setting, not a constant, decides
-    assert client.post("/account/settings/scim-tokens/", {"sso_group": world["group"].pk}).status_code == 201
+    assert (
+        client.post(
+            "/account/settings/scim-tokens/", {"sso_group": world["group"].pk, "form_id": "reauth-form-04-0123456789"}
+        ).status_code
+        == 201
+    )
 
 
 def test_password_sign_in_records_the_time(client, admin, world, now):
     client.post("/login", {"identifier": admin.email, "password": PASSWORD})
     assert client.session[AUTH_TIME_KEY] == int(now["now"].timestamp())
-    assert client.post("/account/settings/scim-tokens/", {"sso_group": world["group"].pk}).status_code == 201
+    assert (
+        client.post(
+            "/account/settings/scim-tokens/", {"sso_group": world["group"].pk, "form_id": "reauth-form-05-0123456789"}
+        ).status_code
+        == 201
+    )
 
 
 def test_re_entering_the_password_allows_the_action(client, admin, world, now):

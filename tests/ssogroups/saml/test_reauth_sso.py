@@ -30,7 +30,9 @@ def round_trip(client, idp, group, *, query: str) -> str:
 
 
 def generate(client, group):
-    return client.post("/account/settings/scim-tokens/", {"sso_group": group.pk, "label": "x"})
+    return client.post(
+        "/account/settings/scim-tokens/", {"sso_group": group.pk, "label": "x", "form_id": "reauth-form-01-0123456789"}
+    )
 
 
 def test_an_sso_sign_in_without_force_authn_is_not_a_recent_authentication(client, idp, group, sam):
