@@ -71,9 +71,9 @@ def walkthrough(browser, *, base: str, idp: str, admin_email: str, admin_passwor
     admin.get_by_role("link", name="Create New SSO Group +").click()
     admin.get_by_label("Name").fill("Dev IdP")
     admin.get_by_label("ID", exact=True).fill("devidp")
-    admin.get_by_label("…or the IdP metadata URL").fill(f"{idp}/metadata")
+    admin.get_by_label("…or its URL").fill(f"{idp}/metadata")
     shots.take(admin, "01-create-sso-group")
-    admin.get_by_role("button", name="Create SSO group").click()
+    admin.get_by_role("button", name="Save").click()
     admin.wait_for_url(f"{base}/account/sso/devidp/")
 
     # 3. Enable it.

@@ -58,9 +58,11 @@ def covered(data: bytes) -> bytes | None:
 
 
 @pytest.fixture
-def signed(tmp_path, account, make_ssogroup, make_user):
+def signed(tmp_path, account, make_ssogroup, make_user, settings):
     """A group trusting the IdP, its user, and one response signed on both the assertion and the
     response (so an edit anywhere in the document breaks a signature that is checked)."""
+    # Every mutation must reach the validator: the ACS limits have their own tests (test_acs_throttle).
+    settings.SSO_ACS_FAILURE_LIMIT = settings.SSO_ACS_GROUP_FAILURE_LIMIT = 10**6
     keys = shared_keypair("saml-idp-main")
     group = make_ssogroup(account, slug="fuzz", cert_pem=keys.cert_pem, idp_entity_id=IDP_ENTITY_ID)
     make_user(account, "alice@example.com", sso_group=group)

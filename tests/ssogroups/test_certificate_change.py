@@ -150,7 +150,7 @@ def test_sign_in_keeps_using_the_trusted_key_until_approval(tmp_path, group, old
     assert post(old_idp) == 302
 
     admin_client = Client()
-    admin_client.force_login(admin)
+    force_recent_login(admin_client, admin)
     admin_client.post("/account/sso/idp/certificates/approve")
     assert post(new_idp) == 302
     assert post(old_idp) == 403
@@ -226,7 +226,7 @@ def test_nothing_pending_is_an_error_and_writes_nothing(admin_client, group, act
 def test_another_accounts_admin_cannot_decide(client, make_account, group, new_keys, action):
     refresh(group, metadata(new_keys.cert_b64))
     _, other_admin = make_account()
-    client.force_login(other_admin)
+    force_recent_login(client, other_admin)
     before = (Event.objects.count(), trusted(group), pending(group))
     assert client.post(f"/account/sso/idp/certificates/{action}").status_code == 404
     assert client.get(f"/account/sso/idp/certificates/{action}").status_code == 405

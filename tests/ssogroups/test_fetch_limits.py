@@ -94,7 +94,7 @@ def test_http_and_private_urls_default_by_mode(tmp_path, env, expected):
         **base,
         "DJANGO_SETTINGS_MODULE": "sparksso.settings",
         "SPARKSSO_VAR_DIR": str(tmp_path),
-        "SECRET_KEY": "k" * 64,
+        "SECRET_KEY": "fetch-limits-test-key-" + "0123456789abcdefghijklmnopqrstuvwxyz",
         "BASE_URL": "https://sso.example.com",
         **env,
     }
