@@ -14,7 +14,14 @@ from django.conf import settings
 
 from accounts.events import event_record
 from accounts.models import Event
-from scim.constants import MSG_AUTH_GROUP_DISABLED, MSG_AUTH_INVALID, MSG_AUTH_MISSING, MSG_AUTH_THROTTLED, MSG_PLAN
+from accounts.permissions import MSG_PLAN
+from scim.constants import (
+    MSG_AUTH_GROUP_DISABLED,
+    MSG_AUTH_INVALID,
+    MSG_AUTH_MISSING,
+    MSG_AUTH_THROTTLED,
+    SCIM_FEATURE,
+)
 from scim.errors import ScimError
 from scim.models import ScimToken
 from scim.tokens import TOKEN_PREFIX, VISIBLE_CHARS, scim_token_authenticate, scim_token_touch, token_actor
@@ -83,7 +90,7 @@ def authenticate(request) -> ScimToken:
             status_error=ScimError(401, MSG_AUTH_INVALID, headers=INVALID_CHALLENGE),
         )
     if not token.account.has_sso:
-        raise ScimError(403, MSG_PLAN)
+        raise ScimError(403, MSG_PLAN.format(feature_cap=SCIM_FEATURE, plan=token.account.get_plan_display()))
     if not token.sso_group.enabled:
         # A token acts for its SSO group: while the group is disabled, the token provisions nothing.
         event_record(

@@ -32,7 +32,7 @@ TOO_MANY = "tooMany"
 MSG_AUTH_MISSING = "Authentication required: send 'Authorization: Bearer <SCIM token>'."
 MSG_AUTH_INVALID = "The SCIM token is unknown or has been revoked."
 MSG_AUTH_THROTTLED = "Too many failed authentication attempts. Try again later."
-MSG_PLAN = "SCIM provisioning needs the Premier or Enterprise plan."
+SCIM_FEATURE = "SCIM provisioning"  # named in the one plan message, accounts.permissions.MSG_PLAN
 MSG_AUTH_GROUP_DISABLED = "The SCIM token's SSO group is disabled; an account admin must enable it first."
 MSG_ROLE_NOT_ALLOWED = (
     "This SSO group's SCIM tokens may assign the roles {allowed}, not {role!r}. "

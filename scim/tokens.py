@@ -9,6 +9,8 @@ from django.db import IntegrityError, transaction
 
 from accounts.events import event_record
 from accounts.models import Account, User
+from accounts.permissions import MSG_PLAN
+from scim.constants import SCIM_FEATURE
 from scim.models import ScimToken
 from sparksso import clock
 
@@ -18,7 +20,6 @@ TOKEN_BYTES = 32  # 256 bits of randomness
 MAX_TOKEN_LENGTH = 200
 MSG_GROUP_FOREIGN = "That SSO group does not belong to this account."
 MSG_GROUP_DISABLED = "SCIM tokens provision into an enabled SSO group; enable the group first."
-MSG_PLAN = "SCIM provisioning needs the Premier or Enterprise plan."
 MSG_LABEL = "The label must be at most 100 characters."
 
 
@@ -50,7 +51,7 @@ def scim_token_create(
     ``form_id``: the one-time id of the form asking; raises ScimTokenFormUsed if it already minted one.
     """
     if not account.has_sso:
-        raise ValidationError(MSG_PLAN)
+        raise ValidationError(MSG_PLAN.format(feature_cap=SCIM_FEATURE, plan=account.get_plan_display()))
     if sso_group.account_id != account.pk:  # crucial: a token provisions into its own account only
         raise ValidationError(MSG_GROUP_FOREIGN)
     if not sso_group.enabled:

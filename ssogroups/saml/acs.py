@@ -22,6 +22,7 @@ from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from onelogin.saml2.xmlparser import DTDForbidden, EntitiesForbidden, NotSupportedError
 
 from ssogroups.saml import reasons
+from ssogroups.saml.errors import SamlRejected
 
 # JumpCloud's responses are a few KB; anything near this is not a sign-in.
 MAX_RESPONSE_BYTES = 256 * 1024
@@ -81,17 +82,6 @@ _LIBRARY_REASONS = {
     V.DEPRECATED_SIGNATURE_METHOD: reasons.DEPRECATED_ALGORITHM,
     V.DEPRECATED_DIGEST_METHOD: reasons.DEPRECATED_ALGORITHM,
 }
-
-
-class SamlRejected(Exception):
-    """A response we refuse, with the precise reason and what it claimed (for the admin only)."""
-
-    def __init__(self, reason: reasons.Reason, detail: str = "", *, issuer: str = "", name_id: str = ""):
-        super().__init__(f"{reason.code}: {detail}")
-        self.reason = reason
-        self.detail = detail[:1000]
-        self.issuer = issuer
-        self.name_id = name_id
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from accounts.users import user_create, user_update
 from ssogroups.bindings import adoptable, user_adopt
 from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
-from ssogroups.saml.acs import SamlRejected, ValidatedAssertion
+from ssogroups.saml.acs import ValidatedAssertion
+from ssogroups.saml.errors import SamlRejected
 
 # Attribute names IdPs use for each profile field: JumpCloud's own names first, then the
 # common URN forms (WS-Federation claims, LDAP/eduPerson OIDs, Azure/Okta).

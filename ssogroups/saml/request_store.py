@@ -19,7 +19,7 @@ from sparksso.redirects import safe_next_path
 from ssogroups.constants import BINDING_POST
 from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOGroup
 from ssogroups.saml import reasons
-from ssogroups.saml.acs import SamlRejected
+from ssogroups.saml.errors import SamlRejected
 
 PENDING_TTL = timedelta(minutes=10)
 TEST_RELAY_PREFIX = "sparksso-test:"

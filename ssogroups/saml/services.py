@@ -15,9 +15,10 @@ from sparksso.middleware import client_ip
 from sparksso.redirects import safe_next_path
 from ssogroups.models import SSOGroup, SSOLoginFailure
 from ssogroups.saml import reasons
-from ssogroups.saml.acs import SamlRejected, validate_response
+from ssogroups.saml.acs import validate_response
 from ssogroups.saml.binding import AUTHN_COOKIE, browser_matches
 from ssogroups.saml.config import saml_settings_for_group
+from ssogroups.saml.errors import SamlRejected
 from ssogroups.saml.identity import identity_value, profile_from_attributes, sso_user_resolve
 from ssogroups.saml.request_store import (
     assertion_consume,

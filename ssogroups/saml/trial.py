@@ -17,7 +17,8 @@ from accounts.models import User
 from sparksso import clock
 from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
-from ssogroups.saml.acs import SamlRejected, ValidatedAssertion
+from ssogroups.saml.acs import ValidatedAssertion
+from ssogroups.saml.errors import SamlRejected
 from ssogroups.saml.identity import Profile, sso_user_resolve
 
 REPORT_TTL_SECONDS = 600

@@ -7,8 +7,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import account_admin_required
-from ssogroups.saml.acs import SamlRejected
 from ssogroups.saml.binding import browser_secret_for, browser_secret_hash
+from ssogroups.saml.errors import SamlRejected
 from ssogroups.saml.selectors import ssogroup_get_for_admin
 from ssogroups.saml.services import sso_login_start, sso_test_failure_record
 from ssogroups.saml.trial import trial_report_load

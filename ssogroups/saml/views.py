@@ -24,8 +24,9 @@ from sparksso.redirects import safe_next_path
 from ssogroups.constants import BINDING_POST
 from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
-from ssogroups.saml.acs import MAX_RESPONSE_BYTES, SamlRejected
+from ssogroups.saml.acs import MAX_RESPONSE_BYTES
 from ssogroups.saml.binding import browser_cookie_set, browser_secret_for, browser_secret_hash
+from ssogroups.saml.errors import SamlRejected
 from ssogroups.saml.request_store import PENDING_TTL, AuthnStart, pending_test_peek
 from ssogroups.saml.selectors import login_failures_recent, ssogroup_get_for_admin, ssogroup_get_usable
 from ssogroups.saml.services import (

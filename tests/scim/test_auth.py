@@ -11,6 +11,11 @@ from scim.tokens import scim_token_create, scim_token_revoke
 
 from .conftest import BASE, USER_SCHEMA, error
 
+PLAN_MESSAGE = (
+    "SCIM provisioning is available on the Premier and Enterprise plans. Your account is on the Starter plan; "
+    "upgrade it to connect an identity provider."
+)
+
 
 @pytest.mark.parametrize(
     ("header", "detail", "challenge"),
@@ -54,7 +59,10 @@ def test_a_token_works_only_for_its_own_account_and_plan(scim):
     Account.objects.filter(pk=scim.account.pk).update(plan=Account.Plan.STARTER)
     response = scim.get("/Users")
     assert response.status_code == 403
-    assert response.json() == error(403, "SCIM provisioning needs the Premier or Enterprise plan.")
+    assert response.json() == error(
+        403,
+        PLAN_MESSAGE,
+    )
 
 
 def test_a_flood_of_bad_tokens_from_one_address_leaves_a_valid_token_at_200(scim, settings):

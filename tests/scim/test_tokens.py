@@ -17,6 +17,11 @@ from accounts.models import Account, Event
 from scim.models import ScimToken
 from scim.tokens import scim_token_authenticate, scim_token_create, scim_token_revoke, token_actor
 
+PLAN_MESSAGE = (
+    "SCIM provisioning is available on the Premier and Enterprise plans. Your account is on the Starter plan; "
+    "upgrade it to connect an identity provider."
+)
+
 
 def test_create_returns_a_prefixed_256_bit_token_stored_only_as_a_digest(account, admin, make_ssogroup):
     group = make_ssogroup(account)
@@ -44,7 +49,10 @@ def test_two_tokens_never_collide(account, admin, make_ssogroup):
     [
         ("foreign", "That SSO group does not belong to this account."),
         ("disabled", "SCIM tokens provision into an enabled SSO group; enable the group first."),
-        ("starter", "SCIM provisioning needs the Premier or Enterprise plan."),
+        (
+            "starter",
+            PLAN_MESSAGE,
+        ),
         ("label", "The label must be at most 100 characters."),
     ],
 )

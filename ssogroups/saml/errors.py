@@ -1,0 +1,14 @@
+"""The one exception SAML sign-in raises: a refusal with its precise reason (ssogroups/saml/reasons.py)."""
+
+from ssogroups.saml import reasons
+
+
+class SamlRejected(Exception):
+    """A response we refuse, with the precise reason and what it claimed (for the admin only)."""
+
+    def __init__(self, reason: reasons.Reason, detail: str = "", *, issuer: str = "", name_id: str = ""):
+        super().__init__(f"{reason.code}: {detail}")
+        self.reason = reason
+        self.detail = detail[:1000]
+        self.issuer = issuer
+        self.name_id = name_id
