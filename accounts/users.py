@@ -94,7 +94,7 @@ def user_create(
     scim_attributes: dict[str, Any] | None = None,
     emails: list[dict[str, Any]] | None = None,
     actor: str = "",
-    request=None,
+    request: HttpRequest | None = None,
     event: str = "user_create",
 ) -> User:
     """Validate and create a user; a clash of usernames (case-insensitive) raises ValidationError.
@@ -171,7 +171,9 @@ def _break_glass_guard(user: User, *, after: dict[str, Any]) -> None:
             raise ValidationError(MSG_LAST_ADMIN.format(username=user.username), code=LAST_ADMIN)
 
 
-def user_update(*, user: User, actor: str = "", request=None, event: str = "user_update", **fields: Any) -> User:
+def user_update(
+    *, user: User, actor: str = "", request: HttpRequest | None = None, event: str = "user_update", **fields: Any
+) -> User:
     """Change the given fields; records only what actually changed. Deactivation ends sessions."""
     unknown = set(fields) - set(USER_FIELDS)
     if unknown:
@@ -202,12 +204,14 @@ def user_update(*, user: User, actor: str = "", request=None, event: str = "user
     return user
 
 
-def user_deactivate(*, user: User, actor: str = "", request=None, event: str = "user_deactivate") -> User:
+def user_deactivate(
+    *, user: User, actor: str = "", request: HttpRequest | None = None, event: str = "user_deactivate"
+) -> User:
     """Deactivate and end every open session of the user in this same request."""
     return user_update(user=user, actor=actor, request=request, event=event, is_active=False)
 
 
-def user_delete(*, user: User, actor: str = "", request=None, event: str = "user_delete") -> None:
+def user_delete(*, user: User, actor: str = "", request: HttpRequest | None = None, event: str = "user_delete") -> None:
     """Delete the user, ending their sessions first. The last break-glass admin cannot be deleted."""
     _break_glass_guard(user, after={"is_active": False})
     user_sessions_end(user=user)
@@ -216,7 +220,7 @@ def user_delete(*, user: User, actor: str = "", request=None, event: str = "user
         user.delete()
 
 
-def user_set_password(*, user: User, password: str, actor: str = "", request=None) -> None:
+def user_set_password(*, user: User, password: str, actor: str = "", request: HttpRequest | None = None) -> None:
     """Set a password; a user an SSO group manages never has one (SSO and passwords are exclusive)."""
     if user.sso_group_id is not None:
         raise ValidationError(MSG_MANAGED_NO_PASSWORD.format(username=user.username))

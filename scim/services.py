@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 
 from accounts.events import event_record
 from accounts.models import Account, User
@@ -34,7 +35,7 @@ def scim_group_create(
     external_id: str = "",
     members: list[User] | None = None,
     actor: str = "",
-    request=None,
+    request: HttpRequest | None = None,
     event: str = "group_create",
 ) -> ScimGroup:
     """Create a SCIM group and its memberships in one transaction."""
@@ -69,7 +70,7 @@ def scim_group_update(
     external_id: str,
     members: list[User],
     actor: str = "",
-    request=None,
+    request: HttpRequest | None = None,
     event: str = "group_update",
 ) -> ScimGroup:
     """Replace a group's name, external id and members; records what changed."""
@@ -100,7 +101,9 @@ def scim_group_update(
     return group
 
 
-def scim_group_delete(*, group: ScimGroup, actor: str = "", request=None, event: str = "group_delete") -> None:
+def scim_group_delete(
+    *, group: ScimGroup, actor: str = "", request: HttpRequest | None = None, event: str = "group_delete"
+) -> None:
     with transaction.atomic():
         event_record(account=group.account, event=event, actor=actor, target=group.display_name, request=request)
         group.delete()

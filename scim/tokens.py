@@ -6,6 +6,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 
 from accounts.events import event_record
 from accounts.models import Account, User
@@ -43,7 +44,7 @@ def scim_token_create(
     label: str,
     created_by: User | None,
     actor: str = "",
-    request=None,
+    request: HttpRequest | None = None,
     form_id: str = "",
 ) -> tuple[ScimToken, str]:
     """Mint a token for ``sso_group``; the plaintext is returned here once and never stored.
@@ -89,7 +90,7 @@ def scim_token_create(
     return token, plaintext
 
 
-def scim_token_revoke(*, token: ScimToken, actor: str, request=None) -> ScimToken:
+def scim_token_revoke(*, token: ScimToken, actor: str, request: HttpRequest | None = None) -> ScimToken:
     """Revoke now; the very next request with this token is refused. Revoking twice is a no-op."""
     if token.revoked_at is not None:
         return token

@@ -9,6 +9,7 @@ or reject (the proposal is discarded).
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 
 from accounts.events import event_record
 from accounts.models import Event
@@ -41,7 +42,9 @@ def certificates_differ(*, group: SSOGroup, certificates: list[Certificate]) -> 
     return bool(current) and current != {c.sha256_fingerprint for c in certificates}
 
 
-def certificate_change_propose(*, group: SSOGroup, certificates: list[Certificate], actor: str, request=None) -> bool:
+def certificate_change_propose(
+    *, group: SSOGroup, certificates: list[Certificate], actor: str, request: HttpRequest | None = None
+) -> bool:
     """Record ``certificates`` as the proposed set; True if that is new (and recorded as an event).
 
     A refresh that brings the same proposal again (a scheduled ssogroups_refresh) records nothing.
@@ -82,7 +85,7 @@ def _pending(group: SSOGroup) -> list[SSOPendingCertificate]:
     return rows
 
 
-def certificate_change_approve(*, group: SSOGroup, actor: str, request=None) -> SSOGroup:
+def certificate_change_approve(*, group: SSOGroup, actor: str, request: HttpRequest | None = None) -> SSOGroup:
     """The proposed set becomes the group's certificates; raises ValidationError if there is none
     or if it cannot be used (e.g. every proposed certificate has expired on an enabled group)."""
     with transaction.atomic():
@@ -104,7 +107,7 @@ def certificate_change_approve(*, group: SSOGroup, actor: str, request=None) -> 
     return group
 
 
-def certificate_change_reject(*, group: SSOGroup, actor: str, request=None) -> None:
+def certificate_change_reject(*, group: SSOGroup, actor: str, request: HttpRequest | None = None) -> None:
     """Discard the proposed set; the group keeps trusting what it trusted."""
     with transaction.atomic():
         rows = _pending(group)

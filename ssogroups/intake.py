@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 
 from accounts.events import event_record
 from accounts.models import Account, Event
@@ -74,7 +75,7 @@ def ssogroup_create_from_metadata(
     source: MetadataSource,
     actor: str,
     allow_idp_initiated: bool = True,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> SSOGroup:
     """A group straight from parsed metadata; enabled when its endpoint and a certificate are usable."""
     metadata = source.metadata
@@ -101,7 +102,7 @@ def ssogroup_refresh(
     *,
     group: SSOGroup,
     actor: str,
-    request=None,
+    request: HttpRequest | None = None,
     fetch: Callable[[str], bytes] = metadata_fetch,
 ) -> SSOGroup:
     """Re-read the group's metadata URL. On any failure the old values stay and the reason is saved.

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 
 from accounts.events import event_record, jsonable
 from accounts.models import Account, User, UserSession
@@ -222,7 +223,7 @@ def ssogroup_create(
     name: str,
     slug: str,
     actor: str,
-    request=None,
+    request: HttpRequest | None = None,
     certificates: list[Certificate] | None = None,
     domains: Iterable[str] = (),
     metadata_xml: str = "",
@@ -277,7 +278,7 @@ def ssogroup_update(
     *,
     group: SSOGroup,
     actor: str,
-    request=None,
+    request: HttpRequest | None = None,
     certificates: list[Certificate] | None = None,
     domains: Iterable[str] | None = None,
     metadata_xml: str | None = None,
@@ -340,7 +341,7 @@ def ssogroup_update(
     return group
 
 
-def ssogroup_set_enabled(*, group: SSOGroup, enabled: bool, actor: str, request=None) -> SSOGroup:
+def ssogroup_set_enabled(*, group: SSOGroup, enabled: bool, actor: str, request: HttpRequest | None = None) -> SSOGroup:
     """Enable (only with an endpoint and a valid certificate) or disable; records sso_group_enable/disable."""
     if group.enabled == enabled:
         return group
@@ -348,7 +349,7 @@ def ssogroup_set_enabled(*, group: SSOGroup, enabled: bool, actor: str, request=
     return ssogroup_update(group=group, actor=actor, request=request, event=event, enabled=enabled)
 
 
-def ssogroup_delete(*, group: SSOGroup, actor: str, request=None) -> None:
+def ssogroup_delete(*, group: SSOGroup, actor: str, request: HttpRequest | None = None) -> None:
     """Delete the group and end the sessions signed in through it. Bound users stay (unbound); its
     SCIM tokens go with it."""
     sso_group_sessions_end(group=group)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 from accounts.models import User
 from accounts.selectors import email_is, username_is
@@ -97,7 +98,7 @@ def _profile_changes(user: User, profile: Profile) -> dict:
     }
 
 
-def sso_user_resolve(*, group: SSOGroup, identity: str, profile: Profile, request=None) -> User:
+def sso_user_resolve(*, group: SSOGroup, identity: str, profile: Profile, request: HttpRequest | None = None) -> User:
     """The user of the group's account the identity names, updated from the profile (or JIT-created).
 
     Only users this group manages sign in through it. An unmanaged user (a password user) is never

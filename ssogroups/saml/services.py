@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.http import HttpRequest
 
 from accounts.events import event_record
 from accounts.models import Event, User
@@ -66,7 +67,7 @@ def sso_login_start(
     )
 
 
-def sso_group_issuer_pin(*, group: SSOGroup, issuer: str, request=None) -> None:
+def sso_group_issuer_pin(*, group: SSOGroup, issuer: str, request: HttpRequest | None = None) -> None:
     """Pin ``issuer`` (of a response whose signature verified against the group's certificate) on a
     group that has no IdP entity ID yet; raises SamlRejected when another Issuer was pinned first."""
     now = clock.now()
@@ -91,7 +92,7 @@ def sso_group_issuer_pin(*, group: SSOGroup, issuer: str, request=None) -> None:
 
 
 def sso_login_consume(
-    *, group: SSOGroup, saml_response: str, relay_state: str, request, test: bool = False
+    *, group: SSOGroup, saml_response: str, relay_state: str, request: HttpRequest, test: bool = False
 ) -> SsoLoginResult:
     """Validate a posted response and resolve the user it signs in; raises SamlRejected.
 
@@ -164,7 +165,9 @@ def reference_new() -> str:
     return secrets.token_hex(5).upper()
 
 
-def sso_login_failure_record(*, group: SSOGroup, rejected: SamlRejected, request=None) -> SSOLoginFailure:
+def sso_login_failure_record(
+    *, group: SSOGroup, rejected: SamlRejected, request: HttpRequest | None = None
+) -> SSOLoginFailure:
     """The admin's diagnostics row plus the audit event; never raw XML, signatures or secrets."""
     failure = SSOLoginFailure.objects.create(
         group=group,
@@ -203,7 +206,7 @@ def sso_login_failure_record(*, group: SSOGroup, rejected: SamlRejected, request
     return failure
 
 
-def sso_login_throttled_record(*, group: SSOGroup, limit: AcsLimit, request=None) -> Event:
+def sso_login_throttled_record(*, group: SSOGroup, limit: AcsLimit, request: HttpRequest | None = None) -> Event:
     """The one event a window's refusals leave: which limit, for which group."""
     return event_record(
         account=group.account,
@@ -216,7 +219,7 @@ def sso_login_throttled_record(*, group: SSOGroup, limit: AcsLimit, request=None
     )
 
 
-def sso_login_success_record(*, group: SSOGroup, user: User, request=None) -> Event:
+def sso_login_success_record(*, group: SSOGroup, user: User, request: HttpRequest | None = None) -> Event:
     return event_record(
         account=group.account,
         event="sso_login_success",
@@ -227,7 +230,7 @@ def sso_login_success_record(*, group: SSOGroup, user: User, request=None) -> Ev
     )
 
 
-def sso_test_report_record(*, group: SSOGroup, report: dict[str, Any], request=None) -> str:
+def sso_test_report_record(*, group: SSOGroup, report: dict[str, Any], request: HttpRequest | None = None) -> str:
     """Record an admin's test sign-in (event ``sso_test_sign_in``) and keep its report; returns its key."""
     event_record(
         account=group.account,
@@ -242,7 +245,7 @@ def sso_test_report_record(*, group: SSOGroup, report: dict[str, Any], request=N
     return trial_report_store(report)
 
 
-def sso_test_failure_record(*, group: SSOGroup, rejected: SamlRejected, request=None) -> str:
+def sso_test_failure_record(*, group: SSOGroup, rejected: SamlRejected, request: HttpRequest | None = None) -> str:
     """A refused test response: recorded like any failure (diagnostics, reference), then reported."""
     failure = sso_login_failure_record(group=group, rejected=rejected, request=request)
     return trial_report_store(trial_report_failure(group=group, rejected=rejected, reference=failure.reference))
