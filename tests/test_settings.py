@@ -16,7 +16,17 @@ PROXY_HEADER = SETUP.replace("SESSION_COOKIE_SECURE", "SECURE_PROXY_SSL_HEADER")
 GOOD_KEY = secrets.token_urlsafe(50)
 
 
-OURS = ("SECRET_KEY", "SPARKSSO_MODE", "BASE_URL", "TRUSTED_PROXIES", "SECURE_HSTS_PRELOAD", "SECURE_SSL_REDIRECT")
+# The subprocess starts from a clean slate: ours, and the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE
+# (which check --deploy rightly refuses) when they ran earlier in the same process.
+OURS = (
+    "SECRET_KEY",
+    "SPARKSSO_MODE",
+    "BASE_URL",
+    "TRUSTED_PROXIES",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_SSL_REDIRECT",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
 
 
 def run_setup(tmp_path, *args: str, code: str = SETUP, **env):
