@@ -75,7 +75,9 @@ DB_ON_POSTGRES = pytest.param("db", marks=pytest.mark.postgres_only)
 
 @pytest.mark.parametrize("kind", [DB_ON_POSTGRES, "redis", "locmem"])
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_increments_all_count(use_cache, kind):
+def test_concurrent_increments_all_count(use_cache, kind, at):
+    # ``at`` pins the clock inside one window: on the wall clock the threads could straddle a
+    # window boundary and split their counts between two keys.
     needs_postgres_for(kind)
     use_cache(kind)
     caches["default"].clear()  # the cache table outlives a transactional test's flush
