@@ -159,7 +159,11 @@ def sp_initiated(smoke: Smoke, group: dict, email: str, count: int) -> list[requ
         )
 
     def finish(i: int) -> int:
-        return smoke.http(sessions[i], "POST", acs, tag="sp_acs", data=forms[i]).status_code
+        # The sign-in is bound to the browser that started it (the sparksso_authn cookie). On loopback
+        # http the cookie is Secure, which browsers send (loopback is a secure context) but Python's
+        # cookie jar does not: hand it over explicitly, as the browser would.
+        binding = {"sparksso_authn": sessions[i].cookies.get("sparksso_authn", "")}
+        return smoke.http(sessions[i], "POST", acs, tag="sp_acs", data=forms[i], cookies=binding).status_code
 
     with ThreadPoolExecutor(PARALLEL) as pool:
         statuses = list(pool.map(finish, range(count)))
