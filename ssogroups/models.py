@@ -90,15 +90,23 @@ class SSOGroup(models.Model):
         return self._sp_url("login")
 
 
-class SSOCertificate(models.Model):
-    """An IdP signing certificate; a group may hold several during a rollover."""
+class CertificateFields(models.Model):
+    """What a stored IdP certificate keeps, trusted or awaiting approval (ssogroups.services.certificate_fields)."""
 
-    group = models.ForeignKey(SSOGroup, on_delete=models.CASCADE, related_name="certificates")
     pem = models.TextField()
     sha256_fingerprint = models.CharField(max_length=95)
     subject = models.CharField(max_length=500, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
     not_after = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class SSOCertificate(CertificateFields):
+    """An IdP signing certificate; a group may hold several during a rollover."""
+
+    group = models.ForeignKey(SSOGroup, on_delete=models.CASCADE, related_name="certificates")
     created_at = models.DateTimeField(default=clock.default_now)
 
     class Meta:
@@ -110,7 +118,7 @@ class SSOCertificate(models.Model):
         return self.subject or self.sha256_fingerprint
 
 
-class SSOPendingCertificate(models.Model):
+class SSOPendingCertificate(CertificateFields):
     """A signing certificate a metadata refresh brought, not trusted until an admin approves.
 
     The rows of one group are the whole proposed set (what the group's certificates become on
@@ -118,11 +126,6 @@ class SSOPendingCertificate(models.Model):
     """
 
     group = models.ForeignKey(SSOGroup, on_delete=models.CASCADE, related_name="pending_certificates")
-    pem = models.TextField()
-    sha256_fingerprint = models.CharField(max_length=95)
-    subject = models.CharField(max_length=500, blank=True)
-    not_before = models.DateTimeField(null=True, blank=True)
-    not_after = models.DateTimeField(null=True, blank=True)
     proposed_at = models.DateTimeField(default=clock.default_now)
 
     class Meta:
