@@ -14,6 +14,8 @@ from accounts.permissions import MSG_PLAN
 from scim.constants import SCIM_FEATURE
 from scim.models import ScimToken
 from sparksso import clock
+from sparksso.prepared import Prepared, columns, instances
+from ssogroups.models import SSOGroup
 
 TOKEN_PREFIX = "sso_scim_"
 VISIBLE_CHARS = 4  # of the random part, shown next to the prefix so admins can tell tokens apart
@@ -108,12 +110,23 @@ def scim_token_authenticate(*, plaintext: str) -> ScimToken | None:
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > MAX_TOKEN_LENGTH:
         return None
     digest = token_digest(plaintext)
-    token = (
-        ScimToken.objects.select_related("account", "sso_group").filter(digest=digest, revoked_at__isnull=True).first()
-    )
-    if token is None or not hmac.compare_digest(token.digest, digest):
+    rows = _ACTIVE_TOKEN(digest)
+    if not rows:
         return None
+    token, account, sso_group = instances(rows[0], ScimToken, Account, SSOGroup)
+    if not hmac.compare_digest(token.digest, digest):
+        return None
+    token.account, token.sso_group = account, sso_group
     return token
+
+
+# Every SCIM request reads its token with its account and group: one SELECT, compiled once.
+_ACTIVE_TOKEN = Prepared(
+    lambda digest: ScimToken.objects.filter(digest=digest, revoked_at__isnull=True).values_list(
+        *columns(ScimToken), *columns(Account, "account__"), *columns(SSOGroup, "sso_group__")
+    )[:1],
+    str,
+)
 
 
 def scim_token_touch(*, token: ScimToken) -> None:

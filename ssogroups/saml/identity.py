@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from accounts.models import User
 from accounts.selectors import email_is, username_is
 from accounts.users import user_create, user_update
+from sparksso.prepared import Prepared, columns, instances
 from ssogroups.bindings import adoptable, user_adopt
 from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
@@ -98,6 +99,29 @@ def _profile_changes(user: User, profile: Profile) -> dict:
     }
 
 
+# The usual sign-in: a user the group manages, named by username. One SELECT, compiled once.
+_MANAGED_BY_USERNAME = Prepared(
+    lambda account_id, group_id, identity: (
+        User.objects.filter(account_id=account_id, sso_group_id=group_id)
+        .filter(username_is(identity))
+        .order_by("pk")
+        .values_list(*columns(User))[:1]
+    ),
+    int,
+    int,
+    str,
+)
+
+
+def _managed_by_username(group: SSOGroup, identity: str) -> User | None:
+    rows = _MANAGED_BY_USERNAME(group.account_id, group.pk, identity)
+    if not rows:
+        return None
+    (user,) = instances(rows[0], User)
+    user.sso_group = group
+    return user
+
+
 def sso_user_resolve(*, group: SSOGroup, identity: str, profile: Profile, request: HttpRequest | None = None) -> User:
     """The user of the group's account the identity names, updated from the profile (or JIT-created).
 
@@ -109,20 +133,21 @@ def sso_user_resolve(*, group: SSOGroup, identity: str, profile: Profile, reques
     def refuse(reason: reasons.Reason, detail: str = "") -> SamlRejected:
         return SamlRejected(reason, detail, issuer=group.idp_entity_id, name_id=identity)
 
-    def match(users) -> User | None:
-        user = users.filter(username_is(identity)).first()
-        if user is None:
-            by_email = list(users.filter(email_is(identity)).exclude(email="")[:2])
-            if len(by_email) > 1:
-                raise refuse(reasons.AMBIGUOUS_USER)
-            user = by_email[0] if by_email else None
-        return user
+    def match(users, by_username: User | None) -> User | None:
+        if by_username is not None:
+            return by_username
+        by_email = list(users.filter(email_is(identity)).exclude(email="")[:2])
+        if len(by_email) > 1:
+            raise refuse(reasons.AMBIGUOUS_USER)
+        return by_email[0] if by_email else None
 
     # It's crucial for security that the lookup is scoped to the group's account. Users this
     # group manages come first, so an email NameID of a provisioned user is never taken by another
     # user (say, a password admin) whose *username* is that address.
     users = User.objects.filter(account_id=group.account_id)
-    user = match(users.filter(sso_group=group)) or match(users)
+    user = match(users.filter(sso_group=group), _managed_by_username(group, identity)) or match(
+        users, users.filter(username_is(identity)).first()
+    )
     if user is None:
         if not group.jit_provisioning:
             raise refuse(reasons.UNKNOWN_USER)
