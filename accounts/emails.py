@@ -35,8 +35,10 @@ def email_normalise(email: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def emails_save(user: User, emails: list[dict[str, Any]]) -> None:
-    UserEmail.objects.filter(user=user).delete()
+def emails_save(user: User, emails: list[dict[str, Any]], *, replace: bool = True) -> None:
+    """Store ``emails`` as the user's rows, in order; ``replace=False`` for a user who has none yet."""
+    if replace:
+        UserEmail.objects.filter(user=user).delete()
     UserEmail.objects.bulk_create(UserEmail(user=user, position=i, **email_normalise(e)) for i, e in enumerate(emails))
 
 

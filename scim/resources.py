@@ -65,12 +65,19 @@ class Resources:
     def to_doc(self, obj: Model) -> dict[str, Any]:
         return users.to_doc(obj) if self.kind is USER else groups.to_doc(obj)
 
-    def page_docs(self, ids: list[int]) -> list[dict[str, Any]]:
-        """The representations of the resources ``ids`` (one page), in that order."""
+    def created_doc(self, obj: Model) -> dict[str, Any]:
+        """The representation of what ``create`` just returned. A new user is already whole in
+        memory and belongs to no SCIM group yet: only its emails are read back. A group's members
+        are read back with their users, as for any read."""
         if self.kind is USER:
-            return users.users_page(self.token.sso_group, ids)
-        found = {obj.pk: obj for obj in self.queryset().filter(pk__in=ids)}
-        return [groups.to_doc(found[pk]) for pk in ids if pk in found]
+            return users.to_doc(obj, memberships=[])
+        return self.to_doc(self.get(str(obj.scim_id)))
+
+    def page_docs(self, keys: QuerySet, ordering: tuple) -> list[dict[str, Any]]:
+        """The representations of the resources whose keys ``keys`` (one page's) selects, in ``ordering``."""
+        if self.kind is USER:
+            return users.users_page(self.token.sso_group, keys, ordering)
+        return [groups.to_doc(group) for group in self.queryset().filter(pk__in=keys).order_by(*ordering)]
 
     def create(self, doc: dict[str, Any]) -> Model:
         common = {"actor": self.actor, "request": self.request}

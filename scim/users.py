@@ -10,8 +10,9 @@ from accounts.emails import primary_email, user_emails
 from accounts.models import User, UserEmail
 from scim.constants import SPARKPOST_SCHEMA, USER_SCHEMA
 from scim.kinds import GROUP, USER
-from scim.models import ScimGroupMembership
+from scim.models import ScimGroup, ScimGroupMembership
 from scim.representation import location, with_meta
+from sparksso.prepared import Prepared, columns, instances
 from ssogroups.models import SSOGroup
 
 # Column-backed attributes; "active" and the role remember whether the IdP ever assigned them,
@@ -48,24 +49,56 @@ def default_role(user: User | None, sso_group) -> str:
     return role if role in User.Role.values else User.Role.REPORTING
 
 
-def users_page(sso_group: SSOGroup, ids: list[int]) -> list[dict[str, Any]]:
-    """The representations of the users ``ids``, in that order, in three queries whatever their number.
+def users_page(sso_group: SSOGroup, keys: QuerySet, ordering: tuple) -> list[dict[str, Any]]:
+    """The representations of the users whose keys ``keys`` selects (one page), in ``ordering``;
+    three queries whatever their number: the users, their emails, their group memberships.
 
-    A page of users: the users, their emails, their group memberships. The rows are handed to
-    ``to_doc`` directly; Django's prefetch_related would build two querysets per user (most of a
-    100-user page's time, measured in docs/performance.md).
+    The rows are handed to ``to_doc`` directly; Django's prefetch_related would build two
+    querysets per user (most of a 100-user page's time, measured in docs/performance.md).
     """
-    # Crucial for isolation: only the users the token's group manages (as users_of), whatever ids
-    # were asked for.
-    scoped = User.objects.filter(account_id=sso_group.account_id, sso_group=sso_group, pk__in=ids)
-    users = {u.pk: u for u in scoped.select_related("sso_group")}
+    # Crucial for isolation: only the users the token's group manages (as users_of), whatever keys
+    # were asked for. They all belong to ``sso_group``, which is not read again.
+    scoped = User.objects.filter(account_id=sso_group.account_id, sso_group=sso_group, pk__in=keys)
+    users = list(scoped.order_by(*ordering))
+    for user in users:
+        user.sso_group = sso_group
     emails: dict[int, list] = defaultdict(list)
-    for row in UserEmail.objects.filter(user_id__in=list(users)):
-        emails[row.user_id].append(row)
     memberships: dict[int, list] = defaultdict(list)
-    for row in ScimGroupMembership.objects.filter(user_id__in=list(users)).select_related("group"):
+    for row in _emails_of([user.pk for user in users]):
+        emails[row.user_id].append(row)
+    for row in _memberships_of([user.pk for user in users]):
         memberships[row.user_id].append(row)
-    return [to_doc(users[pk], emails=emails[pk], memberships=memberships[pk]) for pk in ids if pk in users]
+    return [to_doc(user, emails=emails[user.pk], memberships=memberships[user.pk]) for user in users]
+
+
+# A lookup (`userName eq`, `emails[value eq]`) finds one user: its emails and memberships are then
+# read by two SELECTs compiled once (sparksso.prepared); a page of several users, by two IN queries.
+_ONE_USERS_EMAILS = Prepared(
+    lambda user_id: UserEmail.objects.filter(user_id=user_id).values_list(*columns(UserEmail)), int
+)
+_ONE_USERS_MEMBERSHIPS = Prepared(
+    lambda user_id: ScimGroupMembership.objects.filter(user_id=user_id).values_list(
+        *columns(ScimGroupMembership), *columns(ScimGroup, "group__")
+    ),
+    int,
+)
+
+
+def _emails_of(ids: list[int]) -> list[UserEmail]:
+    if len(ids) != 1:
+        return list(UserEmail.objects.filter(user_id__in=ids))
+    return [email for row in _ONE_USERS_EMAILS(ids[0]) for email in instances(row, UserEmail)]
+
+
+def _memberships_of(ids: list[int]) -> list[ScimGroupMembership]:
+    if len(ids) != 1:
+        return list(ScimGroupMembership.objects.filter(user_id__in=ids).select_related("group"))
+    found = []
+    for row in _ONE_USERS_MEMBERSHIPS(ids[0]):
+        membership, group = instances(row, ScimGroupMembership, ScimGroup)
+        membership.group = group
+        found.append(membership)
+    return found
 
 
 def to_doc(user: User, *, emails: list | None = None, memberships: list | None = None) -> dict[str, Any]:

@@ -69,16 +69,18 @@ def _one(doc: dict[str, Any], kind: Kind, params: ListParams, status: int = 200)
     return scim_response(project(doc, kind, params), status=status, headers=headers)
 
 
-def _page(queryset: QuerySet, skip: int, room: int) -> tuple[int, list[int]]:
-    """(total, the page's primary keys). The keys come first, in the list's order, from the index
-    alone (accounts_user_list_order: no table rows are read for the rows skipped); COUNT is
-    sent only when the page cannot tell the total: a lookup (`userName eq`) never counts."""
+def _page(resources: Resources, queryset: QuerySet, skip: int, room: int) -> tuple[int, list[dict[str, Any]]]:
+    """(total, the page's documents). The page's keys are read in the list's order from the index
+    alone (accounts_user_list_order: no table rows are read for the rows skipped), inside the one
+    query that reads the page's rows. COUNT is sent only when the page cannot tell the total: a
+    lookup (`userName eq`) never counts."""
     if skip > MAX_OFFSET:  # no database counts that far (SQLite and PostgreSQL offsets are 64-bit)
         return queryset.count(), []
-    ids = list(queryset.prefetch_related(None).values_list("pk", flat=True)[skip : skip + room]) if room else []
-    if 0 < len(ids) < room or (room and not ids and not skip):
-        return skip + len(ids), ids
-    return queryset.count(), ids
+    keys = queryset.prefetch_related(None).values_list("pk", flat=True)[skip : skip + room]
+    docs = resources.page_docs(keys, ordering=queryset.query.order_by) if room else []
+    if 0 < len(docs) < room or (room and not docs and not skip):
+        return skip + len(docs), docs
+    return queryset.count(), docs
 
 
 def _search(call: Call, kinds: tuple[Kind, ...], params: ListParams) -> HttpResponse:
@@ -100,12 +102,10 @@ def _search(call: Call, kinds: tuple[Kind, ...], params: ListParams) -> HttpResp
         querysets.append((USER, filtered(_resources(call, USER).queryset(), USER, params)))
     total, docs, skip, room = 0, [], params.start_index - 1, params.count
     for kind, queryset in querysets:
-        count, ids = _page(queryset, skip, room)
+        count, page = _page(_resources(call, kind), queryset, skip, room)
         total += count
-        if ids:
-            page = _resources(call, kind).page_docs(ids)
-            docs += [project(doc, kind, params) for doc in page]
-            room -= len(page)
+        docs += [project(doc, kind, params) for doc in page]
+        room -= len(page)
         skip = max(0, skip - count)
     return scim_response(_list_body(docs, total, params.start_index))
 
@@ -128,7 +128,7 @@ def _collection(call: Call, kind: Kind) -> HttpResponse:
     doc = validate.resource(call.body, kind)
     call.target = doc.get("userName") or doc.get("displayName") or ""
     created = resources.create(doc)
-    return _one(resources.to_doc(resources.get(str(created.scim_id))), kind, _query_params(call), status=201)
+    return _one(resources.created_doc(created), kind, _query_params(call), status=201)
 
 
 def _member(call: Call, kind: Kind, scim_id: str) -> HttpResponse:

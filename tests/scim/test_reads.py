@@ -6,6 +6,7 @@ most once a minute. The token, the users and their emails and groups come in a f
 queries: a lookup never counts, a page of 100 costs what a page of 3 does.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -13,12 +14,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import Event
+from accounts.models import Event, User
 from scim.kinds import USER
 from scim.models import ScimToken
 from scim.query import filtered, list_params
 from scim.users import users_of
 from sparksso import clock
+from tests.scim.conftest import USER_SCHEMA
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 LOOKUPS = [
@@ -88,8 +90,8 @@ def test_a_page_of_users_with_emails_and_groups_costs_a_fixed_number_of_queries(
 ):
     _people(scim, users)
     _used_just_now(scim)
-    # throttle counter, token, the page's keys, COUNT (a full page only), users, emails, memberships
-    with django_assert_max_num_queries(7):
+    # token, the page's users (their keys a subquery), emails, memberships, COUNT (a full page only)
+    with django_assert_max_num_queries(5):
         page = scim.get("/Users", {"startIndex": "1", "count": "100"}).json()
     assert page["itemsPerPage"] == min(100, users)  # the group's users (the account's admin is not one)
     assert any(r.get("groups") for r in page["Resources"]) or users > 100
@@ -103,7 +105,7 @@ def test_a_lookup_never_counts(scim, django_assert_max_num_queries):
     assert found["totalResults"] == 1
     assert found["Resources"][0]["groups"][0]["display"] == "Ops"
     assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
-    assert len(queries.captured_queries) <= 6  # throttle counter, token, key, user, emails, groups
+    assert len(queries.captured_queries) <= 4  # token, user, emails, groups
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL's depends on table statistics")
@@ -112,3 +114,33 @@ def test_a_pages_keys_come_from_the_list_order_index(scim):
     plan = queryset.prefetch_related(None).values_list("pk", flat=True)[500:600].explain()
     assert "accounts_user_list_order" in plan
     assert "TEMP B-TREE" not in plan  # no sort of the whole account
+
+
+CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT")
+
+
+def test_a_create_writes_its_rows_without_asking_first(scim):
+    """The username's uniqueness is the database constraint's to decide (it also settles a race):
+    a create sends no existence check, and answers from what it wrote, reading back only its emails."""
+    _used_just_now(scim)
+    with CaptureQueriesContext(connection) as queries:
+        created = scim.create_user("new@example.com", emails=[{"value": "new@example.com", "primary": True}])
+    statements = [
+        q["sql"].lstrip() for q in queries.captured_queries if not q["sql"].lstrip().upper().startswith(CONTROL)
+    ]
+    kinds = [(sql.split()[0], re.search(r'"(\w+)"', sql).group(1)) for sql in statements]
+    assert kinds == [
+        ("SELECT", "accounts_scimtoken"),  # the token, with its account and group
+        ("INSERT", "accounts_user"),
+        ("INSERT", "accounts_useremail"),
+        ("INSERT", "accounts_event"),
+        ("SELECT", "accounts_useremail"),
+    ], statements
+    assert created["emails"] == [{"value": "new@example.com", "primary": True}]
+    users = User.objects.count()
+    again = scim.post("/Users", {"schemas": [USER_SCHEMA], "userName": "NEW@example.com"})
+    assert (again.status_code, again.json()["scimType"]) == (409, "uniqueness")
+    assert "NEW@example.com" in again.json()["detail"]
+    assert User.objects.count() == users
+    refused = Event.objects.filter(event="user_create_provision").latest("id")
+    assert (refused.outcome, refused.target) == (Event.Outcome.FAILURE, "NEW@example.com")
