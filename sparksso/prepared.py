@@ -8,7 +8,9 @@ that SQL with the real arguments, converting the columns as the ORM would (datet
 JSON, booleans). Only ``values_list`` QuerySets can be prepared, and only lookups that hand their
 argument to the database unchanged (``exact``, ``Lower(Value(...))``, ``isnull``): a lookup that
 rewrites its argument (``icontains`` escapes and wraps it) is refused when the query is compiled,
-never run wrongly. ``instances`` rebuilds model instances from a row with ``Model.from_db``.
+never run wrongly. The builder itself must hand its arguments to the ORM untouched (a rewrite that
+leaves the marker as it is, like ``strip()``, cannot be seen). ``instances`` rebuilds model
+instances from a row with ``Model.from_db``.
 """
 
 from collections.abc import Callable
@@ -23,8 +25,8 @@ _INT_MARKER = -(2**40)
 def _marker(kind: type, index: int) -> Any:
     if kind is int:
         return _INT_MARKER - index
-    if kind is str:
-        return f"\x00prepared:{index}\x00"
+    if kind is str:  # mixed case, so a lower() or upper() on the way is seen as a rewrite
+        return f"\x00Prepared:{index}\x00"
     raise TypeError(f"a prepared query takes int or str arguments, not {kind.__name__}")
 
 
@@ -47,7 +49,7 @@ class Prepared:
         for param in params:
             if any(param is m or (type(param) is type(m) and param == m) for m in markers):
                 slots.append((True, markers.index(param)))
-            elif isinstance(param, str) and "\x00prepared:" in param:
+            elif isinstance(param, str) and "\x00prepared:" in param.lower():
                 raise ValueError(f"a lookup rewrites its argument ({param!r}): this query cannot be prepared")
             else:
                 slots.append((False, param))
