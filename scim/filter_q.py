@@ -6,6 +6,7 @@ expression indexes, unless the schema says caseExact.
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -155,28 +156,27 @@ def _leaf(node: Compare | Present, kind: Kind) -> tuple[Q, str | None]:
     return q, col.related
 
 
+def _combined(node: Node, leaf: Callable[[Node], Q]) -> Q:
+    """``and``, ``or`` and ``not`` over the Qs that ``leaf`` makes of the other nodes."""
+    if isinstance(node, Logical):
+        left, right = _combined(node.left, leaf), _combined(node.right, leaf)
+        return left & right if node.op == "and" else left | right
+    if isinstance(node, Not):
+        return ~_combined(node.expr, leaf)
+    return leaf(node)
+
+
 def to_q(node: Node, kind: Kind) -> Q:
     """The Q matching ``node``; a multi-valued attribute matches when any of its values does."""
-    if isinstance(node, Logical):
-        left, right = to_q(node.left, kind), to_q(node.right, kind)
-        return left & right if node.op == "and" else left | right
-    if isinstance(node, Not):
-        return ~to_q(node.expr, kind)
-    if isinstance(node, ValuePath):
-        relation = _column(node.path.key, kind).related
-        if relation is None:
-            raise _fail(f"{node.path.key!r} cannot take a value filter")
-        return _related(relation, _inner_q(node.expr, kind))
-    q, relation = _leaf(node, kind)
-    return _related(relation, q) if relation else q
 
+    def leaf(node: Node) -> Q:
+        if isinstance(node, ValuePath):
+            relation = _column(node.path.key, kind).related
+            if relation is None:
+                raise _fail(f"{node.path.key!r} cannot take a value filter")
+            # A value filter's body: every leaf refers to the same row of the related table.
+            return _related(relation, _combined(node.expr, lambda inner: _leaf(inner, kind)[0]))
+        q, relation = _leaf(node, kind)
+        return _related(relation, q) if relation else q
 
-def _inner_q(node: Node, kind: Kind) -> Q:
-    """A value filter's body: every leaf refers to the same row of the related table."""
-    if isinstance(node, Logical):
-        left, right = _inner_q(node.left, kind), _inner_q(node.right, kind)
-        return left & right if node.op == "and" else left | right
-    if isinstance(node, Not):
-        return ~_inner_q(node.expr, kind)
-    q, _relation = _leaf(node, kind)
-    return q
+    return _combined(node, leaf)

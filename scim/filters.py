@@ -35,6 +35,8 @@ _TOKEN_RE = re.compile(
 
 @dataclass(frozen=True)
 class Compare:
+    """``attrPath SP compareOp SP compValue``: ``userName eq "bjensen"``."""
+
     path: AttrPath
     op: str
     value: Any
@@ -42,11 +44,15 @@ class Compare:
 
 @dataclass(frozen=True)
 class Present:
+    """``attrPath SP "pr"``: the attribute has a value."""
+
     path: AttrPath
 
 
 @dataclass(frozen=True)
 class Logical:
+    """``filter SP ("and" / "or") SP filter``."""
+
     op: str  # "and" | "or"
     left: Any
     right: Any
@@ -54,11 +60,15 @@ class Logical:
 
 @dataclass(frozen=True)
 class Not:
+    """``"not" "(" filter ")"``."""
+
     expr: Any
 
 
 @dataclass(frozen=True)
 class ValuePath:
+    """``attrPath "[" valFilter "]"``: ``emails[type eq "work" and value co "@example.com"]``."""
+
     path: AttrPath
     expr: Any
 

@@ -7,20 +7,32 @@ include ends in one), and IdPs are configured with the base URL without a traili
 from django.urls import re_path
 
 from scim import views
+from scim.kinds import GROUP, USER, Kind
 
 ID = r"(?P<scim_id>[^/]+)"
+
+
+def _listing(name: str, view) -> list:
+    """A discovery listing and its items: /Schemas and /Schemas/{id}."""
+    return [re_path(rf"^[/]{name}/?$", view), re_path(rf"^[/]{name}/(?P<item_id>[^/]+)/?$", view)]
+
+
+def _resources(kind: Kind) -> list:
+    """A resource type's collection, its .search and its members: /Users, /Users/.search, /Users/{id}."""
+    name, handlers = kind.endpoint.lstrip("/"), views.resource_views(kind)
+    return [
+        re_path(rf"^[/]{name}/?$", handlers.collection),
+        re_path(rf"^[/]{name}/\.search/?$", handlers.search),
+        re_path(rf"^[/]{name}/{ID}/?$", handlers.member),
+    ]
+
+
 urlpatterns = [
     re_path(r"^[/]ServiceProviderConfigs?/?$", views.service_provider_config_view),
-    re_path(r"^[/]ResourceTypes/?$", views.resource_types_view),
-    re_path(r"^[/]ResourceTypes/(?P<item_id>[^/]+)/?$", views.resource_types_view),
-    re_path(r"^[/]Schemas/?$", views.schemas_view),
-    re_path(r"^[/]Schemas/(?P<item_id>[^/]+)/?$", views.schemas_view),
-    re_path(r"^[/]Users/?$", views.users_view),
-    re_path(r"^[/]Users/\.search/?$", views.users_search_view),
-    re_path(rf"^[/]Users/{ID}/?$", views.user_view),
-    re_path(r"^[/]Groups/?$", views.groups_view),
-    re_path(r"^[/]Groups/\.search/?$", views.groups_search_view),
-    re_path(rf"^[/]Groups/{ID}/?$", views.group_view),
+    *_listing("ResourceTypes", views.resource_types_view),
+    *_listing("Schemas", views.schemas_view),
+    *_resources(USER),
+    *_resources(GROUP),
     re_path(r"^[/]\.search/?$", views.root_search_view),
     # The base URL itself and anything else: a SCIM 404, never Django's HTML page.
     re_path(r"^(?P<rest>.*)$", views.not_found_view),

@@ -1,5 +1,7 @@
 """SCIM 2.0 endpoints (RFC 7644): discovery, Users, Groups, searches. Thin: parse, call, serialise."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -10,7 +12,7 @@ from scim import discovery, patch, validate
 from scim.constants import LIST_SCHEMA, MSG_ETAG_MISMATCH, MSG_NO_ENDPOINT, MSG_NOT_FOUND, SEARCH_SCHEMA
 from scim.errors import ScimError, scim_response
 from scim.http import Call, scim_endpoint
-from scim.kinds import GROUP, KINDS, USER, Kind
+from scim.kinds import KINDS, USER, Kind
 from scim.query import ListParams, filtered, list_params, project
 from scim.representation import etag_matches
 from scim.resources import Resources
@@ -161,34 +163,29 @@ def _member(call: Call, kind: Kind, scim_id: str) -> HttpResponse:
     return _one(resources.to_doc(resources.get(scim_id)), kind, _query_params(call))
 
 
-@scim_endpoint("GET", "POST")
-def users_view(call: Call) -> HttpResponse:
-    return _collection(call, USER)
+@dataclass(frozen=True)
+class ResourceViews:
+    """The three endpoints of one resource type: /Users, /Users/{id}, /Users/.search (or Groups)."""
+
+    collection: Callable
+    member: Callable
+    search: Callable
 
 
-@scim_endpoint("GET", "PUT", "PATCH", "DELETE")
-def user_view(call: Call, scim_id: str) -> HttpResponse:
-    return _member(call, USER, scim_id)
+def resource_views(kind: Kind) -> ResourceViews:
+    @scim_endpoint("GET", "POST")
+    def collection(call: Call) -> HttpResponse:
+        return _collection(call, kind)
 
+    @scim_endpoint("GET", "PUT", "PATCH", "DELETE")
+    def member(call: Call, scim_id: str) -> HttpResponse:
+        return _member(call, kind, scim_id)
 
-@scim_endpoint("GET", "POST")
-def groups_view(call: Call) -> HttpResponse:
-    return _collection(call, GROUP)
+    @scim_endpoint("POST")
+    def search(call: Call) -> HttpResponse:
+        return _search(call, (kind,), _search_params(call))
 
-
-@scim_endpoint("GET", "PUT", "PATCH", "DELETE")
-def group_view(call: Call, scim_id: str) -> HttpResponse:
-    return _member(call, GROUP, scim_id)
-
-
-@scim_endpoint("POST")
-def users_search_view(call: Call) -> HttpResponse:
-    return _search(call, (USER,), _search_params(call))
-
-
-@scim_endpoint("POST")
-def groups_search_view(call: Call) -> HttpResponse:
-    return _search(call, (GROUP,), _search_params(call))
+    return ResourceViews(collection, member, search)
 
 
 @scim_endpoint("POST")
