@@ -16,6 +16,7 @@ from accounts.user_import import NewUser, users_import
 from accounts.users import account_create
 from bench.names import person
 from sparksso import clock
+from sparksso.db import planner_statistics_refresh
 from ssogroups.models import SSOCertificate, SSOGroup
 from tests.support.keys import KeyPair, make_keypair
 
@@ -72,8 +73,9 @@ def users_bulk_create(*, tenant: Tenant, start: int, stop: int, progress: bool =
 
 
 def database_analyze() -> None:
-    """On PostgreSQL, refresh the planner's statistics after a bulk insert, as autovacuum soon would."""
-    if connection.vendor == "postgresql":
+    """Refresh the planner's statistics after a bulk insert, as production soon would: on SQLite the
+    `prune` timer's ANALYZE (sparksso.db.planner_statistics_refresh), on PostgreSQL autovacuum's."""
+    if not planner_statistics_refresh(connection):
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
 

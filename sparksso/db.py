@@ -26,3 +26,18 @@ def sqlite_options(options: dict | None = None) -> dict:
         "transaction_mode": "IMMEDIATE",
         **(options or {}),
     }
+
+
+def planner_statistics_refresh(connection) -> bool:
+    """Refresh SQLite's query-planner statistics (``ANALYZE``); True when it ran.
+
+    Without statistics SQLite guesses, and at tens of thousands of users it guessed wrong: an
+    ``emails[value eq]`` lookup walked the list-order index and probed each user's emails instead
+    of starting from the email index (docs/performance.md). ``manage.py prune`` runs this from its
+    timer. PostgreSQL's autovacuum keeps its own statistics: nothing to do there.
+    """
+    if connection.vendor != "sqlite":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return True

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Event, User
+from accounts.user_import import NewUser, users_import
 from scim.kinds import USER
 from scim.models import ScimToken
 from scim.query import filtered, list_params
@@ -144,3 +145,23 @@ def test_a_create_writes_its_rows_without_asking_first(scim):
     assert User.objects.count() == users
     refused = Event.objects.filter(event="user_create_provision").latest("id")
     assert (refused.outcome, refused.target) == (Event.Outcome.FAILURE, "NEW@example.com")
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL's depends on table statistics")
+def test_a_lookup_reads_its_user_by_primary_key_not_by_walking_the_group(scim):
+    """Without planner statistics (no ANALYZE yet), a rows query that repeated the account and group
+    scope walked every user of the group to test the key; by key alone it is a primary-key probe."""
+    users_import(
+        account=scim.account, people=[NewUser(f"u{n}@example.com", email=f"u{n}@example.com") for n in range(500)],
+        sso_group=scim.group,
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        found = scim.get("/Users", {"filter": 'userName eq "u250@example.com"'}).json()
+    assert [r["userName"] for r in found["Resources"]] == ["u250@example.com"]
+    rows_query = next(q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "accounts_user"."id"'))
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {rows_query}")
+        plan = " | ".join(row[-1] for row in cursor.fetchall())
+    assert "accounts_user_username_ci_per_account" in plan  # the key, by the username index
+    assert "PRIMARY KEY" in plan  # then the row by its key
+    assert "accounts_user_list_order" not in plan, plan

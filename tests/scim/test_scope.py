@@ -7,6 +7,7 @@ from accounts.models import Event, User
 from accounts.users import user_create
 from scim.models import ScimGroup
 from scim.tokens import scim_token_create
+from scim.users import users_page
 from ssogroups.models import SSOGroup
 from ssogroups.services import ssogroup_delete, ssogroup_set_enabled
 from tests.scim.conftest import SPARKPOST, USER_SCHEMA, Scim, error, patch_body
@@ -169,3 +170,15 @@ def test_users_created_by_a_token_are_managed_by_its_group_and_have_no_password(
 def test_unmanaged_users_added_by_an_admin_stay_invisible(scim):
     user_create(account=scim.account, username="contractor@example.com")
     assert scim.get("/Users", {"filter": 'userName eq "contractor@example.com"'}).json()["totalResults"] == 0
+
+
+def test_a_page_keeps_only_its_groups_users_whatever_keys_it_is_handed(scim, sibling, other_scim, admin_of):
+    """users_page reads rows by key alone (for the planner's sake), then keeps only the users the
+    token's group manages: keys of a sibling group's, another account's or a password user are dropped."""
+    mine = scim.create_user("mine@example.com")
+    sibling.create_user("theirs@example.com")
+    other_scim.create_user("elsewhere@example.com")
+    every_key = User.objects.values_list("pk", flat=True)
+    assert every_key.count() >= 5  # two password admins and three provisioned users
+    docs = users_page(scim.group, every_key, ("created_at", "pk"))
+    assert [doc["id"] for doc in docs] == [mine["id"]]

@@ -11,6 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Event
+from accounts.user_import import NewUser, users_import
+from scim.kinds import USER
+from scim.query import filtered, list_params
+from scim.users import users_of
 from sparksso import clock
 from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOLoginFailure
 
@@ -27,7 +31,10 @@ def now(monkeypatch):
 def prune(**options) -> dict:
     out = StringIO()
     call_command("prune", stdout=out, **options)
-    return json.loads(out.getvalue())
+    counts = json.loads(out.getvalue())
+    # SQLite's planner statistics are refreshed on every run; PostgreSQL's autovacuum keeps its own.
+    assert counts.pop("planner_statistics_refreshed") is (connection.vendor == "sqlite")
+    return counts
 
 
 @pytest.fixture
@@ -87,3 +94,35 @@ def test_sign_in_no_longer_prunes_on_every_request(client, rows):
     client.get(f"/api/v1/users/saml/{rows.account_id}/{rows.slug}/login")
     assert PendingAuthnRequest.objects.count() == 5
     assert ConsumedAssertion.objects.count() == 4
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's autovacuum keeps its statistics")
+def test_prune_gives_sqlite_the_statistics_that_keep_an_email_lookup_on_its_index(account, make_ssogroup):
+    group = make_ssogroup(account)
+    users_import(
+        account=account, people=[NewUser(f"u{n}@example.com", email=f"u{n}@example.com") for n in range(3000)],
+        sso_group=group,
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if cursor.fetchone()[0]:
+            cursor.execute("DELETE FROM sqlite_stat1")  # as a database that never ran ANALYZE
+    lookup = filtered(users_of(group), USER, list_params({"filter": 'emails[value eq "u2999@example.com"]'}))
+
+    def plan() -> str:
+        connection.close()  # SQLite reads its statistics when a connection opens
+        return lookup.values_list("pk", flat=True)[:100].explain()
+
+    # Without statistics: every user of the group, walked in list order, checked against the emails.
+    assert "COVERING INDEX accounts_user_list_order" in plan()
+    prune()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tbl FROM sqlite_stat1")
+        analyzed = {row[0] for row in cursor.fetchall()}
+    assert {"accounts_user", "accounts_useremail"} <= analyzed
+    # With them: the matching email rows first, then their users by primary key.
+    after = plan()
+    assert "accounts_useremail_value_ci" in after
+    assert "PRIMARY KEY" in after
+    assert "accounts_user_list_order" not in after
+    assert list(lookup.values_list("username", flat=True)) == ["u2999@example.com"]
