@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
 from django.db.models.lookups import (
     Contains,
@@ -130,7 +130,10 @@ def _compare(col: Column, op: str, value: Any, key: str) -> Q:
     elif col.case_exact:
         lhs, rhs = F(col.field), value
     else:
-        lhs, rhs = Lower(col.field), value.lower()
+        # Both sides through the database's LOWER, as the unique constraint and the indexes fold
+        # them: a Python lower() disagreed with SQLite's ASCII-only LOWER, so "Élise" was not found
+        # by its own name, and JumpCloud's create that followed met the constraint (409).
+        lhs, rhs = Lower(col.field), Lower(Value(value))
     if op == "ne":
         return ~Q(Exact(lhs, rhs))
     return Q(_LOOKUPS[op](lhs, rhs))

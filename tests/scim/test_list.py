@@ -171,3 +171,20 @@ def test_invalid_list_parameters_are_400(scim, people, params, detail, scim_type
     response = scim.get("/Users", params)
     assert response.status_code == 400
     assert response.json() == error(400, detail, scim_type)
+
+
+@pytest.mark.parametrize("stored", ["Élise.Ørsted@example.com", "ÅSA@EXAMPLE.COM", "zoë@example.com"])
+def test_a_username_filter_finds_exactly_the_names_the_uniqueness_constraint_counts_as_taken(scim, stored):
+    """JumpCloud looks a user up by userName before creating it: a lookup that misses a name the
+    database then refuses as taken would make every create of that user fail. So the filter and the
+    unique constraint fold case the same way (the database's LOWER), on SQLite (ASCII only) as on
+    PostgreSQL (Unicode)."""
+    scim.create_user(stored)
+    variants = {stored, stored.lower(), stored.upper(), stored.swapcase()}
+    for value in sorted(variants):
+        found = scim.get("/Users", {"filter": f'userName eq "{value}"'}).json()["totalResults"]
+        created = scim.post("/Users", {"schemas": [USER_SCHEMA], "userName": value})
+        assert (found, created.status_code) in ((1, 409), (0, 201)), (value, found, created.status_code)
+        if created.status_code == 201:
+            scim.delete(f"/Users/{created.json()['id']}")
+    assert scim.get("/Users", {"filter": f'userName eq "{stored}"'}).json()["totalResults"] == 1
