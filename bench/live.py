@@ -92,7 +92,7 @@ class Accounts:
         users_bulk_create(tenant=self.tenant, start=self.loaded, stop=size, progress=progress)
         database_analyze()
         peer_manage(
-            "peer_load", "--start", str(self.loaded), "--stop", str(size), "--token", self.peer_token,
+            "peer_load", "--start", str(self.loaded), "--stop", str(size), f"--token={self.peer_token}",
             env=self.peer_env,
         )  # fmt: skip
         self.loaded = size
@@ -104,7 +104,7 @@ def accounts_create(name: str, peer_env: dict[str, str]) -> Accounts:
         account=tenant.account, sso_group=tenant.group, label="bench", created_by=tenant.admin, actor="bench"
     )
     peer_token = secrets.token_urlsafe(32)
-    peer_manage("peer_load", "--start", "0", "--stop", "0", "--token", peer_token, env=peer_env)
+    peer_manage("peer_load", "--start", "0", "--stop", "0", f"--token={peer_token}", env=peer_env)
     return Accounts(tenant=tenant, sparksso_token=plaintext, peer_token=peer_token, peer_env=peer_env)
 
 
