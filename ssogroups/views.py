@@ -120,7 +120,7 @@ def ssogroup_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
         "domains": group.domains.order_by("domain"),
         "signed_requests_warning": WARN_WANTS_SIGNED_REQUESTS if group.want_authn_requests_signed else "",
         # issue #12: what enabling still needs, the sign-in chart, the SCIM policy (issue #8)
-        "enable_missing": " and ".join(services.ssogroup_enable_missing(group=group)),
+        "enable_missing": " and ".join(group.enable_missing()),
         "chart": signin_chart(group=group, now=clock.now()),
         "scim_roles": [label for value, label in User.Role.choices if value in group.scim_roles],
     }
