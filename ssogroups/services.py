@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from accounts.events import event_record, jsonable
-from accounts.models import Account, UserSession
+from accounts.models import Account, Event, UserSession
 from accounts.sessions import sessions_end
 from sparksso import clock
 from ssogroups.domains import domains_normalize
@@ -43,6 +43,13 @@ IDP_FIELDS = (
     "want_authn_requests_signed",
     "idp_metadata_url",
 )
+
+
+def ssogroup_event_record(
+    *, group: SSOGroup, event: str, actor: str, request: HttpRequest | None = None, **details: Any
+) -> Event:
+    """An event about ``group``: in its account, with its slug as the target."""
+    return event_record(account=group.account, event=event, actor=actor, target=group.slug, request=request, **details)
 
 
 def _validate(group: SSOGroup, certificates: list[Certificate] | None, *, check_enable: bool = True) -> None:
@@ -185,23 +192,10 @@ def ssogroup_create(
     )
     with transaction.atomic():
         _save(group, certificates=certificates, domains=normalized, extra_warnings=metadata_warnings)
-        event_record(
-            account=account,
-            event="sso_group_create",
-            actor=actor,
-            target=group.slug,
-            request=request,
-            changes={
-                "name": group.name,
-                "enabled": group.enabled,
-                "idp_entity_id": group.idp_entity_id,
-                "sso_url": group.sso_url,
-                "idp_metadata_url": group.idp_metadata_url,
-                "certificates": _cert_summary(certificates),
-                "domains": normalized,
-                **{f: getattr(group, f) for f in POLICY_FIELDS},
-            },
-        )
+        changes = {f: getattr(group, f) for f in ("name", "enabled", "idp_entity_id", "sso_url", "idp_metadata_url")}
+        changes |= {"certificates": _cert_summary(certificates), "domains": normalized}
+        changes |= {f: getattr(group, f) for f in POLICY_FIELDS}
+        ssogroup_event_record(group=group, event="sso_group_create", actor=actor, request=request, changes=changes)
     return group
 
 
@@ -263,14 +257,8 @@ def ssogroup_update(
             group.refresh_from_db()
             raise
         if changes:
-            event_record(
-                account=group.account,
-                event=event,
-                actor=actor,
-                target=group.slug,
-                request=request,
-                changes={k: jsonable(v) for k, v in changes.items()},
-            )
+            recorded = {k: jsonable(v) for k, v in changes.items()}
+            ssogroup_event_record(group=group, event=event, actor=actor, request=request, changes=recorded)
     if changes.get("enabled") is False:
         sso_group_sessions_end(group=group)
     return group
@@ -289,19 +277,9 @@ def ssogroup_delete(*, group: SSOGroup, actor: str, request: HttpRequest | None 
     SCIM tokens go with it."""
     sso_group_sessions_end(group=group)
     with transaction.atomic():
-        event_record(
-            account=group.account,
-            event="sso_group_delete",
-            actor=actor,
-            target=group.slug,
-            request=request,
-            changes={
-                "name": group.name,
-                "idp_entity_id": group.idp_entity_id,
-                "bound_users": group.users.count(),
-                "scim_tokens": group.scim_tokens.count(),
-            },
-        )
+        changes = {"name": group.name, "idp_entity_id": group.idp_entity_id}
+        changes |= {"bound_users": group.users.count(), "scim_tokens": group.scim_tokens.count()}
+        ssogroup_event_record(group=group, event="sso_group_delete", actor=actor, request=request, changes=changes)
         group.delete()
 
 
