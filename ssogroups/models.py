@@ -19,6 +19,11 @@ def scim_roles_default() -> list[str]:
     return ["reporting", "templates", "developer"]
 
 
+def _sp_url(leaf: str) -> property:
+    """A URL of a group's SP endpoints, built from BASE_URL (never from a request's Host header)."""
+    return property(lambda group: f"{settings.BASE_URL}/api/v1/users/saml/{group.account_id}/{group.slug}/{leaf}")
+
+
 class GroupSlugField(models.SlugField):
     """A slug that becomes part of URLs: lowercase only (Django's own slug rule allows capitals)."""
 
@@ -131,25 +136,10 @@ class SSOGroup(models.Model):
             missing.append("at least one valid, unexpired SAML 2.0 Certificate")
         return missing
 
-    def _sp_url(self, leaf: str) -> str:
-        return f"{settings.BASE_URL}/api/v1/users/saml/{self.account_id}/{self.slug}/{leaf}"
-
-    @property
-    def sp_entity_id(self) -> str:
-        """The SP metadata URL is also the SP entity id (Audience URI)."""
-        return self._sp_url("metadata")
-
-    @property
-    def sp_metadata_url(self) -> str:
-        return self._sp_url("metadata")
-
-    @property
-    def acs_url(self) -> str:
-        return self._sp_url("consume")
-
-    @property
-    def login_url(self) -> str:
-        return self._sp_url("login")
+    # Our SP's URLs for this group. The metadata URL is also the SP entity ID (Audience URI).
+    sp_metadata_url = sp_entity_id = _sp_url("metadata")
+    acs_url = _sp_url("consume")
+    login_url = _sp_url("login")
 
 
 class CertificateFields(models.Model):
