@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from accounts.models import Account, Event
+from accounts.models import Account, Event, User
 from sparksso.middleware import client_ip
 
 
@@ -38,3 +38,14 @@ def jsonable(value: Any) -> Any:
     if hasattr(value, "pk"):
         return value.pk
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def user_event_record(
+    *, user: User, event: str, actor: str | None = None, request: HttpRequest | None = None, **details: Any
+) -> Event:
+    """An event about ``user``: in its account, with its username as the target. Without ``actor`` the
+    user acted on themself (signing in, signing out, confirming a password)."""
+    actor = user.username if actor is None else actor
+    return event_record(
+        account=user.account, event=event, actor=actor, target=user.username, request=request, **details
+    )

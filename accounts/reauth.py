@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.events import event_record
+from accounts.events import user_event_record
 from accounts.models import Event
 from sparksso import clock, throttle
 from sparksso.middleware import client_ip
@@ -102,24 +102,15 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
     elif user.check_password(form.cleaned_data["password"]):
         auth_time_record(request)
         throttle.login_failures_clear(identifier=user.username)
-        event_record(
-            account=user.account,
-            event="reauth_success",
-            actor=user.username,
-            target=user.username,
-            request=request,
-            changes={"method": "password"},
-        )
+        user_event_record(user=user, event="reauth_success", request=request, changes={"method": "password"})
         return redirect(next_path)
     else:
         throttle.login_failure_record(identifier=user.username, ip=ip)
         message, reason, status = MSG_BAD_PASSWORD, "bad credentials", 401
     form.add_error("password", message)
-    event_record(
-        account=user.account,
+    user_event_record(
+        user=user,
         event="reauth_failure",
-        actor=user.username,
-        target=user.username,
         outcome=Event.Outcome.FAILURE,
         reason=reason,
         request=request,

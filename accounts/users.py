@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 from django.http import HttpRequest
 
 from accounts.emails import email_normalise, emails_save, emails_with_primary, user_emails
-from accounts.events import event_record, jsonable
+from accounts.events import event_record, jsonable, user_event_record
 from accounts.identifiers import identifier_clean
 from accounts.models import Account, User
 from accounts.sessions import user_sessions_end
@@ -141,15 +141,9 @@ def user_create(
         _clean_and_save(user)
         if emails:
             emails_save(user, emails, replace=False)
-        event_record(
-            account=account,
-            event=event,
-            actor=actor,
-            target=user.username,
-            request=request,
-            changes={f: jsonable(getattr(user, f)) for f in USER_FIELDS if f not in _RELATED_FIELDS}
-            | ({"emails": emails} if emails else {}),
-        )
+        columns = {f: jsonable(getattr(user, f)) for f in USER_FIELDS if f not in _RELATED_FIELDS}
+        changes = columns | ({"emails": emails} if emails else {})
+        user_event_record(user=user, event=event, actor=actor, request=request, changes=changes)
     return user
 
 
@@ -211,9 +205,7 @@ def user_update(
         _clean_and_save(user)
         if "emails" in changes:
             emails_save(user, emails)
-        event_record(
-            account=user.account, event=event, actor=actor, target=user.username, request=request, changes=changes
-        )
+        user_event_record(user=user, event=event, actor=actor, request=request, changes=changes)
     if changes.get("is_active") is False:
         user_sessions_end(user=user)
     return user
@@ -231,7 +223,7 @@ def user_delete(*, user: User, actor: str = "", request: HttpRequest | None = No
     _break_glass_guard(user, after={"is_active": False})
     user_sessions_end(user=user)
     with transaction.atomic():
-        event_record(account=user.account, event=event, actor=actor, target=user.username, request=request)
+        user_event_record(user=user, event=event, actor=actor, request=request)
         user.delete()
 
 
@@ -241,7 +233,7 @@ def user_set_password(*, user: User, password: str, actor: str = "", request: Ht
         raise ValidationError(MSG_MANAGED_NO_PASSWORD.format(username=user.username))
     user.set_password(password)
     user.save(update_fields=["password"])
-    event_record(account=user.account, event="user_password_set", actor=actor, target=user.username, request=request)
+    user_event_record(user=user, event="user_password_set", actor=actor, request=request)
 
 
 def user_manage(
@@ -269,17 +261,8 @@ def user_manage(
     user.updated_at = clock.now()
     with transaction.atomic():
         user.save(update_fields=["sso_group", "password", "updated_at"])
-        event_record(
-            account=user.account,
-            event=event,
-            actor=actor,
-            target=user.username,
-            request=request,
-            changes={
-                "sso_group": getattr(sso_group, "slug", None),
-                "password_removed": had_password and bool(group_id),
-            },
-        )
+        changes = {"sso_group": getattr(sso_group, "slug", None), "password_removed": had_password and bool(group_id)}
+        user_event_record(user=user, event=event, actor=actor, request=request, changes=changes)
     user_sessions_end(user=user)
     return user
 

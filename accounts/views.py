@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.checklist import setup_checklist
-from accounts.events import event_record
+from accounts.events import event_record, user_event_record
 from accounts.forms import LoginForm
 from accounts.identifiers import identifier_normalise
 from accounts.login_routing import login_route
@@ -85,18 +85,10 @@ def _password_attempt(request: HttpRequest, form: LoginForm, *, identifier: str,
     login(request, user)
     request.session["auth_method"] = "password"  # login() may have flushed a different user's session
     auth_time_record(request)
-    event_record(
-        account=user.account, event="password_login_success", actor=user.username, target=user.username, request=request
-    )
+    user_event_record(user=user, event="password_login_success", request=request)
     if user.is_admin and user.account.sso_groups.filter(enabled=True).exists():
         # SSO is how this account signs in; a password admin coming in anyway is worth a separate look.
-        event_record(
-            account=user.account,
-            event="break_glass_sign_in",
-            actor=user.username,
-            target=user.username,
-            request=request,
-        )
+        user_event_record(user=user, event="break_glass_sign_in", request=request)
     return user, 200
 
 
@@ -105,13 +97,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     """POST signs out (CSRF-protected); GET only shows the button, so a link cannot sign anyone out."""
     if request.method == "POST":
         if request.user.is_authenticated:
-            event_record(
-                account=request.user.account,
-                event="logout",
-                actor=request.user.username,
-                target=request.user.username,
-                request=request,
-            )
+            user_event_record(user=request.user, event="logout", request=request)
         logout(request)
         messages.info(request, "You have been signed out.")
         return redirect("login")

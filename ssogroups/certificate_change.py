@@ -11,11 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
-from accounts.events import event_record
-from accounts.models import Event
 from ssogroups.metadata import Certificate
 from ssogroups.models import SSOGroup, SSOPendingCertificate
-from ssogroups.services import certificate_fields, ssogroup_update
+from ssogroups.services import certificate_fields, ssogroup_event_record, ssogroup_update
 
 EVENT_PENDING = "sso_group_certificate_change_pending"
 EVENT_APPROVE = "sso_group_certificate_change_approve"
@@ -58,18 +56,11 @@ def certificate_change_propose(
         SSOPendingCertificate.objects.bulk_create(
             SSOPendingCertificate(group=group, **certificate_fields(c)) for c in certificates
         )
-        event_record(
-            account=group.account,
-            event=EVENT_PENDING,
-            actor=actor,
-            target=group.slug,
-            outcome=Event.Outcome.SUCCESS,
-            request=request,
-            changes={
-                "proposed": _summary(certificates),
-                "current": _summary(group.certificates.order_by("not_after", "pk")),
-            },
-        )
+        changes = {
+            "proposed": _summary(certificates),
+            "current": _summary(group.certificates.order_by("not_after", "pk")),
+        }
+        ssogroup_event_record(group=group, event=EVENT_PENDING, actor=actor, request=request, changes=changes)
     return True
 
 
@@ -112,11 +103,5 @@ def certificate_change_reject(*, group: SSOGroup, actor: str, request: HttpReque
     with transaction.atomic():
         rows = _pending(group)
         group.pending_certificates.all().delete()
-        event_record(
-            account=group.account,
-            event=EVENT_REJECT,
-            actor=actor,
-            target=group.slug,
-            request=request,
-            changes={"rejected": _summary(rows)},
-        )
+        changes = {"rejected": _summary(rows)}
+        ssogroup_event_record(group=group, event=EVENT_REJECT, actor=actor, request=request, changes=changes)

@@ -33,25 +33,40 @@ PUBLIC_EMAIL_DOMAINS = frozenset(
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
+def validate_claimable_domain(domain: str) -> None:
+    """SSODomain's rule for a domain as stored (lowercase, IDNA): a DNS name, never a public provider."""
+    if not _DOMAIN.match(domain):
+        raise ValidationError(MSG_DOMAIN_INVALID.format(domain=domain), code="invalid")
+    if domain in PUBLIC_EMAIL_DOMAINS:
+        raise ValidationError(MSG_DOMAIN_PUBLIC.format(domain=domain), code="public")
+
+
+def _domain_normal(value: str) -> str | None:
+    """Lowercase, without a trailing dot, in IDNA (ASCII); None when IDNA cannot encode it."""
+    try:
+        return value.strip().lower().rstrip(".").encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+
+
 def domains_normalize(domains: Iterable[str]) -> list[str]:
     """Lowercase, strip a leading '@', drop duplicates; raise ValidationError on a bad domain."""
     result: list[str] = []
     errors = []
     for raw in domains:
-        domain = raw.strip().lower().lstrip("@").rstrip(".")
+        domain = _domain_normal(raw.strip().lstrip("@"))
+        if domain is None:
+            errors.append(MSG_DOMAIN_INVALID.format(domain=raw.strip()))
+            continue
         if not domain:
             continue
         try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            errors.append(MSG_DOMAIN_INVALID.format(domain=raw.strip()))
-            continue
-        if not _DOMAIN.match(domain):
-            errors.append(MSG_DOMAIN_INVALID.format(domain=raw.strip()))
-        elif domain in PUBLIC_EMAIL_DOMAINS:
-            errors.append(MSG_DOMAIN_PUBLIC.format(domain=domain))
-        elif domain not in result:
-            result.append(domain)
+            validate_claimable_domain(domain)
+        except ValidationError as exc:  # an invalid one is named as the admin typed it
+            errors.append(MSG_DOMAIN_INVALID.format(domain=raw.strip()) if exc.code == "invalid" else exc.message)
+        else:
+            if domain not in result:
+                result.append(domain)
     if errors:
         raise ValidationError({"domains": errors})
     return result
@@ -61,9 +76,5 @@ def domain_of_identifier(identifier: str) -> str | None:
     """The email domain of a /login identifier, normalised as claims are stored; None when it has none."""
     if "@" not in identifier:
         return None
-    domain = identifier.rsplit("@", 1)[1].strip().lower().rstrip(".")
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return None
-    return domain if _DOMAIN.match(domain) else None
+    domain = _domain_normal(identifier.rsplit("@", 1)[1])
+    return domain if domain and _DOMAIN.match(domain) else None

@@ -32,12 +32,23 @@ SOURCE_FIELDS = ("metadata_file", "metadata_xml", "metadata_url")
 ADMIN_ROLE_WARNING = "Tokens of this group could then make anyone an account admin."
 
 
+def _file_field(label: str, help_text: str, *, accept: str) -> forms.FileField:
+    """An optional upload whose file picker offers ``accept`` (metadata and certificates are files)."""
+    widget = forms.ClearableFileInput(attrs={"accept": accept})
+    return forms.FileField(label=label, required=False, help_text=help_text, widget=widget)
+
+
+def _url_field(label: str, help_text: str) -> forms.CharField:
+    """An optional URL the admin types; the service holds it to the model's http(s) rule (a CharField:
+    Django's URL form field would refuse the single-label hosts IdP metadata may carry)."""
+    return forms.CharField(label=label, required=False, max_length=2048, help_text=help_text, widget=forms.URLInput())
+
+
 class SSOGroupForm(forms.Form):
-    metadata_file = forms.FileField(
-        label="Parse SAML 2.0 XML Config",
-        required=False,
-        help_text="The metadata file your IdP exports (JumpCloud: “Export Metadata”). It fills in the fields below.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
+    metadata_file = _file_field(
+        "Parse SAML 2.0 XML Config",
+        "The metadata file your IdP exports (JumpCloud: “Export Metadata”). It fills in the fields below.",
+        accept=".xml,application/xml,text/xml",
     )
     metadata_xml = forms.CharField(
         label="…or paste the SAML 2.0 XML Config",
@@ -45,13 +56,7 @@ class SSOGroupForm(forms.Form):
         strip=False,
         widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
     )
-    metadata_url = forms.CharField(
-        label="…or its URL",
-        required=False,
-        max_length=2048,
-        help_text="Fetched now, and again whenever you choose “Refresh from URL”.",
-        widget=forms.URLInput(),
-    )
+    metadata_url = _url_field("…or its URL", "Fetched now, and again whenever you choose “Refresh from URL”.")
     name = forms.CharField(label="Name", max_length=200)
     slug = forms.CharField(
         label="ID",
@@ -67,19 +72,10 @@ class SSOGroupForm(forms.Form):
         help_text="PEM or bare base64 (JumpCloud: “Download certificate” gives certificate.pem). "
         "Several during a rollover: one PEM block each. Wins over the metadata's certificate.",
     )
-    certificate_file = forms.FileField(
-        label="…or upload the certificate file",
-        required=False,
-        help_text="certificate.pem, .crt or .cer",
-        widget=forms.ClearableFileInput(attrs={"accept": ".pem,.crt,.cer,.cert"}),
+    certificate_file = _file_field(
+        "…or upload the certificate file", "certificate.pem, .crt or .cer", accept=".pem,.crt,.cer,.cert"
     )
-    sso_url = forms.CharField(
-        label="SAML 2.0 Endpoint",
-        required=False,
-        max_length=2048,
-        help_text="The IdP's single sign-on URL (JumpCloud: “IDP URL”).",
-        widget=forms.URLInput(),
-    )
+    sso_url = _url_field("SAML 2.0 Endpoint", "The IdP's single sign-on URL (JumpCloud: “IDP URL”).")
     idp_entity_id = forms.CharField(
         label="IdP Entity ID (optional)",
         required=False,
@@ -129,6 +125,23 @@ class SSOGroupForm(forms.Form):
         help_text="Needs a SAML 2.0 Endpoint and a valid SAML 2.0 Certificate.",
     )
 
+    # The page's plain fieldsets, in order: a legend and the fields it shows (the others have their own markup).
+    FIELDSETS = (
+        ("If not parsed by the metadata, enter", ("certificates", "certificate_file", "sso_url", "idp_entity_id")),
+        (
+            "Policy",
+            (
+                "allow_idp_initiated",
+                "jit_provisioning",
+                "default_role",
+                "domains",
+                "adopt_existing_users",
+                "signature_requirement",
+                "allow_sha1",
+            ),
+        ),
+    )
+
     def __init__(self, *args: Any, account=None, group: SSOGroup | None = None, **kwargs: Any) -> None:
         self.group = group
         self.account = account if account is not None else (group.account if group else None)
@@ -143,6 +156,9 @@ class SSOGroupForm(forms.Form):
             self.fields["name"].required = False
         self.source: MetadataSource | None = None
         self.from_file = ""
+
+    def fieldsets(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(legend, [self[name] for name in names]) for legend, names in self.FIELDSETS]
 
     # --- reading the inputs ----------------------------------------------------------------
 

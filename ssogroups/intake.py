@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
-from accounts.events import event_record
 from accounts.models import Account, Event
 from sparksso import clock
 from ssogroups.certificate_change import certificate_change_propose, certificate_change_withdraw, certificates_differ
@@ -16,7 +15,7 @@ from ssogroups.constants import NAMEID_EMAIL
 from ssogroups.fetch import MetadataFetchError, metadata_fetch
 from ssogroups.metadata import IdPMetadata, MetadataError, parse_metadata
 from ssogroups.models import SSOGroup
-from ssogroups.services import ssogroup_create, ssogroup_update
+from ssogroups.services import ssogroup_create, ssogroup_event_record, ssogroup_update
 
 MSG_NO_METADATA_URL = "This group has no metadata URL to refresh from."
 
@@ -167,12 +166,7 @@ def _refresh_pick(group: SSOGroup, fetch, actor: str, request) -> MetadataSource
 def _refresh_failed(group: SSOGroup, message: str, actor: str, request) -> None:
     group.metadata_refresh_error = message[:500]
     group.save(update_fields=["metadata_refresh_error"])
-    event_record(
-        account=group.account,
-        event="sso_group_refresh",
-        actor=actor,
-        target=group.slug,
-        outcome=Event.Outcome.FAILURE,
-        reason=message,
-        request=request,
+    failed = Event.Outcome.FAILURE
+    ssogroup_event_record(
+        group=group, event="sso_group_refresh", actor=actor, outcome=failed, reason=message, request=request
     )

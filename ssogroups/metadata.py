@@ -106,11 +106,15 @@ class IdPMetadata:
     @property
     def sso_endpoint(self) -> Endpoint:
         """The endpoint we send AuthnRequests to: HTTP-Redirect when offered, else HTTP-POST."""
-        for binding in SUPPORTED_SSO_BINDINGS:
-            for endpoint in self.sso_endpoints:
-                if endpoint.binding == binding:
-                    return endpoint
-        raise AssertionError("parse_metadata guarantees a supported endpoint")  # pragma: no cover
+        return _preferred_endpoint(self.sso_endpoints)
+
+
+def _preferred_endpoint(endpoints: tuple[Endpoint, ...]) -> Endpoint:
+    for binding in SUPPORTED_SSO_BINDINGS:
+        for endpoint in endpoints:
+            if endpoint.binding == binding:
+                return endpoint
+    raise AssertionError("parse_metadata guarantees a supported endpoint")  # pragma: no cover
 
 
 def _short(value: str, limit: int = 40) -> str:
@@ -374,15 +378,15 @@ def parse_metadata(
         warnings.append(WARN_BAD_SLO.format(location=_short(location, 80)))
     formats = tuple((e.text or "").strip() for e in descriptor.findall(_md("NameIDFormat")) if (e.text or "").strip())
     want_signed = (descriptor.get("WantAuthnRequestsSigned") or "false").strip().lower() in ("true", "1")
-    metadata = IdPMetadata(
+    warnings += certificate_warnings(certificates, now=now)
+    warnings += endpoint_warnings(_preferred_endpoint(endpoints).location)
+    return IdPMetadata(
         entity_id=found_id,
         sso_endpoints=endpoints,
         certificates=certificates,
         slo_url=slo_url,
         name_id_formats=formats,
         want_authn_requests_signed=want_signed,
+        warnings=tuple(warnings),
         document=_document_text(data, root),
     )
-    warnings += certificate_warnings(certificates, now=now)
-    warnings += endpoint_warnings(metadata.sso_endpoint.location)
-    return IdPMetadata(**{**metadata.__dict__, "warnings": tuple(warnings)})

@@ -1,15 +1,39 @@
 """SSO groups (one IdP connection of an account) and the server-side state of SAML sign-in."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
+from accounts.models import User
 from sparksso import clock
+from ssogroups import validators as v
 from ssogroups.constants import BINDING_REDIRECT, NAMEID_EMAIL
+from ssogroups.domains import validate_claimable_domain
 
 
 def scim_roles_default() -> list[str]:
     """Every role but admin: SCIM may make admins only when an account admin allows it per group."""
     return ["reporting", "templates", "developer"]
+
+
+def _sp_url(leaf: str) -> property:
+    """A URL of a group's SP endpoints, built from BASE_URL (never from a request's Host header)."""
+    return property(lambda group: f"{settings.BASE_URL}/api/v1/users/saml/{group.account_id}/{group.slug}/{leaf}")
+
+
+class GroupSlugField(models.SlugField):
+    """A slug that becomes part of URLs: lowercase only (Django's own slug rule allows capitals)."""
+
+    default_validators = [v.validate_group_slug]
+
+
+class HttpURLField(models.URLField):
+    """A URL the SAML side uses: http(s) with a host, in place of Django's stricter URLValidator."""
+
+    default_validators = [v.validate_http_url]
 
 
 class SSOGroup(models.Model):
@@ -20,39 +44,49 @@ class SSOGroup(models.Model):
         BOTH = "both", "Assertion and response signed"
 
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="sso_groups")
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=64)
+    name = models.CharField(
+        max_length=200, validators=[v.validate_not_blank], error_messages={"blank": v.MSG_NAME_REQUIRED}
+    )
+    slug = GroupSlugField(max_length=64, error_messages={"blank": v.MSG_SLUG_INVALID})
     enabled = models.BooleanField(default=False)
 
-    idp_entity_id = models.CharField(max_length=1024, blank=True)
+    idp_entity_id = models.CharField(max_length=1024, blank=True, error_messages={"max_length": v.MSG_ENTITY_ID_LONG})
     # Set when the entity ID was left empty and the Issuer of the first response whose signature
     # verified against the group's certificate was pinned (later responses must match it).
     issuer_pinned_at = models.DateTimeField(null=True, blank=True)
-    sso_url = models.URLField(max_length=2048, blank=True)
+    sso_url = HttpURLField(max_length=2048, blank=True, error_messages={"invalid": v.MSG_ENDPOINT_INVALID})
     sso_binding = models.CharField(max_length=100, default=BINDING_REDIRECT)
     # Every SingleSignOnService the metadata listed: [{"binding": ..., "location": ...}].
     sso_endpoints = models.JSONField(default=list, blank=True)
-    slo_url = models.URLField(max_length=2048, blank=True)
+    slo_url = HttpURLField(max_length=2048, blank=True)
     name_id_format = models.CharField(max_length=255, default=NAMEID_EMAIL)
     want_authn_requests_signed = models.BooleanField(default=False)
 
     metadata_xml = models.TextField(blank=True)
     # The IdP's metadata URL (refresh reads it); our own SP metadata URL is ``sp_metadata_url``.
-    idp_metadata_url = models.URLField(max_length=2048, blank=True)
+    idp_metadata_url = HttpURLField(max_length=2048, blank=True)
     metadata_fetched_at = models.DateTimeField(null=True, blank=True)
     metadata_warnings = models.JSONField(default=list, blank=True)
     metadata_refresh_error = models.CharField(max_length=500, blank=True)
 
     allow_idp_initiated = models.BooleanField(default=True)
     jit_provisioning = models.BooleanField(default=False)
-    default_role = models.CharField(max_length=20, default="reporting")
+    default_role = models.CharField(
+        max_length=20,
+        choices=User.Role.choices,
+        default=User.Role.REPORTING,
+        error_messages=dict.fromkeys(("invalid_choice", "blank"), v.MSG_ROLE_INVALID.format(roles=v.ROLES)),
+    )
     # Roles this group's SCIM tokens may assign; ``admin`` only when an account admin ticks it.
-    scim_roles = models.JSONField(default=scim_roles_default, blank=True)
+    scim_roles = models.JSONField(default=scim_roles_default, blank=True, validators=[v.validate_scim_roles])
     # Off by default: let this group's sign-ins take over existing unmanaged users whose email is in
     # a verified domain of this group (never admins, never users with a usable password).
     adopt_existing_users = models.BooleanField(default=False)
     signature_requirement = models.CharField(
-        max_length=20, choices=SignatureRequirement.choices, default=SignatureRequirement.EITHER
+        max_length=20,
+        choices=SignatureRequirement.choices,
+        default=SignatureRequirement.EITHER,
+        error_messages=dict.fromkeys(("invalid_choice", "blank"), v.MSG_SIGNATURE_INVALID),
     )
     allow_sha1 = models.BooleanField(default=False)
     # Empty: the NameID identifies the user; otherwise the name of the attribute that does.
@@ -61,33 +95,51 @@ class SSOGroup(models.Model):
     created_at = models.DateTimeField(default=clock.default_now)
     updated_at = models.DateTimeField(default=clock.default_now)
 
+    # Not columns: what clean() holds an enabled group to. A service about to replace the certificates
+    # names them here (None: the stored ones count); ``enable_rule_applies`` False lets an enabled group
+    # whose certificate has since expired still be renamed (ssogroups.services decides which).
+    incoming_certificates: Iterable[Any] | None = None
+    enable_rule_applies: bool = True
+
     class Meta:
         constraints = [
+            # The clash is said with the slug in it by ssogroups.services (MSG_SLUG_TAKEN).
             models.UniqueConstraint(fields=["account", "slug"], name="ssogroups_slug_per_account"),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
 
-    def _sp_url(self, leaf: str) -> str:
-        return f"{settings.BASE_URL}/api/v1/users/saml/{self.account_id}/{self.slug}/{leaf}"
+    def clean(self) -> None:
+        """The rules across columns: SCIM roles in role order, and an enabled group has what sign-in needs."""
+        if not self.scim_roles:
+            self.scim_roles = []  # any empty value is no roles
+        elif v.scim_roles_valid(self.scim_roles):  # a bad role is the column's validator's to name
+            self.scim_roles = sorted(set(self.scim_roles), key=User.Role.values.index)
+        missing = self.enable_missing(self.incoming_certificates) if self.enabled and self.enable_rule_applies else []
+        if missing:
+            raise ValidationError({"enabled": v.MSG_ENABLE_NEEDS.format(missing=" and ".join(missing))})
 
-    @property
-    def sp_entity_id(self) -> str:
-        """The SP metadata URL is also the SP entity id (Audience URI)."""
-        return self._sp_url("metadata")
+    def enable_missing(self, certificates: Iterable[Any] | None = None) -> list[str]:
+        """What the group lacks before it can be enabled (empty: ready). ``certificates`` (anything with a
+        ``not_after``) are the ones about to be stored; None: the stored ones."""
+        now = clock.now()
+        if certificates is None:
+            usable = self.pk is not None and self.certificates.filter(not_after__gt=now).exists()
+        else:
+            usable = any(c.not_after is not None and c.not_after > now for c in certificates)
+        # No IdP entity ID is needed: when empty, the first verified response's Issuer is pinned.
+        missing = []
+        if not self.sso_url:
+            missing.append("a SAML 2.0 Endpoint")
+        if not usable:
+            missing.append("at least one valid, unexpired SAML 2.0 Certificate")
+        return missing
 
-    @property
-    def sp_metadata_url(self) -> str:
-        return self._sp_url("metadata")
-
-    @property
-    def acs_url(self) -> str:
-        return self._sp_url("consume")
-
-    @property
-    def login_url(self) -> str:
-        return self._sp_url("login")
+    # Our SP's URLs for this group. The metadata URL is also the SP entity ID (Audience URI).
+    sp_metadata_url = sp_entity_id = _sp_url("metadata")
+    acs_url = _sp_url("consume")
+    login_url = _sp_url("login")
 
 
 class CertificateFields(models.Model):
@@ -145,7 +197,7 @@ class SSODomain(models.Model):
 
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="sso_domains")
     group = models.ForeignKey(SSOGroup, on_delete=models.CASCADE, related_name="domains")
-    domain = models.CharField(max_length=253)
+    domain = models.CharField(max_length=253, validators=[validate_claimable_domain])
     verification_token = models.CharField(max_length=64)
     verified_at = models.DateTimeField(null=True, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)

@@ -1,51 +1,25 @@
 """Writes to SSO groups: create, update, enable, delete. Every write records an event."""
 
-import re
 import secrets
 from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from accounts.events import event_record, jsonable
-from accounts.models import Account, User, UserSession
+from accounts.models import Account, Event, UserSession
 from accounts.sessions import sessions_end
 from sparksso import clock
 from ssogroups.domains import domains_normalize
-from ssogroups.metadata import Certificate, certificate_warnings, endpoint_warnings, is_http_url
+from ssogroups.metadata import Certificate, certificate_warnings, endpoint_warnings
 from ssogroups.models import SSOCertificate, SSODomain, SSOGroup
 
 MSG_SLUG_TAKEN = "This account already has an SSO group with the ID {slug!r}."
 
 
-MSG_SLUG_INVALID = "Use only lowercase letters, digits, hyphens and underscores (it becomes part of URLs)."
-
-
-MSG_NAME_REQUIRED = "Give the group a name."
-
-
-MSG_ENABLE_NEEDS = "The group cannot be enabled until it has {missing}."
-
-
-MSG_ENDPOINT_INVALID = "The SAML 2.0 Endpoint must be an http(s) URL."
-
-
-MSG_ENTITY_ID_LONG = "The IdP entity ID is longer than 1024 characters."
-
-
 MSG_DOMAIN_TAKEN = "The domain {domain} is already claimed by another SSO group of this account."
-
-
-MSG_ROLE_INVALID = "Choose one of the roles: {roles}."
-
-
-MSG_SCIM_ROLES_INVALID = "SCIM roles must be among: {roles}."
-
-
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 POLICY_FIELDS = (
@@ -71,58 +45,26 @@ IDP_FIELDS = (
 )
 
 
-def _enable_blockers(group: SSOGroup, certificates: list[Certificate] | None) -> list[str]:
-    now = clock.now()
-    if certificates is None:
-        usable = group.pk is not None and group.certificates.filter(not_after__gt=now).exists()
-    else:
-        usable = any(c.not_after > now for c in certificates)
-    # No IdP entity ID is needed: when empty, the first verified response's Issuer is pinned.
-    missing = []
-    if not group.sso_url:
-        missing.append("a SAML 2.0 Endpoint")
-    if not usable:
-        missing.append("at least one valid, unexpired SAML 2.0 Certificate")
-    return missing
-
-
-def ssogroup_enable_missing(*, group: SSOGroup) -> list[str]:
-    """What the group lacks before it can be enabled (empty: ready), said before the Enable click."""
-    return _enable_blockers(group, None)
+def ssogroup_event_record(
+    *, group: SSOGroup, event: str, actor: str, request: HttpRequest | None = None, **details: Any
+) -> Event:
+    """An event about ``group``: in its account, with its slug as the target."""
+    return event_record(account=group.account, event=event, actor=actor, target=group.slug, request=request, **details)
 
 
 def _validate(group: SSOGroup, certificates: list[Certificate] | None, *, check_enable: bool = True) -> None:
-    errors: dict[str, list[str]] = {}
-    if not group.name.strip():
-        errors.setdefault("name", []).append(MSG_NAME_REQUIRED)
+    """The model's own rules (SSOGroup.full_clean), then the account's: a slug is unique within it."""
+    group.incoming_certificates, group.enable_rule_applies = certificates, check_enable
+    errors: dict[str, list[ValidationError]] = {}
     try:
-        validate_slug(group.slug)
-        if not _SLUG.match(group.slug):
-            raise ValidationError(MSG_SLUG_INVALID)
-    except ValidationError:
-        errors.setdefault("slug", []).append(MSG_SLUG_INVALID)
-    else:
-        # Scoped to this account: slugs only need to be unique within it.
-        clash = SSOGroup.objects.filter(account_id=group.account_id, slug=group.slug).exclude(pk=group.pk)
-        if clash.exists():
-            errors.setdefault("slug", []).append(MSG_SLUG_TAKEN.format(slug=group.slug))
-    if group.sso_url and not is_http_url(group.sso_url):
-        errors.setdefault("sso_url", []).append(MSG_ENDPOINT_INVALID)
-    if len(group.idp_entity_id) > 1024:
-        errors.setdefault("idp_entity_id", []).append(MSG_ENTITY_ID_LONG)
-    if group.default_role not in User.Role.values:
-        errors.setdefault("default_role", []).append(MSG_ROLE_INVALID.format(roles=", ".join(User.Role.values)))
-    roles = group.scim_roles
-    if not isinstance(roles, list) or any(r not in User.Role.values for r in roles):
-        errors.setdefault("scim_roles", []).append(MSG_SCIM_ROLES_INVALID.format(roles=", ".join(User.Role.values)))
-    else:
-        group.scim_roles = sorted(set(roles), key=User.Role.values.index)
-    if group.signature_requirement not in SSOGroup.SignatureRequirement.values:
-        errors.setdefault("signature_requirement", []).append("Choose a valid signature requirement.")
-    if group.enabled and check_enable:
-        missing = _enable_blockers(group, certificates)
-        if missing:
-            errors.setdefault("enabled", []).append(MSG_ENABLE_NEEDS.format(missing=" and ".join(missing)))
+        # The account is the caller's; the constraint on (account, slug) is said below, naming the slug.
+        group.full_clean(exclude=["account"], validate_constraints=False)
+    except ValidationError as exc:
+        errors = exc.error_dict
+    # Scoped to this account: slugs only need to be unique within it.
+    clash = SSOGroup.objects.filter(account_id=group.account_id, slug=group.slug).exclude(pk=group.pk)
+    if "slug" not in errors and clash.exists():
+        errors["slug"] = [ValidationError(MSG_SLUG_TAKEN.format(slug=group.slug))]
     if errors:
         raise ValidationError(errors)
 
@@ -250,23 +192,10 @@ def ssogroup_create(
     )
     with transaction.atomic():
         _save(group, certificates=certificates, domains=normalized, extra_warnings=metadata_warnings)
-        event_record(
-            account=account,
-            event="sso_group_create",
-            actor=actor,
-            target=group.slug,
-            request=request,
-            changes={
-                "name": group.name,
-                "enabled": group.enabled,
-                "idp_entity_id": group.idp_entity_id,
-                "sso_url": group.sso_url,
-                "idp_metadata_url": group.idp_metadata_url,
-                "certificates": _cert_summary(certificates),
-                "domains": normalized,
-                **{f: getattr(group, f) for f in POLICY_FIELDS},
-            },
-        )
+        changes = {f: getattr(group, f) for f in ("name", "enabled", "idp_entity_id", "sso_url", "idp_metadata_url")}
+        changes |= {"certificates": _cert_summary(certificates), "domains": normalized}
+        changes |= {f: getattr(group, f) for f in POLICY_FIELDS}
+        ssogroup_event_record(group=group, event="sso_group_create", actor=actor, request=request, changes=changes)
     return group
 
 
@@ -328,14 +257,8 @@ def ssogroup_update(
             group.refresh_from_db()
             raise
         if changes:
-            event_record(
-                account=group.account,
-                event=event,
-                actor=actor,
-                target=group.slug,
-                request=request,
-                changes={k: jsonable(v) for k, v in changes.items()},
-            )
+            recorded = {k: jsonable(v) for k, v in changes.items()}
+            ssogroup_event_record(group=group, event=event, actor=actor, request=request, changes=recorded)
     if changes.get("enabled") is False:
         sso_group_sessions_end(group=group)
     return group
@@ -354,19 +277,9 @@ def ssogroup_delete(*, group: SSOGroup, actor: str, request: HttpRequest | None 
     SCIM tokens go with it."""
     sso_group_sessions_end(group=group)
     with transaction.atomic():
-        event_record(
-            account=group.account,
-            event="sso_group_delete",
-            actor=actor,
-            target=group.slug,
-            request=request,
-            changes={
-                "name": group.name,
-                "idp_entity_id": group.idp_entity_id,
-                "bound_users": group.users.count(),
-                "scim_tokens": group.scim_tokens.count(),
-            },
-        )
+        changes = {"name": group.name, "idp_entity_id": group.idp_entity_id}
+        changes |= {"bound_users": group.users.count(), "scim_tokens": group.scim_tokens.count()}
+        ssogroup_event_record(group=group, event="sso_group_delete", actor=actor, request=request, changes=changes)
         group.delete()
 
 

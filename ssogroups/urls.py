@@ -1,25 +1,34 @@
 """Account SSO configuration (/account/sso/): list, create, group page and its actions."""
 
-from django.urls import path
+from django.urls import include, path
 
 from ssogroups import views
 
-urlpatterns = [
-    path("", views.ssogroup_list_view, name="ssogroup-list"),
-    path("new", views.ssogroup_create_view, name="ssogroup-create"),
-    path("<slug:slug>/", views.ssogroup_detail_view, name="ssogroup-detail"),
-    path("<slug:slug>/edit", views.ssogroup_edit_view, name="ssogroup-edit"),
-    path("<slug:slug>/refresh", views.ssogroup_refresh_view, name="ssogroup-refresh"),
+# One group's page and what can be done to it, under /account/sso/<slug>/.
+group_urlpatterns = [
+    path("", views.ssogroup_detail_view, name="ssogroup-detail"),
+    path("edit", views.ssogroup_form_view, name="ssogroup-edit"),
+    path("refresh", views.ssogroup_refresh_view, name="ssogroup-refresh"),
     path(
-        "<slug:slug>/certificates/approve",
-        views.ssogroup_certificates_approve_view,
+        "certificates/approve",
+        views.ssogroup_certificates_decide_view,
+        {"approve": True},
         name="ssogroup-certificates-approve",
     ),
     path(
-        "<slug:slug>/certificates/reject", views.ssogroup_certificates_reject_view, name="ssogroup-certificates-reject"
+        "certificates/reject",
+        views.ssogroup_certificates_decide_view,
+        {"approve": False},
+        name="ssogroup-certificates-reject",
     ),
-    path("<slug:slug>/enable", views.ssogroup_enable_view, name="ssogroup-enable"),
-    path("<slug:slug>/disable", views.ssogroup_disable_view, name="ssogroup-disable"),
-    path("<slug:slug>/domains/<int:pk>/verify", views.ssodomain_verify_view, name="ssodomain-verify"),
-    path("<slug:slug>/delete", views.ssogroup_delete_view, name="ssogroup-delete"),
+    path("enable", views.ssogroup_set_enabled_view, {"enabled": True}, name="ssogroup-enable"),
+    path("disable", views.ssogroup_set_enabled_view, {"enabled": False}, name="ssogroup-disable"),
+    path("domains/<int:pk>/verify", views.ssodomain_verify_view, name="ssodomain-verify"),
+    path("delete", views.ssogroup_delete_view, name="ssogroup-delete"),
+]
+
+urlpatterns = [
+    path("", views.ssogroup_list_view, name="ssogroup-list"),
+    path("new", views.ssogroup_form_view, name="ssogroup-create"),
+    path("<slug:slug>/", include(group_urlpatterns)),
 ]

@@ -1,5 +1,8 @@
 """Account SSO configuration pages (/account/sso/) and the public SP metadata document."""
 
+from collections.abc import Callable
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -78,29 +81,35 @@ def ssogroup_list_view(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @account_admin_required(FEATURE)
-def ssogroup_create_view(request: HttpRequest) -> HttpResponse:
-    form = SSOGroupForm(request.POST or None, request.FILES or None, account=request.user.account)
-    status = 200
+def ssogroup_form_view(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """Create a group (no slug) or edit one. "Read the file" previews the metadata and saves nothing;
+    a valid form goes to the service, whose errors come back on the form."""
+    account = request.user.account
+    group = selectors.ssogroup_get(account=account, slug=slug) if slug is not None else None
+    form = SSOGroupForm(request.POST or None, request.FILES or None, account=account, group=group)
     if request.method == "POST" and form.preview:
-        # "Read the file": show what the metadata holds in the fields; nothing is saved.
         if form.is_valid() and form.source is not None:
             messages.info(request, MSG_READ.format(entity=form.source.metadata.entity_id))
-        return _form_page(request, form, None, 200 if form.is_valid() else 400)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                group = services.ssogroup_create(
-                    account=request.user.account, actor=_actor(request), request=request, **form.service_values()
-                )
-            except ValidationError as exc:
-                form_errors_from_service(form, exc)
+        return _form_page(request, form, group, 200 if form.is_valid() else 400)
+    if request.method != "POST":
+        return _form_page(request, form, group, 200)
+    if form.is_valid():
+        who = {"actor": _actor(request), "request": request}
+        try:
+            if group is None:
+                saved = services.ssogroup_create(account=account, **who, **form.service_values())
             else:
-                messages.success(request, MSG_CREATED.format(name=group.name))
-                _flash_warnings(request, group.metadata_warnings)
-                return redirect("ssogroup-detail", slug=group.slug)
-        messages.error(request, MSG_FIX_ERRORS)
-        status = 400
-    return _form_page(request, form, None, status)
+                saved = services.ssogroup_update(group=group, **who, **form.service_values())
+        except ValidationError as exc:
+            form_errors_from_service(form, exc)
+        else:
+            messages.success(request, (MSG_CREATED if slug is None else MSG_UPDATED).format(name=saved.name))
+            if slug is not None and saved.slug != slug:
+                messages.warning(request, MSG_SLUG_CHANGED)
+            _flash_warnings(request, saved.metadata_warnings)
+            return redirect("ssogroup-detail", slug=saved.slug)
+    messages.error(request, MSG_FIX_ERRORS)
+    return _form_page(request, form, group, 400)
 
 
 @require_GET
@@ -120,41 +129,11 @@ def ssogroup_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
         "domains": group.domains.order_by("domain"),
         "signed_requests_warning": WARN_WANTS_SIGNED_REQUESTS if group.want_authn_requests_signed else "",
         # issue #12: what enabling still needs, the sign-in chart, the SCIM policy (issue #8)
-        "enable_missing": " and ".join(services.ssogroup_enable_missing(group=group)),
+        "enable_missing": " and ".join(group.enable_missing()),
         "chart": signin_chart(group=group, now=clock.now()),
         "scim_roles": [label for value, label in User.Role.choices if value in group.scim_roles],
     }
     return render(request, "ssogroups/detail.html", context)
-
-
-@require_http_methods(["GET", "POST"])
-@account_admin_required(FEATURE)
-def ssogroup_edit_view(request: HttpRequest, slug: str) -> HttpResponse:
-    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
-    form = SSOGroupForm(request.POST or None, request.FILES or None, group=group)
-    old_slug = group.slug
-    status = 200
-    if request.method == "POST" and form.preview:
-        if form.is_valid() and form.source is not None:
-            messages.info(request, MSG_READ.format(entity=form.source.metadata.entity_id))
-        return _form_page(request, form, group, 200 if form.is_valid() else 400)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                group = services.ssogroup_update(
-                    group=group, actor=_actor(request), request=request, **form.service_values()
-                )
-            except ValidationError as exc:
-                form_errors_from_service(form, exc)
-            else:
-                messages.success(request, MSG_UPDATED.format(name=group.name))
-                if group.slug != old_slug:
-                    messages.warning(request, MSG_SLUG_CHANGED)
-                _flash_warnings(request, group.metadata_warnings)
-                return redirect("ssogroup-detail", slug=group.slug)
-        messages.error(request, MSG_FIX_ERRORS)
-        status = 400
-    return _form_page(request, form, group, status)
 
 
 @require_POST
@@ -175,14 +154,15 @@ def ssogroup_refresh_view(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("ssogroup-detail", slug=slug)
 
 
-def _certificate_decision(request: HttpRequest, slug: str, decide, message: str) -> HttpResponse:
+def _group_action(request: HttpRequest, slug: str, action: Callable[..., object], success: str) -> HttpResponse:
+    """Do ``action(group=…, actor=…, request=…)`` to the admin's group; the page then says ``success`` or why not."""
     group = selectors.ssogroup_get(account=request.user.account, slug=slug)
     try:
-        decide(group=group, actor=_actor(request), request=request)
+        action(group=group, actor=_actor(request), request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, message.format(name=group.name))
+        messages.success(request, success.format(name=group.name))
     return redirect("ssogroup-detail", slug=slug)
 
 
@@ -190,40 +170,19 @@ def _certificate_decision(request: HttpRequest, slug: str, decide, message: str)
 @require_POST
 @account_admin_required(FEATURE)
 @recent_auth_required
-def ssogroup_certificates_approve_view(request: HttpRequest, slug: str) -> HttpResponse:
-    return _certificate_decision(
-        request, slug, certificate_change.certificate_change_approve, MSG_CERTIFICATES_APPROVED
-    )
+def ssogroup_certificates_decide_view(request: HttpRequest, slug: str, approve: bool) -> HttpResponse:
+    """Approve or reject the proposed signing certificates (``approve`` comes from the URL)."""
+    if approve:
+        return _group_action(request, slug, certificate_change.certificate_change_approve, MSG_CERTIFICATES_APPROVED)
+    return _group_action(request, slug, certificate_change.certificate_change_reject, MSG_CERTIFICATES_REJECTED)
 
 
 @require_POST
 @account_admin_required(FEATURE)
-@recent_auth_required
-def ssogroup_certificates_reject_view(request: HttpRequest, slug: str) -> HttpResponse:
-    return _certificate_decision(request, slug, certificate_change.certificate_change_reject, MSG_CERTIFICATES_REJECTED)
-
-
-def _set_enabled(request: HttpRequest, slug: str, enabled: bool) -> HttpResponse:
-    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
-    try:
-        services.ssogroup_set_enabled(group=group, enabled=enabled, actor=_actor(request), request=request)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, (MSG_ENABLED if enabled else MSG_DISABLED).format(name=group.name))
-    return redirect("ssogroup-detail", slug=slug)
-
-
-@require_POST
-@account_admin_required(FEATURE)
-def ssogroup_enable_view(request: HttpRequest, slug: str) -> HttpResponse:
-    return _set_enabled(request, slug, True)
-
-
-@require_POST
-@account_admin_required(FEATURE)
-def ssogroup_disable_view(request: HttpRequest, slug: str) -> HttpResponse:
-    return _set_enabled(request, slug, False)
+def ssogroup_set_enabled_view(request: HttpRequest, slug: str, enabled: bool) -> HttpResponse:
+    """Enable or disable the group (``enabled`` comes from the URL)."""
+    action = partial(services.ssogroup_set_enabled, enabled=enabled)
+    return _group_action(request, slug, action, MSG_ENABLED if enabled else MSG_DISABLED)
 
 
 @require_POST

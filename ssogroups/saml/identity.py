@@ -50,7 +50,7 @@ ATTRIBUTE_NAMES = {
         "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
     ),
 }
-FIELD_MAX = {"username": 150, "email": 254, "first_name": 150, "last_name": 150}
+FIELD_MAX = {name: User._meta.get_field(name).max_length for name in ATTRIBUTE_NAMES}
 
 
 @dataclass(frozen=True)

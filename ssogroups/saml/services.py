@@ -30,6 +30,7 @@ from ssogroups.saml.request_store import (
 )
 from ssogroups.saml.throttle import AcsLimit
 from ssogroups.saml.trial import trial_report_failure, trial_report_store, trial_report_success, trial_user_resolve
+from ssogroups.services import ssogroup_event_record
 
 logger = logging.getLogger(__name__)
 ANONYMOUS = "anonymous"  # the actor of events caused by a request nobody could authenticate
@@ -89,14 +90,8 @@ def sso_group_issuer_pin(*, group: SSOGroup, issuer: str, request: HttpRequest |
             raise SamlRejected(reasons.WRONG_ISSUER, "another Issuer was pinned first", issuer=issuer)
         return
     group.idp_entity_id, group.issuer_pinned_at = issuer, now
-    event_record(
-        account=group.account,
-        event="sso_group_issuer_pinned",
-        actor=issuer,
-        target=group.slug,
-        request=request,
-        changes={"idp_entity_id": issuer},
-    )
+    changes = {"idp_entity_id": issuer}
+    ssogroup_event_record(group=group, event="sso_group_issuer_pinned", actor=issuer, request=request, changes=changes)
 
 
 def sso_login_consume(
@@ -197,34 +192,27 @@ def sso_login_failure_record(
     )
     # The issuer and NameID may come from a response nobody verified: they are kept as claimed
     # values, never as the event's actor or target, which the event log presents as facts.
-    event_record(
-        account=group.account,
-        event="sso_login_failure",
-        actor=ANONYMOUS,
-        outcome=Event.Outcome.FAILURE,
-        reason=rejected.reason.code,
-        request=request,
-        changes={
-            "group": group.slug,
-            "reference": failure.reference,
-            "claimed_issuer": rejected.issuer[:1024],
-            "claimed_name_id": rejected.name_id[:512],
-        },
-    )
+    claimed = {"claimed_issuer": rejected.issuer[:1024], "claimed_name_id": rejected.name_id[:512]}
+    _failure_event(group, rejected.reason.code, request, reference=failure.reference, **claimed)
     return failure
 
 
-def sso_login_throttled_record(*, group: SSOGroup, limit: AcsLimit, request: HttpRequest | None = None) -> Event:
-    """The one event a window's refusals leave: which limit, for which group."""
+def _failure_event(group: SSOGroup, reason: str, request: HttpRequest | None, **changes: Any) -> Event:
+    """``sso_login_failure``: nobody was authenticated, so the actor is anonymous and the group a detail."""
     return event_record(
         account=group.account,
         event="sso_login_failure",
         actor=ANONYMOUS,
         outcome=Event.Outcome.FAILURE,
-        reason=reasons.THROTTLED.code,
+        reason=reason,
         request=request,
-        changes={"group": group.slug, "limit": limit.scope},
+        changes={"group": group.slug, **changes},
     )
+
+
+def sso_login_throttled_record(*, group: SSOGroup, limit: AcsLimit, request: HttpRequest | None = None) -> Event:
+    """The one event a window's refusals leave: which limit, for which group."""
+    return _failure_event(group, reasons.THROTTLED.code, request, limit=limit.scope)
 
 
 def sso_login_success_record(*, group: SSOGroup, user: User, request: HttpRequest | None = None) -> Event:

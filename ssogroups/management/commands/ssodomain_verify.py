@@ -1,9 +1,10 @@
 """python manage.py ssodomain_verify --account ID [--domain D]: check claimed domains' DNS TXT records now."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.models import Account
 from ssogroups.domains_verify import ssodomain_verify
+from ssogroups.management.batch import BatchCommand
 from ssogroups.models import SSODomain
 
 ACTOR = "ssodomain_verify"
@@ -13,11 +14,14 @@ MSG_NOTHING = "No unverified domain to check."
 MSG_FAILED = "{failed} of {total} domain(s) could not be verified"
 
 
-class Command(BaseCommand):
+class Command(BatchCommand):
     help = (
         "Check the DNS TXT record of an account's unverified domains (or of one domain, verified or not). "
         "Prints one line per domain; exits 1 when any check fails."
     )
+
+    failed_message = MSG_FAILED
+    single_failure_is_the_error = True  # one domain, one line
 
     def add_arguments(self, parser):
         parser.add_argument("--account", type=int, required=True, help="the account's id")
@@ -39,16 +43,11 @@ class Command(BaseCommand):
             if not claims:
                 self.stdout.write(MSG_NOTHING)
                 return
-        failed = 0
-        for claim in claims:
-            check = ssodomain_verify(claim=claim, actor=ACTOR)
-            line = f"{claim.domain}: verified" if check.verified else f"{claim.domain}: {check.reason}: {check.message}"
-            if check.verified:
-                self.stdout.write(line)
-            elif len(claims) == 1:
-                raise CommandError(line)  # one domain, one line
-            else:
-                failed += 1
-                self.stderr.write(line)
-        if failed:
-            raise CommandError(MSG_FAILED.format(failed=failed, total=len(claims)))
+        self.run_each(claims, _verify)
+
+
+def _verify(claim: SSODomain) -> tuple[bool, str]:
+    check = ssodomain_verify(claim=claim, actor=ACTOR)
+    if check.verified:
+        return True, f"{claim.domain}: verified"
+    return False, f"{claim.domain}: {check.reason}: {check.message}"
