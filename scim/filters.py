@@ -9,7 +9,7 @@ Precedence, highest first: grouping and ``not``, then ``and``, then ``or``.
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import make_dataclass
 from typing import Any
 
 from scim.constants import INVALID_FILTER
@@ -33,45 +33,17 @@ _TOKEN_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Compare:
-    """``attrPath SP compareOp SP compValue``: ``userName eq "bjensen"``."""
-
-    path: AttrPath
-    op: str
-    value: Any
+def _node(name: str, grammar: str, **fields: Any) -> type:
+    """A node of the tree: a frozen dataclass whose docstring is its rule of RFC 7644's grammar."""
+    return make_dataclass(name, fields.items(), frozen=True, namespace={"__doc__": grammar, "__module__": __name__})
 
 
-@dataclass(frozen=True)
-class Present:
-    """``attrPath SP "pr"``: the attribute has a value."""
-
-    path: AttrPath
-
-
-@dataclass(frozen=True)
-class Logical:
-    """``filter SP ("and" / "or") SP filter``."""
-
-    op: str  # "and" | "or"
-    left: Any
-    right: Any
-
-
-@dataclass(frozen=True)
-class Not:
-    """``"not" "(" filter ")"``."""
-
-    expr: Any
-
-
-@dataclass(frozen=True)
-class ValuePath:
-    """``attrPath "[" valFilter "]"``: ``emails[type eq "work" and value co "@example.com"]``."""
-
-    path: AttrPath
-    expr: Any
-
+Compare = _node("Compare", '``attrPath SP compareOp SP compValue``: ``userName eq "bjensen"``', path=AttrPath, op=str,
+                value=Any)  # fmt: skip
+Present = _node("Present", '``attrPath SP "pr"``: the attribute has a value', path=AttrPath)
+Logical = _node("Logical", '``filter SP ("and" / "or") SP filter``', op=str, left=Any, right=Any)
+Not = _node("Not", '``"not" "(" filter ")"``', expr=Any)
+ValuePath = _node("ValuePath", '``attrPath "[" valFilter "]"``: ``emails[type eq "work"]``', path=AttrPath, expr=Any)
 
 Node = Compare | Present | Logical | Not | ValuePath
 
