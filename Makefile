@@ -67,7 +67,7 @@ format: bootstrap
 	$(VENV)/bin/ruff check --fix .
 
 # `make bench`: every benchmark on SQLite, then scale and load on PostgreSQL with Redis
-# (BENCH_PG; Redis DB 2), then the pictures in docs/performance/. Up to an hour on two busy
+# (BENCH_PG; Redis DB 2), then the pictures in docs/performance/. 15 minutes on two idle cores, up to an hour on two busy
 # shared cores, most of it the 100,000-user runs. Smaller: make bench BENCH_ARGS="--sizes 1000,10000".
 # The peers (django-scim2, python3-saml) get their own venv: var/bench-peers-venv.
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432/sparksso_bench
