@@ -4,14 +4,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Value
-from django.db.models.functions import Lower
 from django.http import HttpRequest
 
 from accounts.emails import email_normalise, emails_save, emails_with_primary, user_emails
 from accounts.events import event_record, jsonable, user_event_record
 from accounts.identifiers import identifier_clean
 from accounts.models import Account, User
+from accounts.selectors import username_is
 from accounts.sessions import user_sessions_end
 from sparksso import clock
 
@@ -84,12 +83,7 @@ def _clean_and_save(user: User) -> None:
 
 def _username_taken(user: User) -> bool:
     """Another user of the account has this username, compared as the unique constraint does."""
-    return (
-        User.objects.annotate(username_lower=Lower("username"))
-        .filter(account_id=user.account_id, username_lower=Lower(Value(user.username)))
-        .exclude(pk=user.pk)
-        .exists()
-    )
+    return User.objects.filter(username_is(user.username), account_id=user.account_id).exclude(pk=user.pk).exists()
 
 
 def user_create(

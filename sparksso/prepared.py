@@ -82,7 +82,7 @@ def instances(row: tuple, *models_: type[models.Model], using: str = "default") 
     """Instances of ``models_`` rebuilt, in turn, from one row of ``columns(model)`` runs."""
     built, start = [], 0
     for model in models_:
-        names = [field.attname for field in model._meta.concrete_fields]
+        names = columns(model)
         built.append(model.from_db(using, names, row[start : start + len(names)]))
         start += len(names)
     return built
