@@ -70,36 +70,21 @@ def test_production_refuses_a_short_or_repetitive_secret_key(tmp_path, key):
     assert "SECRET_KEY must be at least 50 random characters when SPARKSSO_MODE=production." in result.stderr
 
 
+def _check_deploy(tmp_path, **env):
+    """`manage.py check --deploy --fail-level WARNING` in production mode with an https BASE_URL."""
+    production = {"SPARKSSO_MODE": "production", "SECRET_KEY": GOOD_KEY, "BASE_URL": "https://sso.example.com"}
+    return run_setup(tmp_path, "manage.py", "check", "--deploy", "--fail-level", "WARNING", **production, **env)
+
+
 def test_check_deploy_is_clean_with_an_https_base_url(tmp_path):
-    result = run_setup(
-        tmp_path,
-        "manage.py",
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        SPARKSSO_MODE="production",
-        SECRET_KEY=GOOD_KEY,
-        BASE_URL="https://sso.example.com",
-    )
+    result = _check_deploy(tmp_path)
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
 
 
 def test_check_deploy_reports_hsts_preload_turned_off(tmp_path):
     """The setting is real: turning preload off is what check --deploy then reports (W021)."""
-    result = run_setup(
-        tmp_path,
-        "manage.py",
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        SPARKSSO_MODE="production",
-        SECRET_KEY=GOOD_KEY,
-        BASE_URL="https://sso.example.com",
-        SECURE_HSTS_PRELOAD="0",
-    )
+    result = _check_deploy(tmp_path, SECURE_HSTS_PRELOAD="0")
     assert result.returncode != 0
     assert "security.W021" in result.stderr
 
