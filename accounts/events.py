@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from accounts.event_types import EventType, event_names
 from accounts.models import Account, Event, User
 from sparksso.middleware import client_ip
 
@@ -11,7 +12,7 @@ from sparksso.middleware import client_ip
 def event_record(
     *,
     account: Account | None,
-    event: str,
+    event: EventType | str,
     actor: str = "",
     target: str = "",
     outcome: str = Event.Outcome.SUCCESS,
@@ -19,10 +20,16 @@ def event_record(
     request: HttpRequest | None = None,
     changes: dict[str, Any] | None = None,
 ) -> Event:
-    """Append one audit event. ``changes`` holds field names and values, never secrets."""
+    """Append one audit event. ``changes`` holds field names and values, never secrets.
+
+    Raises ValueError for a name no layer's event enum declares (accounts/event_types.py), so a
+    misspelt or undocumented event never reaches the log.
+    """
+    if str(event) not in event_names():
+        raise ValueError(f"unknown event {event!r}: declare it in an event_types module")
     return Event.objects.create(
         account=account,
-        event=event,
+        event=str(event),
         actor=actor[:255],
         target=target[:255],
         outcome=outcome,
@@ -41,7 +48,7 @@ def jsonable(value: Any) -> Any:
 
 
 def user_event_record(
-    *, user: User, event: str, actor: str | None = None, request: HttpRequest | None = None, **details: Any
+    *, user: User, event: EventType | str, actor: str | None = None, request: HttpRequest | None = None, **details: Any
 ) -> Event:
     """An event about ``user``: in its account, with its username as the target. Without ``actor`` the
     user acted on themself (signing in, signing out, confirming a password)."""

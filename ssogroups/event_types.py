@@ -1,0 +1,46 @@
+"""The events SSO groups and SAML sign-in record (accounts/event_types.py says why an enum)."""
+
+from accounts.event_types import EventType
+
+
+class SSOGroupEvent(EventType):
+    SSO_LOGIN_SUCCESS = "sso_login_success", "sign-in", "An IdP's response signed a user in (group, NameID)."
+    SSO_LOGIN_FAILURE = (
+        "sso_login_failure",
+        "sign-in",
+        "A response was refused, with the precise reason; actor `anonymous`, the claimed issuer and NameID "
+        "in `changes`.",
+    )
+    SSO_TEST_SIGN_IN = "sso_test_sign_in", "sign-in", "An admin's test sign-in ran (it signs nobody in)."
+    USER_CREATE_JIT = "user_create_jit", "users", "A first sign-in created a managed user (JIT provisioning)."
+    USER_UPDATE_SSO = "user_update_sso", "users", "A sign-in updated a managed user's name or email."
+    USER_BIND = "user_bind", "users", "An admin handed a user to an SSO group; her password stopped working."
+    USER_UNBIND = "user_unbind", "users", "An admin released a user from her SSO group."
+    USER_ADOPT_SSO = "user_adopt_sso", "users", "A sign-in adopted an existing user under the group's adopt policy."
+    SSO_GROUP_CREATE = "sso_group_create", "SSO groups", "An SSO group was created."
+    SSO_GROUP_UPDATE = "sso_group_update", "SSO groups", "An SSO group's settings changed."
+    SSO_GROUP_REFRESH = "sso_group_refresh", "SSO groups", "Its metadata was re-read from its URL (or failed to be)."
+    SSO_GROUP_ENABLE = "sso_group_enable", "SSO groups", "An SSO group was enabled."
+    SSO_GROUP_DISABLE = "sso_group_disable", "SSO groups", "An SSO group was disabled; its sessions ended."
+    SSO_GROUP_DELETE = "sso_group_delete", "SSO groups", "An SSO group was deleted; its sessions ended."
+    SSO_GROUP_ISSUER_PINNED = (
+        "sso_group_issuer_pinned",
+        "SSO groups",
+        "The first signed response pinned the IdP entity ID of a group that had none.",
+    )
+    SSO_GROUP_CERTIFICATE_CHANGE_PENDING = (
+        "sso_group_certificate_change_pending",
+        "SSO groups",
+        "Different signing certificates arrived; they wait for an admin's approval.",
+    )
+    SSO_GROUP_CERTIFICATE_CHANGE_APPROVE = (
+        "sso_group_certificate_change_approve",
+        "SSO groups",
+        "An admin approved the proposed certificates.",
+    )
+    SSO_GROUP_CERTIFICATE_CHANGE_REJECT = (
+        "sso_group_certificate_change_reject",
+        "SSO groups",
+        "An admin rejected the proposed certificates.",
+    )
+    SSO_DOMAIN_VERIFY = "sso_domain_verify", "SSO groups", "A claimed domain's DNS TXT record was checked (reason)."
