@@ -101,3 +101,19 @@ def dns_silent(settings):
         settings.DNS_RESOLVER = address
         settings.DNS_TIMEOUT_SECONDS = 0.3
         yield address
+
+
+PLAN_CHANGED = (
+    "the plan changed: this test pins a query plan or a statement count (marker `plans`). It fails when the "
+    "database's planner or the ORM sends different SQL, which is not necessarily a bug: read the new plan or "
+    "the statements above, measure (make bench), then update the expectation or fix the query."
+)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing ``plans`` test says first that a plan or a statement count changed (not a behaviour)."""
+    report = yield
+    if report.failed and call.when == "call" and item.get_closest_marker("plans") is not None:
+        report.longrepr = f"{PLAN_CHANGED}\n\n{report.longrepr}"
+    return report

@@ -11,9 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# A tenth of the suite's time: `make test` skips it (marker `bench`); .ci/run runs it once.
+@pytest.mark.bench
 def test_every_benchmark_runs_at_tiny_sizes_and_prints_its_baselines():
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SPARKSSO_VAR_DIR", "CACHE_URL")}
     db = ROOT / "var" / "db.sqlite3"
