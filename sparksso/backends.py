@@ -2,7 +2,7 @@
 
 A backend whose client library is missing (CACHE_URL=redis://… without the Redis client) or whose
 server does not answer must be named at start-up in one line, not discovered as a 500 on every
-request (issue #14). Each probe returns None when the backend answers, else that line.
+request. Each probe returns None when the backend answers, else that line.
 """
 
 import uuid

@@ -1,4 +1,4 @@
-# SCIM tokens and groups moved to the scim app (issue #9). Only Django's state changes here: the
+# SCIM tokens and groups moved to the scim app. Only Django's state changes here: the
 # tables keep their names (scim/models.py sets db_table) and their rows. scim/migrations/0001
 # takes the models over.
 

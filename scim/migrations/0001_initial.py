@@ -1,5 +1,5 @@
 # Takes over ScimToken, ScimGroup and ScimGroupMembership from accounts (state only: same tables,
-# same rows), then scopes SCIM groups to the SSO group whose tokens manage them (issue #8).
+# same rows), then scopes SCIM groups to the SSO group whose tokens manage them.
 
 import django.db.models.deletion
 import django.db.models.functions.text

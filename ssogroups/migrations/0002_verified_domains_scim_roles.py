@@ -1,4 +1,4 @@
-# Issue #8 (authority) and #9 (names): the IdP's metadata URL gets a name that cannot be confused
+# Authority and names: the IdP's metadata URL gets a name that cannot be confused
 # with ours; SCIM roles and adoption become per-group policy; domain claims need DNS proof.
 
 import secrets

@@ -1,5 +1,5 @@
-# The pending AuthnRequest is bound to the browser that started it (login CSRF, issue #10), and
-# relay_key goes: it was sent as RelayState but never read back (issue #9). Requests pending at
+# The pending AuthnRequest is bound to the browser that started it (login CSRF), and
+# relay_key goes: it was sent as RelayState but never read back. Requests pending at
 # migration time get an empty browser_hash, which never matches, so they can no longer be answered.
 
 from django.db import migrations, models
