@@ -7,13 +7,13 @@ and in the docs cannot drift apart. Each layer declares the events it records in
 layer's events. Names follow JumpCloud's Directory Insights where one exists.
 """
 
-from enum import Enum
+from enum import StrEnum
 from functools import cache
 
 from django.utils.module_loading import autodiscover_modules
 
 
-class EventType(str, Enum):
+class EventType(StrEnum):
     """The base of every layer's event enum: a member is its name (a ``str``) plus the README's area
     and a one-line description."""
 

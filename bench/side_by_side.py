@@ -1,4 +1,4 @@
-"""sparksso against its plainest peers, same run, same shape: the four headline figures (docs/performance.md) with ratios.
+"""sparksso against its plainest peers, same run, same shape: the headline figures, with ratios.
 
 Every server runs under gunicorn (1 worker, gthread, keep-alive) and one sequential client
 alternates between them round by round:

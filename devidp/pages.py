@@ -70,7 +70,7 @@ def signin_page(
     options: bool,
     error: str = "",
 ) -> str:
-    """The form with a field labelled "Email" and a button "Sign in" (the stable words the README's walkthrough and browser tests use)."""
+    """The form with a field labelled "Email" and a button "Sign in" (words the README and browser tests rely on)."""
     fields = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in hidden.items())
     alert = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     return layout(
