@@ -1,5 +1,7 @@
 """A user's SCIM ``emails`` as rows, and how ``User.email`` mirrors the primary one."""
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from accounts.identifiers import identifier_clean
@@ -12,13 +14,22 @@ def email_dicts(rows) -> list[dict[str, Any]]:
     return [{k: getattr(row, k) for k in EMAIL_KEYS} for row in rows]
 
 
+def emails_of(user_ids: Iterable[int]) -> dict[int, list[UserEmail]]:
+    """The UserEmail rows of these users, each user's in order, in one query: the one way a user's
+    emails are read (one user or a page of them). A user without rows maps to an empty list."""
+    found: dict[int, list[UserEmail]] = defaultdict(list)
+    for row in UserEmail.objects.filter(user_id__in=list(user_ids)):
+        found[row.user_id].append(row)
+    return found
+
+
 def user_emails(user: User, rows: list | None = None) -> list[dict[str, Any]]:
     """The user's SCIM emails as dicts, in order; a user with none but an ``email`` shows that one.
 
     ``rows``: the user's UserEmail rows, when the caller loaded a whole page of users' at once.
     """
     if rows is None:
-        rows = user.emails.all() if user.pk else []  # uses a prefetch when there is one
+        rows = emails_of([user.pk])[user.pk] if user.pk else []
     rows = email_dicts(rows)
     if not rows and user.email:
         rows = [{"value": user.email, "type": "", "primary": True, "display": ""}]
@@ -54,7 +65,7 @@ def emails_with_primary(user: User, email: str) -> list[dict[str, Any]] | None:
     """The stored emails with ``email`` as the primary one, so User.email keeps mirroring them (a
     sign-in changing only ``email`` must not leave SCIM reading back the old address). None when
     the user has no stored emails: then ``email`` alone is what SCIM shows."""
-    stored = email_dicts(UserEmail.objects.filter(user=user))
+    stored = email_dicts(emails_of([user.pk])[user.pk])
     if not stored:
         return None
     if not email:

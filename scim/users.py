@@ -6,13 +6,12 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from accounts.emails import primary_email, user_emails
-from accounts.models import User, UserEmail
+from accounts.emails import emails_of, primary_email, user_emails
+from accounts.models import User
 from scim.constants import SPARKPOST_SCHEMA, USER_SCHEMA
 from scim.kinds import GROUP, USER
-from scim.models import ScimGroup, ScimGroupMembership
+from scim.models import ScimGroupMembership
 from scim.representation import location, with_meta
-from sparksso.prepared import Prepared, columns, instances
 from ssogroups.models import SSOGroup
 
 # Column-backed attributes; "active" and the role remember whether the IdP ever assigned them,
@@ -36,10 +35,7 @@ def users_of(sso_group: SSOGroup) -> QuerySet[User]:
     return (
         User.objects.filter(account_id=sso_group.account_id, sso_group=sso_group)
         .select_related("sso_group")
-        .prefetch_related(
-            "emails",
-            Prefetch("scim_memberships", queryset=ScimGroupMembership.objects.select_related("group")),
-        )
+        .prefetch_related(Prefetch("scim_memberships", queryset=ScimGroupMembership.objects.select_related("group")))
     )
 
 
@@ -67,43 +63,11 @@ def users_page(sso_group: SSOGroup, keys: QuerySet, ordering: tuple) -> list[dic
     ]
     for user in users:
         user.sso_group = sso_group
-    emails: dict[int, list] = defaultdict(list)
+    emails = emails_of(user.pk for user in users)
     memberships: dict[int, list] = defaultdict(list)
-    for row in _emails_of([user.pk for user in users]):
-        emails[row.user_id].append(row)
-    for row in _memberships_of([user.pk for user in users]):
+    for row in ScimGroupMembership.objects.filter(user_id__in=[user.pk for user in users]).select_related("group"):
         memberships[row.user_id].append(row)
     return [to_doc(user, emails=emails[user.pk], memberships=memberships[user.pk]) for user in users]
-
-
-# A lookup (`userName eq`, `emails[value eq]`) finds one user: its emails and memberships are then
-# read by two SELECTs compiled once (sparksso.prepared); a page of several users, by two IN queries.
-_ONE_USERS_EMAILS = Prepared(
-    lambda user_id: UserEmail.objects.filter(user_id=user_id).values_list(*columns(UserEmail)), int
-)
-_ONE_USERS_MEMBERSHIPS = Prepared(
-    lambda user_id: ScimGroupMembership.objects.filter(user_id=user_id).values_list(
-        *columns(ScimGroupMembership), *columns(ScimGroup, "group__")
-    ),
-    int,
-)
-
-
-def _emails_of(ids: list[int]) -> list[UserEmail]:
-    if len(ids) != 1:
-        return list(UserEmail.objects.filter(user_id__in=ids))
-    return [email for row in _ONE_USERS_EMAILS(ids[0]) for email in instances(row, UserEmail)]
-
-
-def _memberships_of(ids: list[int]) -> list[ScimGroupMembership]:
-    if len(ids) != 1:
-        return list(ScimGroupMembership.objects.filter(user_id__in=ids).select_related("group"))
-    found = []
-    for row in _ONE_USERS_MEMBERSHIPS(ids[0]):
-        membership, group = instances(row, ScimGroupMembership, ScimGroup)
-        membership.group = group
-        found.append(membership)
-    return found
 
 
 def to_doc(user: User, *, emails: list | None = None, memberships: list | None = None) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from django.core.exceptions import ImproperlyConfigured
 
 from sparksso.db import sqlite_options
 from sparksso.hostport import host_port_parse
-from sparksso.lean import lean_middleware
 from sparksso.middleware import trusted_proxies_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -96,7 +95,7 @@ MIDDLEWARE = [
     "sparksso.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sparksso.middleware.NoStoreMiddleware",
-    "sparksso.lean.SignInTransactionMiddleware",
+    "ssogroups.saml.middleware.SignInTransactionMiddleware",  # a sign-in in one commit, session included
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "sparksso.encoding.FormEncodingMiddleware",  # before CSRF, which reads the form body
@@ -106,11 +105,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# The SCIM API and the ACS go past the web-page middleware they do not use (sparksso/lean.py).
-MIDDLEWARE = lean_middleware(MIDDLEWARE)
-# CSRF and X-Frame-Options still run for every page, through lean.py's wrappers (only the SCIM API
-# and the ACS skip them), which Django's check cannot see under their own names.
-SILENCED_SYSTEM_CHECKS_LEAN = ["security.W002", "security.W003"]
 
 ROOT_URLCONF = "sparksso.urls"
 WSGI_APPLICATION = "sparksso.wsgi.application"
@@ -153,7 +147,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.AccountUserBackend"]
 # Usernames are unique per account (a database constraint), not globally, so USERNAME_FIELD
 # is not unique; our backend looks users up by account-aware rules instead.
-SILENCED_SYSTEM_CHECKS = ["auth.W004", *SILENCED_SYSTEM_CHECKS_LEAN]
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

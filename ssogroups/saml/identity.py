@@ -8,7 +8,6 @@ from django.http import HttpRequest
 from accounts.models import User
 from accounts.selectors import email_is, username_is
 from accounts.users import user_create, user_update
-from sparksso.prepared import Prepared, columns, instances
 from ssogroups.bindings import adoptable, user_adopt
 from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
@@ -99,26 +98,16 @@ def _profile_changes(user: User, profile: Profile) -> dict:
     }
 
 
-# The usual sign-in: a user the group manages, named by username. One SELECT, compiled once.
-_MANAGED_BY_USERNAME = Prepared(
-    lambda account_id, group_id, identity: (
-        User.objects.filter(account_id=account_id, sso_group_id=group_id)
+def _managed_by_username(group: SSOGroup, identity: str) -> User | None:
+    """The usual sign-in: a user the group manages, named by username."""
+    user = (
+        User.objects.filter(account_id=group.account_id, sso_group_id=group.pk)
         .filter(username_is(identity))
         .order_by("pk")
-        .values_list(*columns(User))[:1]
-    ),
-    int,
-    int,
-    str,
-)
-
-
-def _managed_by_username(group: SSOGroup, identity: str) -> User | None:
-    rows = _MANAGED_BY_USERNAME(group.account_id, group.pk, identity)
-    if not rows:
-        return None
-    (user,) = instances(rows[0], User)
-    user.sso_group = group
+        .first()
+    )
+    if user is not None:
+        user.sso_group = group
     return user
 
 

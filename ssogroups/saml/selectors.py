@@ -4,7 +4,6 @@ from django.db.models import QuerySet
 
 from accounts.models import Account, User
 from accounts.selectors import email_is, username_is
-from sparksso.prepared import Prepared, columns, instances
 from ssogroups.domains import domain_of_identifier
 from ssogroups.models import SSODomain, SSOGroup, SSOLoginFailure
 
@@ -14,22 +13,11 @@ FAILURES_SHOWN = 100
 
 def ssogroup_get_usable(*, account_id: int, slug: str) -> SSOGroup | None:
     """An enabled group of an account whose plan includes SSO; None for anything else."""
-    rows = _USABLE_GROUP(account_id, slug)
-    if not rows:
-        return None
-    group, account = instances(rows[0], SSOGroup, Account)
-    group.account = account
-    return group
-
-
-# Every sign-in and SP-initiated start reads its group first: one SELECT, compiled once.
-_USABLE_GROUP = Prepared(
-    lambda account_id, slug: SSOGroup.objects.filter(
-        account_id=account_id, slug=slug, enabled=True, account__plan__in=SSO_PLANS
-    ).values_list(*columns(SSOGroup), *columns(Account, "account__"))[:1],
-    int,
-    str,
-)
+    return (
+        SSOGroup.objects.select_related("account")
+        .filter(account_id=account_id, slug=slug, enabled=True, account__plan__in=SSO_PLANS)
+        .first()
+    )
 
 
 def _usable(group: SSOGroup | None) -> SSOGroup | None:

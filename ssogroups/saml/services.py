@@ -13,7 +13,6 @@ from accounts.events import event_record
 from accounts.models import Event, User
 from sparksso import clock
 from sparksso.middleware import client_ip
-from sparksso.prepared import Prepared
 from sparksso.redirects import safe_next_path
 from ssogroups.models import SSOCertificate, SSOGroup, SSOLoginFailure
 from ssogroups.saml import reasons
@@ -47,15 +46,9 @@ class SsoLoginResult:
     test_report: dict[str, Any] | None = None
 
 
-# Every sign-in reads the certificates its group trusts now (a removed one fails the very next
-# response): one SELECT, compiled once.
-_TRUSTED_PEMS = Prepared(
-    lambda group_id: SSOCertificate.objects.filter(group_id=group_id).order_by("pk").values_list("pem"), int
-)
-
-
 def _group_settings(group: SSOGroup) -> dict:
-    pems = [pem for (pem,) in _TRUSTED_PEMS(group.pk)]
+    # The certificates the group trusts now: a removed one fails the very next response.
+    pems = list(SSOCertificate.objects.filter(group_id=group.pk).order_by("pk").values_list("pem", flat=True))
     return saml_settings_for_group(group, certificates_pem=pems)
 
 

@@ -129,7 +129,7 @@ def test_a_create_writes_its_rows_without_asking_first(scim):
     statements = [
         q["sql"].lstrip() for q in queries.captured_queries if not q["sql"].lstrip().upper().startswith(CONTROL)
     ]
-    kinds = [(sql.split()[0], re.search(r'"(\w+)"', sql).group(1)) for sql in statements]
+    kinds = [(sql.split()[0], re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql).group(1)) for sql in statements]
     assert kinds == [
         ("SELECT", "accounts_scimtoken"),  # the token, with its account and group
         ("INSERT", "accounts_user"),

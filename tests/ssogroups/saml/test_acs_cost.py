@@ -22,6 +22,8 @@ def test_a_sign_in_is_one_commit_of_a_few_statements(client, idp, group, alice):
     assert response.status_code == 302
     sql = [q["sql"].lstrip().upper() for q in queries.captured_queries]
     assert sum(1 for q in sql if q.startswith("COMMIT")) == 1
+    if connection.vendor == "sqlite":  # the write lock, from before the first statement to the commit
+        assert (sql[0], sql[-1]) == ("BEGIN IMMEDIATE", "COMMIT")  # (docs/architecture.md)
     statements = [q for q in sql if not q.startswith(CONTROL)]
     # group, certificates, replay record, user, last_login, session tracker, event, session: 8;
     # + the per-address failure counter's read where the cache is the database table. Pruning is
