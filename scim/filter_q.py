@@ -29,8 +29,8 @@ from accounts.models import UserEmail
 from scim.constants import INVALID_FILTER, SPARKPOST_SCHEMA
 from scim.errors import ScimError
 from scim.filters import Compare, Logical, Node, Not, Present, ValuePath
-from scim.kinds import USER, Kind
 from scim.models import ScimGroupMembership
+from scim.resource_types import USER, ResourceType
 
 _LOOKUPS = {
     "eq": Exact,
@@ -93,8 +93,8 @@ def _fail(detail: str) -> ScimError:
     return ScimError(400, f"Invalid filter: {detail}", INVALID_FILTER)
 
 
-def _column(key: str, kind: Kind) -> Column:
-    columns = USER_COLUMNS if kind is USER else GROUP_COLUMNS
+def _column(key: str, resource_type: ResourceType) -> Column:
+    columns = USER_COLUMNS if resource_type is USER else GROUP_COLUMNS
     if key not in columns:
         raise _fail(f"filtering on {key!r} is not supported; filterable: {', '.join(columns)}")
     return columns[key]
@@ -153,8 +153,8 @@ def _related(relation: str, inner: Q) -> Q:
     return Q(pk__in=model.objects.filter(inner).values(back))
 
 
-def _leaf(node: Compare | Present, kind: Kind) -> tuple[Q, str | None]:
-    col = _column(node.path.key, kind)
+def _leaf(node: Compare | Present, resource_type: ResourceType) -> tuple[Q, str | None]:
+    col = _column(node.path.key, resource_type)
     q = _present(col) if isinstance(node, Present) else _compare(col, node.op, node.value, node.path.key)
     return q, col.related
 
@@ -169,17 +169,17 @@ def _combined(node: Node, leaf: Callable[[Node], Q]) -> Q:
     return leaf(node)
 
 
-def to_q(node: Node, kind: Kind) -> Q:
+def to_q(node: Node, resource_type: ResourceType) -> Q:
     """The Q matching ``node``; a multi-valued attribute matches when any of its values does."""
 
     def leaf(node: Node) -> Q:
         if isinstance(node, ValuePath):
-            relation = _column(node.path.key, kind).related
+            relation = _column(node.path.key, resource_type).related
             if relation is None:
                 raise _fail(f"{node.path.key!r} cannot take a value filter")
             # A value filter's body: every leaf refers to the same row of the related table.
-            return _related(relation, _combined(node.expr, lambda inner: _leaf(inner, kind)[0]))
-        q, relation = _leaf(node, kind)
+            return _related(relation, _combined(node.expr, lambda inner: _leaf(inner, resource_type)[0]))
+        q, relation = _leaf(node, resource_type)
         return _related(relation, q) if relation else q
 
     return _combined(node, leaf)

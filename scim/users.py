@@ -9,9 +9,9 @@ from django.db.models import Prefetch, QuerySet
 from accounts.emails import primary_email, user_emails
 from accounts.models import User, UserEmail
 from scim.constants import SPARKPOST_SCHEMA, USER_SCHEMA
-from scim.kinds import GROUP, USER
 from scim.models import ScimGroup, ScimGroupMembership
 from scim.representation import location, with_meta
+from scim.resource_types import GROUP, USER
 from sparksso.prepared import Prepared, columns, instances
 from ssogroups.models import SSOGroup
 
