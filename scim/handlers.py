@@ -63,9 +63,10 @@ class ResourceHandler(ABC):
     def sso_group(self) -> SSOGroup:
         return self.token.sso_group
 
-    def event(self, action: str) -> str:
+    @classmethod
+    def event(cls, action: str) -> str:
         """``user_lookup_provision``, ``group_update_provision``, …"""
-        return f"{self.event_prefix}_{action}_provision"
+        return f"{cls.event_prefix}_{action}_provision"
 
     # What each resource type says for itself.
     @abstractmethod

@@ -128,19 +128,29 @@ def _search_params(scim_request: ScimRequest) -> ListParams:
     return list_params({k: v for k, v in body.items() if k != "schemas"})
 
 
+def _params(
+    scim_request: ScimRequest, event: str, target: str, parse: Callable[[ScimRequest], ListParams]
+) -> ListParams:
+    """The list parameters, parsed before any work; refused ones record the operation's event."""
+    with failures_recorded_as(event, target):
+        return parse(scim_request)
+
+
 def _collection(scim_request: ScimRequest, resource_type: ResourceType) -> HttpResponse:
-    if scim_request.request.method == "GET":
-        return _search(scim_request, (resource_type,), _query_params(scim_request))
     handler = _handler(scim_request, resource_type)
-    with failures_recorded_as(handler.event("create"), ""):
-        projection = Projection.of(_query_params(scim_request), resource_type)
-    return _one(handler.create(scim_request.body), projection, status=201)
+    if scim_request.request.method == "GET":
+        filter_text = scim_request.request.GET.get("filter") or ""
+        params = _params(scim_request, handler.event("lookup"), filter_text, _query_params)
+        return _search(scim_request, (resource_type,), params)
+    params = _params(scim_request, handler.event("create"), "", _query_params)
+    return _one(handler.create(scim_request.body), Projection.of(params, resource_type), status=201)
 
 
 def _member(scim_request: ScimRequest, resource_type: ResourceType, scim_id: str) -> HttpResponse:
     handler = _handler(scim_request, resource_type)
     request = scim_request.request
-    projection = Projection.of(_query_params(scim_request), resource_type)
+    action = {"GET": "lookup", "DELETE": "delete"}.get(request.method, "update")
+    projection = Projection.of(_params(scim_request, handler.event(action), scim_id, _query_params), resource_type)
     if request.method == "GET":
         doc = handler.read(scim_id)
         if_none_match = request.headers.get("If-None-Match")
@@ -175,11 +185,13 @@ def resource_views(resource_type: ResourceType) -> ResourceViews:
 
     @scim_endpoint("POST")
     def search(scim_request: ScimRequest) -> HttpResponse:
-        return _search(scim_request, (resource_type,), _search_params(scim_request))
+        params = _params(scim_request, HANDLERS[resource_type].event("lookup"), "", _search_params)
+        return _search(scim_request, (resource_type,), params)
 
     return ResourceViews(collection, member, search)
 
 
 @scim_endpoint("POST")
 def root_search_view(scim_request: ScimRequest) -> HttpResponse:
-    return _search(scim_request, RESOURCE_TYPES, _search_params(scim_request))
+    params = _params(scim_request, UserHandler.event("lookup"), "", _search_params)  # as its failures
+    return _search(scim_request, RESOURCE_TYPES, params)
