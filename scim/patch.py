@@ -35,7 +35,7 @@ from scim.errors import ScimError
 from scim.filter_match import matches
 from scim.filters import Compare, Logical, Node, parse_value_filter
 from scim.paths import AttrPath, resolve
-from scim.resource_types import ResourceType
+from scim.resource_types import GROUP, ResourceType
 from scim.schemas import find
 
 
@@ -254,7 +254,7 @@ def operations_checked(body: Any, resource_type: ResourceType) -> list[dict[str,
         if not isinstance(op, str) or op.lower() not in ("add", "remove", "replace"):
             raise _syntax(MSG_PATCH_OP.format(op=op))
         checked.append(fields)
-    if resource_type.name == "Group":
+    if resource_type is GROUP:
         members = sum(_members_named(fields) for fields in checked)
         if members > MAX_MEMBERS_PER_REQUEST:
             detail = MSG_TOO_MANY_MEMBERS.format(count=members, limit=MAX_MEMBERS_PER_REQUEST)
