@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from scim import groups
-from scim.handlers import ResourceHandler, invalid_from
+from scim.group_patch import group_patched
+from scim.handlers import NOT_PATCHED, ResourceHandler, invalid_from
 from scim.models import ScimGroup
 from scim.resource_types import GROUP
 from scim.services import scim_group_create, scim_group_delete, scim_group_update
@@ -47,6 +48,10 @@ class GroupHandler(ResourceHandler):
             )
         except ValidationError as exc:
             raise invalid_from(exc, groups.FIELD_NAMES) from exc
+
+    def patched(self, current: dict[str, Any], body: Any) -> dict[str, Any]:
+        """Members are added and removed one operation at a time (scim.group_patch)."""
+        return group_patched({k: v for k, v in current.items() if k not in NOT_PATCHED}, body)
 
     def replace_resource(self, obj: ScimGroup, doc: dict[str, Any]) -> ScimGroup:
         """Only the members not in the group yet are looked up; the service writes only the difference."""

@@ -45,7 +45,7 @@ def _syntax(detail: str) -> ScimError:
 
 def identity(value: Any) -> Any:
     """A hashable stand-in for one value of a multi-valued attribute: equal values, equal keys.
-    De-duplicating through a set of these is linear; ``value in list`` was quadratic (issue 25)."""
+    De-duplicating through a set of these is linear; ``value in list`` was quadratic."""
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True, default=str)
     return value
@@ -83,7 +83,9 @@ def _eq_terms(node: Node) -> dict[str, Any] | None:
     return None
 
 
-class _Patcher:
+class Patcher:
+    """Applies operations one by one to a document held in memory."""
+
     def __init__(self, doc: dict[str, Any], resource_type: ResourceType):
         self.doc = doc
         self.resource_type = resource_type
@@ -162,6 +164,8 @@ class _Patcher:
                 current = [{**c, "primary": False} if isinstance(c, dict) and c.get("primary") else c for c in current]
             seen = {identity(c) for c in current}
             target[name] = current + [i for i in items if identity(i) not in seen]
+            # Checked after each operation, so no later one works on a list past the limit.
+            validate.values_checked(target[name], definition, name, limit_members=False)
         elif definition["type"] == "complex":
             merged = dict(target.get(name) or {})
             merged.update(validate.coerce(value, definition, name) or {})
@@ -265,7 +269,7 @@ def operations_checked(body: Any, resource_type: ResourceType) -> list[dict[str,
 def apply(doc: dict[str, Any], body: Any, resource_type: ResourceType) -> dict[str, Any]:
     """The document after every operation of ``body``, validated; ``doc`` itself is left as it was."""
     operations = operations_checked(body, resource_type)
-    patcher = _Patcher(copy.deepcopy(doc), resource_type)
+    patcher = Patcher(copy.deepcopy(doc), resource_type)
     for fields in operations:
         patcher.apply(fields["op"].lower(), fields.get("path"), fields.get("value"), "value" in fields)
     # A group's members were counted per request above; the group itself may hold more.

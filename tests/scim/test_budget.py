@@ -1,5 +1,5 @@
-"""Bounded work (issue 25): each limit of scim/constants.py refused before the work, with 400 tooMany,
-a detail naming the limit and its value, nothing written and the failure event recorded."""
+"""Bounded work (docs/security.md): each limit of scim/constants.py refused before the work, with
+400 tooMany, a detail naming the limit and its value, nothing written and the failure event recorded."""
 
 import uuid
 

@@ -192,3 +192,24 @@ def test_a_replace_that_reorders_members_renumbers_them(scim, users):
         {"value": users[2]["id"]}, {"value": users[1]["id"]}, {"value": users[0]["id"]}]}))  # fmt: skip
     assert response.json()["members"] == [member(users[2]), member(users[1]), member(users[0])]
     assert scim.get(f"/Groups/{group['id']}").json()["members"] == response.json()["members"]
+
+
+def test_member_operations_in_every_form_idps_send(scim, users):
+    group = scim.create_group("Eng", [users[0]["id"]])
+    path = f"/Groups/{group['id']}"
+
+    def run(*operations, status=200):
+        response = scim.patch(path, patch_body(*operations))
+        assert response.status_code == status, response.content
+        return response.json()
+
+    upper = users[1]["id"].upper()  # the same user, however its id is spelled
+    body = run({"op": "add", "value": {f"{GROUP_SCHEMA}:members": [{"value": upper}], "displayName": "Eng 2"}},
+               {"op": "add", "path": "members", "value": [{"value": users[1]["id"]}]})  # fmt: skip
+    assert (body["displayName"], body["members"]) == ("Eng 2", [member(users[0]), member(users[1])])
+    assert run({"op": "remove", "path": f'members[value eq "{upper}"]'})["members"] == [member(users[0])]
+    assert run({"op": "remove", "path": 'members[value eq "gone"]'})["members"] == [member(users[0])]  # idempotent
+    assert "members" not in run({"op": "remove", "path": 'members[type eq "User"]'})  # any other filter works too
+    assert run({"op": "add", "path": "members"}, status=400) == error(
+        400, "A 'add' operation needs a 'value'.", "invalidSyntax")  # fmt: skip
+    assert ScimGroupMembership.objects.count() == 0
