@@ -167,3 +167,13 @@ def test_an_or_of_emails_filters_is_one_subquery_not_one_per_term(scim, user):
     assert [r["userName"] for r in response.json()["Resources"]] == ["bjensen@example.com"]
     page = next(q["sql"] for q in queries.captured_queries if "accounts_useremail" in q["sql"])
     assert page.count('FROM "accounts_useremail"') == 1  # one subquery over the emails, not one per term
+
+
+def test_filters_at_the_limits_are_answered_not_crashed(scim, user):
+    """At every limit at once, through the database: no recursion limit is reached below ours."""
+    nested = "not (" * (MAX_FILTER_DEPTH - 1) + 'userName eq "nobody"' + ")" * (MAX_FILTER_DEPTH - 1)
+    chain = " and ".join(["(title pr or emails[type pr and value pr])"] * ((MAX_FILTER_TERMS - 4) // 3))
+    assert len(chain) <= MAX_FILTER_LENGTH
+    for text, total in ((nested, 1), (chain, 1)):  # 49 nots: "not nobody"; every term holds for bjensen
+        response = scim.get("/Users", {"filter": text})
+        assert (response.status_code, response.json()["totalResults"]) == (200, total), response.content
