@@ -29,14 +29,6 @@ def _key(value: Any) -> Any:
     return value if isinstance(value, int | float | bool | None) else repr(value)
 
 
-def _is_members(name: Any) -> bool:
-    """``members``, ``members[…]``, ``members.value`` or ``urn:…:Group:members``: a members path."""
-    if not isinstance(name, str):
-        return False
-    attribute = name.partition("[")[0].strip().lower().rsplit(":", 1)[-1]
-    return attribute == "members" or attribute.startswith("members.")
-
-
 class _Members:
     """The group's members by key, in order, changed one operation at a time."""
 
@@ -91,10 +83,10 @@ def _split(fields: dict[str, Any]) -> tuple[list[tuple[str, str, Any, bool]], di
     """(its member operations, the rest of the operation or None)."""
     op, path, value, has_value = fields["op"].lower(), fields.get("path"), fields.get("value"), "value" in fields
     if path is None and isinstance(value, dict):
-        members = [(op, "members", v, True) for k, v in value.items() if _is_members(k)]
-        rest = {k: v for k, v in value.items() if not _is_members(k)}
+        members = [(op, k, v, True) for k, v in value.items() if patch.is_members_path(k)]
+        rest = {k: v for k, v in value.items() if not patch.is_members_path(k)}
         return members, ({**fields, "value": rest} if rest or not members else None)
-    if _is_members(path):
+    if patch.is_members_path(path):
         return [(op, path.strip(), value, has_value)], None
     return [], fields
 

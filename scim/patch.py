@@ -221,17 +221,22 @@ class Patcher:
                 hit.update(new or {})
 
 
+def is_members_path(name: Any) -> bool:
+    """``members``, ``members[…]``, ``members.value`` or ``urn:…:Group:members``: a group's members."""
+    if not isinstance(name, str):
+        return False
+    attribute = name.partition("[")[0].strip().lower().rsplit(":", 1)[-1]
+    return attribute == "members" or attribute.startswith("members.")
+
+
 def _members_named(fields: dict[str, Any]) -> int:
     """How many group members one operation names (its value's list, whatever the path's form)."""
     path, value = fields.get("path"), fields.get("value")
-    if isinstance(path, str):
-        attribute = path.partition("[")[0].strip().lower().rsplit(":", 1)[-1]
-        if attribute != "members" and not attribute.startswith("members."):
-            return 0
-        return len(value) if isinstance(value, list) else 1
     if path is None and isinstance(value, dict):
-        lists = [v for k, v in value.items() if isinstance(k, str) and k.lower().rsplit(":", 1)[-1] == "members"]
+        lists = [v for k, v in value.items() if is_members_path(k)]
         return sum(len(v) if isinstance(v, list) else 1 for v in lists)
+    if is_members_path(path):
+        return len(value) if isinstance(value, list) else 1
     return 0
 
 
