@@ -22,8 +22,8 @@ from accounts.models import User, UserEmail
 from bench.fixtures import database_analyze, query_plan, tenant_create, users_bulk_create
 from bench.names import address
 from bench.timing import Report, Samples
-from scim.kinds import USER
 from scim.query import filtered, list_params
+from scim.resource_types import USER
 from scim.tokens import scim_token_create
 from scim.users import users_of
 

@@ -17,7 +17,20 @@ SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 
 MAX_RESULTS = 200  # the published filter.maxResults; larger counts are capped to it
 MAX_BODY_BYTES = 1024 * 1024  # 1 MiB, published as bulk.maxPayloadSize too
-MAX_PATCH_OPERATIONS = 1000
+
+# Bounded work: every request's size is checked against these before any work that grows with it
+# (docs/security.md, "Bounded work", lists each with the test that proves it). Over a limit the
+# answer is 400 tooMany: RFC 7644 §3.12 defines tooMany for a filter that "yields many more results
+# than the server is willing to calculate or process"; we use it for every "more than we are
+# willing to process", so a client can tell a limit (split the request) from a malformed value
+# (invalidValue, invalidFilter, invalidSyntax), which no retry fixes.
+MAX_PATCH_OPERATIONS = 1000  # operations in one PatchOp
+MAX_VALUES_PER_ATTRIBUTE = 100  # values of one multi-valued attribute (emails, phoneNumbers, …) of a resource
+MAX_MEMBERS_PER_REQUEST = 1000  # group members in one POST or PUT body, or across one PATCH's operations
+MAX_ATTRIBUTE_NAMES = 100  # names in one request's attributes or excludedAttributes
+MAX_FILTER_LENGTH = 4096  # characters of any filter: a list's, or a PATCH path's value filter
+MAX_FILTER_TERMS = 200  # comparisons (attrPath op value, attrPath pr) in any filter
+MAX_FILTER_DEPTH = 50  # nested parentheses and brackets in any filter
 
 # RFC 7644 §3.12 scimType values.
 INVALID_FILTER = "invalidFilter"
@@ -63,6 +76,13 @@ MSG_ATTRS_BOTH = "Use either 'attributes' or 'excludedAttributes', not both."
 MSG_MEMBER_UNKNOWN = "Member {value!r} is not a user this SSO group manages."
 MSG_MEMBER_TYPE = "Only users can be group members (member {value!r} has type {type!r})."
 MSG_PATCH_OPS = "A PatchOp needs a non-empty 'Operations' list (at most {max})."
+MSG_TOO_MANY_OPERATIONS = "The PatchOp has {count} operations; the limit is {limit} operations per PATCH."
+MSG_TOO_MANY_VALUES = "Attribute {name!r} has {count} values; the limit is {limit} values per multi-valued attribute."
+MSG_TOO_MANY_MEMBERS = "The request names {count} members; the limit is {limit} members per request."
+MSG_TOO_MANY_ATTRIBUTE_NAMES = "{param} lists {count} attribute names; the limit is {limit} per request."
+MSG_FILTER_TOO_LONG = "Invalid filter: longer than {limit} characters, the limit per filter."
+MSG_FILTER_TOO_MANY_TERMS = "Invalid filter: more than {limit} terms, the limit per filter."
+MSG_FILTER_TOO_DEEP = "Invalid filter: nested deeper than {limit} levels, the limit per filter."
 MSG_PATCH_OP = "Unknown operation {op!r}: use add, remove or replace."
 MSG_PATCH_NO_PATH = "A '{op}' without 'path' needs an object value."
 MSG_PATCH_REMOVE_PATH = "A 'remove' operation needs a 'path'."

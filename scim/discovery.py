@@ -3,8 +3,8 @@
 from typing import Any
 
 from scim.constants import MAX_RESULTS, RESOURCE_TYPE_SCHEMA, SCHEMA_SCHEMA, SPC_SCHEMA
-from scim.kinds import KINDS
 from scim.representation import base_url
+from scim.resource_types import RESOURCE_TYPES
 from scim.schemas import SCHEMAS
 
 
@@ -34,19 +34,19 @@ def service_provider_config() -> dict[str, Any]:
 
 def resource_types() -> dict[str, dict[str, Any]]:
     out = {}
-    for kind in KINDS:
+    for resource_type in RESOURCE_TYPES:
         doc: dict[str, Any] = {
             "schemas": [RESOURCE_TYPE_SCHEMA],
-            "id": kind.name,
-            "name": kind.name,
-            "endpoint": kind.endpoint,
-            "description": f"{kind.name} accounts" if kind.name == "User" else "Groups of users",
-            "schema": kind.schema,
+            "id": resource_type.name,
+            "name": resource_type.name,
+            "endpoint": resource_type.endpoint,
+            "description": f"{resource_type.name} accounts" if resource_type.name == "User" else "Groups of users",
+            "schema": resource_type.schema,
         }
-        if kind.extensions:
-            doc["schemaExtensions"] = [{"schema": urn, "required": False} for urn in kind.extensions]
-        doc["meta"] = {"resourceType": "ResourceType", "location": f"{base_url()}/ResourceTypes/{kind.name}"}
-        out[kind.name] = doc
+        if resource_type.extensions:
+            doc["schemaExtensions"] = [{"schema": urn, "required": False} for urn in resource_type.extensions]
+        doc["meta"] = {"resourceType": "ResourceType", "location": f"{base_url()}/ResourceTypes/{resource_type.name}"}
+        out[resource_type.name] = doc
     return out
 
 

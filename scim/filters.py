@@ -12,15 +12,22 @@ from collections.abc import Callable
 from dataclasses import make_dataclass
 from typing import Any
 
-from scim.constants import INVALID_FILTER
+from scim.constants import (
+    INVALID_FILTER,
+    MAX_FILTER_DEPTH,
+    MAX_FILTER_LENGTH,
+    MAX_FILTER_TERMS,
+    MSG_FILTER_TOO_DEEP,
+    MSG_FILTER_TOO_LONG,
+    MSG_FILTER_TOO_MANY_TERMS,
+    TOO_MANY,
+)
 from scim.errors import ScimError
-from scim.kinds import Kind
 from scim.paths import AttrPath, resolve, resolve_sub
+from scim.resource_types import ResourceType
 from scim.validate import storable
 
 COMPARE_OPS = ("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le")
-MAX_FILTER_LENGTH = 4096
-MAX_DEPTH = 50
 
 _TOKEN_RE = re.compile(
     r"""\s*(?:
@@ -52,7 +59,14 @@ def _fail(detail: str) -> ScimError:
     return ScimError(400, f"Invalid filter: {detail}", INVALID_FILTER)
 
 
+def _too_many(detail: str) -> ScimError:
+    return ScimError(400, detail, TOO_MANY)
+
+
 def tokenize(text: str) -> list[tuple[str, str]]:
+    """The filter's tokens; refuses a filter over the length limit before reading it."""
+    if len(text) > MAX_FILTER_LENGTH:
+        raise _too_many(MSG_FILTER_TOO_LONG.format(limit=MAX_FILTER_LENGTH))
     tokens, pos = [], 0
     text = text.rstrip()
     while pos < len(text):
@@ -68,12 +82,12 @@ def tokenize(text: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]], resolver: Callable[[str], AttrPath], kind: Kind | None):
+    def __init__(self, tokens: list[tuple[str, str]], resolver: Callable[[str], AttrPath]):
         self.tokens = tokens
         self.i = 0
         self.resolver = resolver
-        self.kind = kind
         self.depth = 0
+        self.terms = 0  # comparisons so far: the tree, and every walk of it, grows with them
 
     def peek(self, offset: int = 0) -> tuple[str, str] | None:
         j = self.i + offset
@@ -100,8 +114,8 @@ class _Parser:
 
     def parse_or(self, in_brackets: bool = False) -> Node:
         self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise _fail("too deeply nested")
+        if self.depth > MAX_FILTER_DEPTH:
+            raise _too_many(MSG_FILTER_TOO_DEEP.format(limit=MAX_FILTER_DEPTH))
         node = self.parse_and(in_brackets)
         while self.keyword("or"):
             node = Logical("or", node, self.parse_and(in_brackets))
@@ -135,15 +149,18 @@ class _Parser:
             raise _fail(f"expected an attribute name but found {text!r}")
         if text.lower() == "not":
             raise _fail("'not' must be followed by a filter in parentheses, e.g. not (title pr)")
+        self.terms += 1
+        if self.terms > MAX_FILTER_TERMS:
+            raise _too_many(MSG_FILTER_TOO_MANY_TERMS.format(limit=MAX_FILTER_TERMS))
         path = self.resolver(text)
         if self.peek() == ("punct", "["):
             if in_brackets:
                 raise _fail("value filters cannot be nested")
             self.take()
-            inner = _Parser(self.tokens, lambda name: resolve_sub(path, name, INVALID_FILTER), self.kind)
-            inner.i, inner.depth = self.i, self.depth
+            inner = _Parser(self.tokens, lambda name: resolve_sub(path, name, INVALID_FILTER))
+            inner.i, inner.depth, inner.terms = self.i, self.depth, self.terms - 1  # the bracket is no term
             expr = inner.parse_or(in_brackets=True)
-            self.i = inner.i
+            self.i, self.terms = inner.i, inner.terms
             self.expect("]")
             if not (path.attr and path.attr["type"] == "complex" and path.sub is None):
                 raise _fail(f"{text!r} is not a complex attribute")
@@ -171,13 +188,11 @@ class _Parser:
         raise _fail(f"expected a value but found {text!r}")
 
 
-def parse(text: str, kind: Kind) -> Node:
-    """Parse a filter over ``kind``'s attributes; raise a 400 invalidFilter with a useful detail."""
+def parse(text: str, resource_type: ResourceType) -> Node:
+    """Parse a filter over ``resource_type``'s attributes; raise a 400 invalidFilter with a useful detail."""
     if not text or not text.strip():
         raise _fail("the filter is empty")
-    if len(text) > MAX_FILTER_LENGTH:
-        raise _fail(f"longer than {MAX_FILTER_LENGTH} characters")
-    parser = _Parser(tokenize(text), lambda name: resolve(name, kind, scim_type=INVALID_FILTER), kind)
+    parser = _Parser(tokenize(text), lambda name: resolve(name, resource_type, scim_type=INVALID_FILTER))
     node = parser.parse_or()
     if parser.peek() is not None:
         raise _fail(f"unexpected {parser.peek()[1]!r}")
@@ -188,7 +203,7 @@ def parse_value_filter(text: str, parent: AttrPath) -> Node:
     """Parse the filter inside ``attr[...]`` of a PATCH path; names are sub-attributes of ``parent``."""
     if not text.strip():
         raise _fail("the value filter is empty")
-    parser = _Parser(tokenize(text), lambda name: resolve_sub(parent, name, INVALID_FILTER), None)
+    parser = _Parser(tokenize(text), lambda name: resolve_sub(parent, name, INVALID_FILTER))
     node = parser.parse_or(in_brackets=True)
     if parser.peek() is not None:
         raise _fail(f"unexpected {parser.peek()[1]!r}")

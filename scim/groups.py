@@ -7,9 +7,9 @@ from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
 from scim.constants import GROUP_SCHEMA, MSG_MEMBER_TYPE, MSG_MEMBER_UNKNOWN
-from scim.kinds import GROUP, USER
 from scim.models import ScimGroup, ScimGroupMembership
 from scim.representation import location, with_meta
+from scim.resource_types import GROUP, USER
 from scim.validate import invalid
 from ssogroups.models import SSOGroup
 
@@ -38,8 +38,12 @@ def to_doc(group: ScimGroup) -> dict[str, Any]:
     return with_meta(doc, GROUP, group.created_at, group.updated_at)
 
 
-def to_fields(doc: dict[str, Any], *, sso_group: SSOGroup) -> dict[str, Any]:
-    """Service keyword arguments for a normalised document; unknown members are a 400."""
+def to_fields(
+    doc: dict[str, Any], *, sso_group: SSOGroup, known: dict[uuid.UUID, User] | None = None
+) -> dict[str, Any]:
+    """Service keyword arguments for a normalised document; unknown members are a 400.
+
+    ``known``: members already read and checked (the group's own); only the others are looked up."""
     wanted: list[uuid.UUID] = []
     for member in doc.get("members", []):
         value = member.get("value")
@@ -51,11 +55,12 @@ def to_fields(doc: dict[str, Any], *, sso_group: SSOGroup) -> dict[str, Any]:
             wanted.append(uuid.UUID(value))
         except ValueError as exc:
             raise invalid(MSG_MEMBER_UNKNOWN.format(value=value)) from exc
-    # Crucial: members are users the token's group manages; anyone else's id is unknown.
-    found = {
-        u.scim_id: u
-        for u in User.objects.filter(account_id=sso_group.account_id, sso_group=sso_group, scim_id__in=wanted)
-    }
+    found = dict(known or {})
+    unknown = [w for w in wanted if w not in found]
+    if unknown:
+        # Crucial: members are users the token's group manages; anyone else's id is unknown.
+        users = User.objects.filter(account_id=sso_group.account_id, sso_group=sso_group, scim_id__in=unknown)
+        found.update((u.scim_id, u) for u in users)
     missing = [str(w) for w in wanted if w not in found]
     if missing:
         raise invalid(MSG_MEMBER_UNKNOWN.format(value=missing[0]))

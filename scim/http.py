@@ -29,13 +29,13 @@ from scim.tokens import token_actor
 WRITE_METHODS = ("POST", "PUT", "PATCH")
 
 
-@dataclass
-class Call:
+@dataclass(frozen=True)
+class ScimRequest:
+    """An authenticated SCIM request: the HTTP request, the token it carries, its JSON body (writes)."""
+
     request: HttpRequest
     token: ScimToken
     body: Any = None
-    failure_event: str = ""  # recorded, with the reason, when the call ends in a SCIM error
-    target: str = ""
 
 
 def _read_json(request: HttpRequest) -> Any:
@@ -71,35 +71,34 @@ def _check_size(request: HttpRequest) -> None:
 
 
 def scim_endpoint(*methods: str) -> Callable:
-    """Wrap a handler ``(call, **kwargs) -> HttpResponse``; every failure becomes a SCIM error body."""
+    """Wrap a view ``(scim_request, **kwargs) -> HttpResponse``; every failure becomes a SCIM error body,
+    and one that carries a failure event (``scim.errors.failures_recorded_as``) records it."""
 
     def decorator(handler: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
         @wraps(handler)
         def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
-            call = None
+            token = None
             try:
                 _check_size(request)
                 token = authenticate(request)
-                call = Call(request=request, token=token)
                 if request.method not in methods:
                     raise ScimError(
                         405,
                         MSG_METHOD.format(method=request.method, path=request.path),
                         headers={"Allow": ", ".join(methods)},
                     )
-                if request.method in WRITE_METHODS:
-                    call.body = _read_json(request)
-                return handler(call, **kwargs)
+                body = _read_json(request) if request.method in WRITE_METHODS else None
+                return handler(ScimRequest(request=request, token=token, body=body), **kwargs)
             except ScimError as error:
-                if call is not None and call.failure_event:
+                if token is not None and error.event is not None:
                     event_record(
-                        account=call.token.account,
-                        event=call.failure_event,
-                        actor=token_actor(call.token),
-                        target=_printable(call.target),
+                        account=token.account,
+                        event=error.event.name,
+                        actor=token_actor(token),
+                        target=_printable(error.event.target),
                         outcome=Event.Outcome.FAILURE,
-                        reason=_printable(f"{error.status} {error.scim_type or ''} {error.detail}".replace("  ", " ")),
+                        reason=_printable(error.reason),
                         request=request,
                     )
                 return error_response(error)

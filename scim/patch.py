@@ -7,6 +7,7 @@ and ``remove`` of members listed in ``value``. The patched document is validated
 """
 
 import copy
+import json
 from typing import Any
 
 from scim import validate
@@ -14,6 +15,7 @@ from scim.constants import (
     INVALID_PATH,
     INVALID_SYNTAX,
     INVALID_VALUE,
+    MAX_MEMBERS_PER_REQUEST,
     MAX_PATCH_OPERATIONS,
     MSG_PATCH_NO_MATCH,
     MSG_PATCH_NO_PATH,
@@ -22,15 +24,18 @@ from scim.constants import (
     MSG_PATCH_OPS,
     MSG_PATCH_REMOVE_PATH,
     MSG_READ_ONLY,
+    MSG_TOO_MANY_MEMBERS,
+    MSG_TOO_MANY_OPERATIONS,
     MUTABILITY,
     NO_TARGET,
     PATCH_SCHEMA,
+    TOO_MANY,
 )
 from scim.errors import ScimError
 from scim.filter_match import matches
 from scim.filters import Compare, Logical, Node, parse_value_filter
-from scim.kinds import Kind
 from scim.paths import AttrPath, resolve
+from scim.resource_types import GROUP, ResourceType
 from scim.schemas import find
 
 
@@ -38,18 +43,26 @@ def _syntax(detail: str) -> ScimError:
     return ScimError(400, detail, INVALID_SYNTAX)
 
 
-def parse_path(text: Any, kind: Kind) -> tuple[AttrPath, Node | None, str | None]:
+def identity(value: Any) -> Any:
+    """A hashable stand-in for one value of a multi-valued attribute: equal values, equal keys.
+    De-duplicating through a set of these is linear; ``value in list`` was quadratic."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, default=str)
+    return value
+
+
+def parse_path(text: Any, resource_type: ResourceType) -> tuple[AttrPath, Node | None, str | None]:
     """``attr``, ``urn:…:attr.sub``, ``attr[filter]`` or ``attr[filter].sub``."""
     if not isinstance(text, str) or not text.strip():
         raise ScimError(400, "'path' must be a non-empty string.", INVALID_PATH)
     text = text.strip()
     if "[" not in text:
-        return resolve(text, kind, allow_extension=True), None, None
+        return resolve(text, resource_type, allow_extension=True), None, None
     head, _, rest = text.partition("[")
     body, close, tail = rest.rpartition("]")
     if not close or (tail and not tail.startswith(".")):
         raise ScimError(400, f"Invalid path {text!r}: unbalanced brackets.", INVALID_PATH)
-    path = resolve(head, kind)
+    path = resolve(head, resource_type)
     if not (path.attr["type"] == "complex" and path.attr["multiValued"] and path.sub is None):
         raise ScimError(400, f"Invalid path {text!r}: {head!r} is not a multi-valued complex attribute.", INVALID_PATH)
     sub = None
@@ -70,10 +83,12 @@ def _eq_terms(node: Node) -> dict[str, Any] | None:
     return None
 
 
-class _Patcher:
-    def __init__(self, doc: dict[str, Any], kind: Kind):
+class Patcher:
+    """Applies operations one by one to a document held in memory."""
+
+    def __init__(self, doc: dict[str, Any], resource_type: ResourceType):
         self.doc = doc
-        self.kind = kind
+        self.resource_type = resource_type
 
     def container(self, path: AttrPath, create: bool) -> dict[str, Any] | None:
         if path.core:
@@ -91,7 +106,7 @@ class _Patcher:
             for key, item in value.items():
                 if key.lower() == "schemas":
                     continue
-                path, _, _ = parse_path(key, self.kind)
+                path, _, _ = parse_path(key, self.resource_type)
                 if path.attr is not None and path.attr["mutability"] == "readOnly":
                     continue  # Okta sends {"id": …, "displayName": …}: read-only attributes are ignored, as in PUT
                 if path.attr is None and isinstance(item, dict):  # {"urn:…:enterprise:2.0:User": {...}}
@@ -103,7 +118,7 @@ class _Patcher:
             return
         if op != "remove" and not has_value:
             raise _syntax(MSG_PATCH_NO_VALUE.format(op=op))
-        path, value_filter, sub = parse_path(raw_path, self.kind)
+        path, value_filter, sub = parse_path(raw_path, self.resource_type)
         if path.attr is None:
             self.extension(op, path.urn, value)
             return
@@ -135,8 +150,10 @@ class _Patcher:
             if target is None or name not in target:
                 return
             if has_value and definition["multiValued"] and isinstance(value, list):  # remove listed values
-                drop = [v.get("value") for v in value if isinstance(v, dict)]
-                target[name] = [v for v in target[name] if not (isinstance(v, dict) and v.get("value") in drop)]
+                drop = {identity(v.get("value")) for v in value if isinstance(v, dict)}
+                target[name] = [
+                    v for v in target[name] if not (isinstance(v, dict) and identity(v.get("value")) in drop)
+                ]
             else:
                 del target[name]
             return
@@ -145,7 +162,10 @@ class _Patcher:
             current = target.get(name, []) if op == "add" else []
             if any(isinstance(i, dict) and i.get("primary") for i in items):
                 current = [{**c, "primary": False} if isinstance(c, dict) and c.get("primary") else c for c in current]
-            target[name] = current + [i for i in items if i not in current]
+            seen = {identity(c) for c in current}
+            target[name] = current + [i for i in items if identity(i) not in seen]
+            # Checked after each operation, so no later one works on a list past the limit.
+            validate.values_checked(target[name], definition, name, limit_members=False)
         elif definition["type"] == "complex":
             merged = dict(target.get(name) or {})
             merged.update(validate.coerce(value, definition, name) or {})
@@ -175,7 +195,8 @@ class _Patcher:
                 for hit in hits:
                     hit.pop(sub, None)
             else:
-                target[name] = [i for i in items if i not in hits]
+                hit_ids = {id(hit) for hit in hits}
+                target[name] = [i for i in items if id(i) not in hit_ids]
             return
         definition = find(path.attr["subAttributes"], sub) if sub else None
         new = (
@@ -200,17 +221,40 @@ class _Patcher:
                 hit.update(new or {})
 
 
-def apply(doc: dict[str, Any], body: Any, kind: Kind) -> dict[str, Any]:
-    """The document after every operation of ``body``, validated; ``doc`` itself is left as it was."""
+def is_members_path(name: Any) -> bool:
+    """``members``, ``members[…]``, ``members.value`` or ``urn:…:Group:members``: a group's members."""
+    if not isinstance(name, str):
+        return False
+    attribute = name.partition("[")[0].strip().lower().rsplit(":", 1)[-1]
+    return attribute == "members" or attribute.startswith("members.")
+
+
+def _members_named(fields: dict[str, Any]) -> int:
+    """How many group members one operation names (its value's list, whatever the path's form)."""
+    path, value = fields.get("path"), fields.get("value")
+    if path is None and isinstance(value, dict):
+        lists = [v for k, v in value.items() if is_members_path(k)]
+        return sum(len(v) if isinstance(v, list) else 1 for v in lists)
+    if is_members_path(path):
+        return len(value) if isinstance(value, list) else 1
+    return 0
+
+
+def operations_checked(body: Any, resource_type: ResourceType) -> list[dict[str, Any]]:
+    """The PatchOp's operations (keys lower-cased), refused before any is applied when malformed
+    or over the limits of operations per PATCH and members per request."""
     if not isinstance(body, dict):
         raise _syntax("The request body must be a JSON object.")
     schemas = body.get("schemas")
     if not isinstance(schemas, list) or PATCH_SCHEMA not in schemas:
         raise _syntax(f"The 'schemas' attribute must be [{PATCH_SCHEMA!r}].")
     operations = next((v for k, v in body.items() if k.lower() == "operations"), None)
-    if not isinstance(operations, list) or not operations or len(operations) > MAX_PATCH_OPERATIONS:
+    if not isinstance(operations, list) or not operations:
         raise _syntax(MSG_PATCH_OPS.format(max=MAX_PATCH_OPERATIONS))
-    patcher = _Patcher(copy.deepcopy(doc), kind)
+    if len(operations) > MAX_PATCH_OPERATIONS:
+        detail = MSG_TOO_MANY_OPERATIONS.format(count=len(operations), limit=MAX_PATCH_OPERATIONS)
+        raise ScimError(400, detail, TOO_MANY)
+    checked = []
     for operation in operations:
         if not isinstance(operation, dict):
             raise _syntax("Each operation must be an object.")
@@ -218,5 +262,21 @@ def apply(doc: dict[str, Any], body: Any, kind: Kind) -> dict[str, Any]:
         op = fields.get("op")
         if not isinstance(op, str) or op.lower() not in ("add", "remove", "replace"):
             raise _syntax(MSG_PATCH_OP.format(op=op))
-        patcher.apply(op.lower(), fields.get("path"), fields.get("value"), "value" in fields)
-    return validate.resource({"schemas": list(kind.urns), **patcher.doc}, kind)
+        checked.append(fields)
+    if resource_type is GROUP:
+        members = sum(_members_named(fields) for fields in checked)
+        if members > MAX_MEMBERS_PER_REQUEST:
+            detail = MSG_TOO_MANY_MEMBERS.format(count=members, limit=MAX_MEMBERS_PER_REQUEST)
+            raise ScimError(400, detail, TOO_MANY)
+    return checked
+
+
+def apply(doc: dict[str, Any], body: Any, resource_type: ResourceType) -> dict[str, Any]:
+    """The document after every operation of ``body``, validated; ``doc`` itself is left as it was."""
+    operations = operations_checked(body, resource_type)
+    patcher = Patcher(copy.deepcopy(doc), resource_type)
+    for fields in operations:
+        patcher.apply(fields["op"].lower(), fields.get("path"), fields.get("value"), "value" in fields)
+    # A group's members were counted per request above; the group itself may hold more.
+    document = {"schemas": list(resource_type.urns), **patcher.doc}
+    return validate.resource(document, resource_type, limit_members=False)

@@ -6,7 +6,7 @@ from typing import Any
 
 from scim.constants import INVALID_PATH, MSG_UNKNOWN_ATTRIBUTE, MSG_UNKNOWN_SCHEMA
 from scim.errors import ScimError
-from scim.kinds import Kind
+from scim.resource_types import ResourceType
 from scim.schemas import find
 
 NAME_RE = re.compile(r"^[A-Za-z$][\w$-]*$")
@@ -34,30 +34,32 @@ class AttrPath:
         return self.sub or self.attr
 
 
-def split_urn(text: str, kind: Kind, scim_type: str) -> tuple[str, str]:
+def split_urn(text: str, resource_type: ResourceType, scim_type: str) -> tuple[str, str]:
     """Split a leading schema URN off ``text`` (matched case-insensitively, longest first)."""
     lowered = text.lower()
-    for urn in sorted(kind.urns, key=len, reverse=True):
+    for urn in sorted(resource_type.urns, key=len, reverse=True):
         if lowered == urn.lower():
             return urn, ""
         if lowered.startswith(urn.lower() + ":"):
             return urn, text[len(urn) + 1 :]
     if lowered.startswith("urn:"):
         raise ScimError(400, MSG_UNKNOWN_SCHEMA.format(urn=text), scim_type)
-    return kind.schema, text
+    return resource_type.schema, text
 
 
-def resolve(text: str, kind: Kind, *, scim_type: str = INVALID_PATH, allow_extension: bool = False) -> AttrPath:
+def resolve(
+    text: str, resource_type: ResourceType, *, scim_type: str = INVALID_PATH, allow_extension: bool = False
+) -> AttrPath:
     """Resolve ``text`` to schema definitions, or raise a 400 with ``scim_type``."""
-    urn, rest = split_urn(text.strip(), kind, scim_type)
+    urn, rest = split_urn(text.strip(), resource_type, scim_type)
     if not rest:
-        if allow_extension and urn != kind.schema:
+        if allow_extension and urn != resource_type.schema:
             return AttrPath(urn, None, None, False)
         raise ScimError(400, MSG_UNKNOWN_ATTRIBUTE.format(name=text), scim_type)
     parts = rest.split(".")
     if len(parts) > 2 or not all(NAME_RE.match(p) for p in parts):
         raise ScimError(400, MSG_UNKNOWN_ATTRIBUTE.format(name=text), scim_type)
-    definition = find(kind.attributes(urn), parts[0])
+    definition = find(resource_type.attributes(urn), parts[0])
     if definition is None:
         raise ScimError(400, MSG_UNKNOWN_ATTRIBUTE.format(name=text), scim_type)
     sub = None
@@ -65,7 +67,7 @@ def resolve(text: str, kind: Kind, *, scim_type: str = INVALID_PATH, allow_exten
         sub = find(definition.get("subAttributes", []), parts[1])
         if sub is None:
             raise ScimError(400, MSG_UNKNOWN_ATTRIBUTE.format(name=text), scim_type)
-    return AttrPath(urn, definition, sub, urn == kind.schema)
+    return AttrPath(urn, definition, sub, urn == resource_type.schema)
 
 
 def resolve_sub(parent: AttrPath, name: str, scim_type: str) -> AttrPath:

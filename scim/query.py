@@ -8,11 +8,20 @@ from django.db.models import F, QuerySet
 from django.db.models.functions import Lower
 
 from scim import filters
-from scim.constants import INVALID_VALUE, MAX_RESULTS, MSG_ATTRS_BOTH, MSG_SORT, MSG_UNSUPPORTED_PARAM
+from scim.constants import (
+    INVALID_VALUE,
+    MAX_ATTRIBUTE_NAMES,
+    MAX_RESULTS,
+    MSG_ATTRS_BOTH,
+    MSG_SORT,
+    MSG_TOO_MANY_ATTRIBUTE_NAMES,
+    MSG_UNSUPPORTED_PARAM,
+    TOO_MANY,
+)
 from scim.errors import ScimError
 from scim.filter_q import GROUP_COLUMNS, USER_COLUMNS, to_q
-from scim.kinds import USER, Kind
-from scim.paths import resolve
+from scim.paths import AttrPath, resolve
+from scim.resource_types import USER, ResourceType
 
 ALWAYS = ("schemas", "id")
 
@@ -35,7 +44,11 @@ def _names(value: Any, label: str) -> list[str]:
         value = value.split(",")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ScimError(400, MSG_UNSUPPORTED_PARAM.format(name=label, kind="a list of attribute names"), INVALID_VALUE)
-    return [v.strip() for v in value if v.strip()]
+    names = [v.strip() for v in value if v.strip()]
+    if len(names) > MAX_ATTRIBUTE_NAMES:
+        detail = MSG_TOO_MANY_ATTRIBUTE_NAMES.format(param=label, count=len(names), limit=MAX_ATTRIBUTE_NAMES)
+        raise ScimError(400, detail, TOO_MANY)
+    return names
 
 
 def _integer(value: Any, label: str, default: int) -> int:
@@ -71,13 +84,13 @@ def list_params(source: dict[str, Any]) -> ListParams:
     return params
 
 
-def filtered(queryset: QuerySet, kind: Kind, params: ListParams) -> QuerySet:
+def filtered(queryset: QuerySet, resource_type: ResourceType, params: ListParams) -> QuerySet:
     if params.filter is not None:
-        queryset = queryset.filter(to_q(filters.parse(params.filter, kind), kind))
-    columns = USER_COLUMNS if kind is USER else GROUP_COLUMNS
+        queryset = queryset.filter(to_q(filters.parse(params.filter, resource_type), resource_type))
+    columns = USER_COLUMNS if resource_type is USER else GROUP_COLUMNS
     if params.sort_by is None:
         return queryset.order_by("created_at", "pk")
-    key = resolve(params.sort_by, kind, scim_type=INVALID_VALUE).key
+    key = resolve(params.sort_by, resource_type, scim_type=INVALID_VALUE).key
     column = columns.get(key)
     if column is None or column.related:
         sortable = ", ".join(k for k, c in columns.items() if not c.related)
@@ -87,13 +100,42 @@ def filtered(queryset: QuerySet, kind: Kind, params: ListParams) -> QuerySet:
     return queryset.order_by(ordering, "-pk" if params.descending else "pk")
 
 
-def _select(doc: dict[str, Any], names: list[str], kind: Kind) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Projection:
+    """``attributes`` or ``excludedAttributes`` resolved once per request, then applied to each
+    resource (RFC 7644 §3.4.2.5); id and schemas are always returned. Names are resolved and
+    de-duplicated here, so a page costs its resources times the distinct attributes, at most."""
+
+    selected: tuple[AttrPath, ...] | None = None  # None: no ``attributes``
+    excluded: tuple[AttrPath, ...] = ()
+    resource_type: ResourceType | None = None
+
+    @classmethod
+    def of(cls, params: ListParams, resource_type: ResourceType) -> "Projection":
+        names = params.attributes or params.excluded
+        paths: dict[str, AttrPath] = {}
+        for name in dict.fromkeys(names):
+            try:
+                path = resolve(name, resource_type, allow_extension=True)
+            except ScimError:
+                continue  # asking for an attribute this type lacks selects nothing (searches span types)
+            paths.setdefault(path.key, path)
+        if params.attributes:
+            return cls(selected=tuple(paths.values()), resource_type=resource_type)
+        return cls(excluded=tuple(paths.values()), resource_type=resource_type)
+
+    def apply(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """The representation to send; ``doc`` is left as it was."""
+        if self.selected is not None:
+            return _select(doc, self.selected)
+        if self.excluded:
+            return _drop(doc, self.excluded, self.resource_type)
+        return doc
+
+
+def _select(doc: dict[str, Any], paths: tuple[AttrPath, ...]) -> dict[str, Any]:
     out = {k: doc[k] for k in ALWAYS if k in doc}
-    for name in names:
-        try:
-            path = resolve(name, kind, allow_extension=True)
-        except ScimError:
-            continue  # asking for an attribute this type lacks selects nothing (searches span types)
+    for path in paths:
         source = doc if path.core else doc.get(path.urn)
         if source is None:
             continue
@@ -116,13 +158,9 @@ def _select(doc: dict[str, Any], names: list[str], kind: Kind) -> dict[str, Any]
     return out
 
 
-def _drop(doc: dict[str, Any], names: list[str], kind: Kind) -> dict[str, Any]:
+def _drop(doc: dict[str, Any], paths: tuple[AttrPath, ...], resource_type: ResourceType) -> dict[str, Any]:
     out = copy.deepcopy(doc)
-    for name in names:
-        try:
-            path = resolve(name, kind, allow_extension=True)
-        except ScimError:
-            continue
+    for path in paths:
         if path.attr is None:
             out.pop(path.urn, None)
             continue
@@ -135,16 +173,7 @@ def _drop(doc: dict[str, Any], names: list[str], kind: Kind) -> dict[str, Any]:
             value = target.get(path.attr["name"])
             for item in value if isinstance(value, list) else [value] if isinstance(value, dict) else []:
                 item.pop(path.sub["name"], None)
-    for urn in kind.extensions:
+    for urn in resource_type.extensions:
         if out.get(urn) == {}:
             del out[urn]
     return out
-
-
-def project(doc: dict[str, Any], kind: Kind, params: ListParams) -> dict[str, Any]:
-    """Apply ``attributes`` / ``excludedAttributes``; id and schemas are always returned."""
-    if params.attributes:
-        return _select(doc, params.attributes, kind)
-    if params.excluded:
-        return _drop(doc, params.excluded, kind)
-    return doc

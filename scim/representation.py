@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from scim.kinds import Kind
+from scim.resource_types import ResourceType
 
 BASE_PATH = "/api/v1/users/scim/v2"
 
@@ -17,8 +17,8 @@ def base_url() -> str:
     return f"{settings.BASE_URL}{BASE_PATH}"
 
 
-def location(kind: Kind, scim_id: str) -> str:
-    return f"{base_url()}{kind.endpoint}/{scim_id}"
+def location(resource_type: ResourceType, scim_id: str) -> str:
+    return f"{base_url()}{resource_type.endpoint}/{scim_id}"
 
 
 def timestamp(moment: datetime) -> str:
@@ -31,12 +31,14 @@ def etag(doc: dict[str, Any]) -> str:
     return f'W/"{hashlib.sha256(content.encode()).hexdigest()[:32]}"'
 
 
-def with_meta(doc: dict[str, Any], kind: Kind, created: datetime, modified: datetime) -> dict[str, Any]:
+def with_meta(
+    doc: dict[str, Any], resource_type: ResourceType, created: datetime, modified: datetime
+) -> dict[str, Any]:
     doc["meta"] = {
-        "resourceType": kind.name,
+        "resourceType": resource_type.name,
         "created": timestamp(created),
         "lastModified": timestamp(modified),
-        "location": location(kind, doc["id"]),
+        "location": location(resource_type, doc["id"]),
     }
     doc["meta"]["version"] = etag(doc)
     return doc

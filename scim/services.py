@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.http import HttpRequest
 
 from accounts.events import event_record
@@ -13,18 +14,42 @@ from sparksso import clock
 from ssogroups.models import SSOGroup
 
 
-def _members_save(group: ScimGroup, members: list[User]) -> None:
-    ScimGroupMembership.objects.filter(group=group).delete()
-    seen: set[int] = set()
-    rows = []
+def _members_checked(group: ScimGroup, members: list[User]) -> list[User]:
+    """``members`` once each, in order; refused unless every one may belong to ``group``."""
+    unique: dict[int, User] = {}
     for user in members:
         # Crucial: members are users of the group's own account that its SSO group manages.
         if user.account_id != group.account_id or user.sso_group_id != group.sso_group_id:
             raise ValidationError({"members": ValidationError("A member is not a user this SSO group manages.")})
-        if user.pk not in seen:
-            seen.add(user.pk)
-            rows.append(ScimGroupMembership(group=group, user=user, position=len(rows)))
-    ScimGroupMembership.objects.bulk_create(rows)
+        unique.setdefault(user.pk, user)
+    return list(unique.values())
+
+
+def _members_save(group: ScimGroup, before: list[int], members: list[User]) -> None:
+    """Write only what changed: one row inserted per member added, one DELETE for those removed.
+    The rows that stay are left alone unless a replace reorders them; then they are renumbered."""
+    after = [user.pk for user in members]
+    before_set, after_set = set(before), set(after)
+    removed = before_set - after_set
+    if removed:
+        ScimGroupMembership.objects.filter(group=group, user_id__in=removed).delete()
+    added = [user for user in members if user.pk not in before_set]
+    kept = [pk for pk in after if pk in before_set]
+    if after == kept + [user.pk for user in added] and kept == [pk for pk in before if pk in after_set]:
+        # The usual change (add, remove): new members go after the last row, nothing else moves.
+        start = 0
+        if added and kept:
+            start = 1 + ScimGroupMembership.objects.filter(group=group).aggregate(last=Max("position"))["last"]
+        positions = {user.pk: start + i for i, user in enumerate(added)}
+    else:
+        positions = {pk: i for i, pk in enumerate(after)}
+        rows = list(ScimGroupMembership.objects.filter(group=group))
+        for row in rows:
+            row.position = positions[row.user_id]
+        ScimGroupMembership.objects.bulk_update(rows, ["position"])
+    ScimGroupMembership.objects.bulk_create(
+        ScimGroupMembership(group=group, user=user, position=positions[user.pk]) for user in added
+    )
 
 
 def scim_group_create(
@@ -51,7 +76,7 @@ def scim_group_create(
     group.full_clean()
     with transaction.atomic():
         group.save()
-        _members_save(group, members or [])
+        _members_save(group, [], _members_checked(group, members or []))
         event_record(
             account=account,
             event=event,
@@ -74,6 +99,7 @@ def scim_group_update(
     event: str = "group_update",
 ) -> ScimGroup:
     """Replace a group's name, external id and members; records what changed."""
+    members = _members_checked(group, members)
     before_order = list(group.memberships.values_list("user_id", flat=True))
     before, after = set(before_order), {u.pk for u in members}
     changes: dict[str, Any] = {}
@@ -94,7 +120,7 @@ def scim_group_update(
     group.full_clean()
     with transaction.atomic():
         group.save()
-        _members_save(group, members)
+        _members_save(group, before_order, members)
         event_record(
             account=group.account, event=event, actor=actor, target=group.display_name, request=request, changes=changes
         )

@@ -7,7 +7,7 @@ include ends in one), and IdPs are configured with the base URL without a traili
 from django.urls import re_path
 
 from scim import views
-from scim.kinds import GROUP, USER, Kind
+from scim.resource_types import GROUP, USER, ResourceType
 
 ID = r"(?P<scim_id>[^/]+)"
 
@@ -17,9 +17,9 @@ def _listing(name: str, view) -> list:
     return [re_path(rf"^[/]{name}/?$", view), re_path(rf"^[/]{name}/(?P<item_id>[^/]+)/?$", view)]
 
 
-def _resources(kind: Kind) -> list:
+def _resources(resource_type: ResourceType) -> list:
     """A resource type's collection, its .search and its members: /Users, /Users/.search, /Users/{id}."""
-    name, handlers = kind.endpoint.lstrip("/"), views.resource_views(kind)
+    name, handlers = resource_type.endpoint.lstrip("/"), views.resource_views(resource_type)
     return [
         re_path(rf"^[/]{name}/?$", handlers.collection),
         re_path(rf"^[/]{name}/\.search/?$", handlers.search),

@@ -9,9 +9,9 @@ from django.db.models import Prefetch, QuerySet
 from accounts.emails import emails_of, primary_email, user_emails
 from accounts.models import User
 from scim.constants import SPARKPOST_SCHEMA, USER_SCHEMA
-from scim.kinds import GROUP, USER
 from scim.models import ScimGroupMembership
 from scim.representation import location, with_meta
+from scim.resource_types import GROUP, USER
 from ssogroups.models import SSOGroup
 
 # Column-backed attributes; "active" and the role remember whether the IdP ever assigned them,

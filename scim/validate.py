@@ -14,6 +14,8 @@ from django.utils.dateparse import parse_datetime
 from scim.constants import (
     INVALID_SYNTAX,
     INVALID_VALUE,
+    MAX_MEMBERS_PER_REQUEST,
+    MAX_VALUES_PER_ATTRIBUTE,
     MSG_CANONICAL,
     MSG_EMAIL,
     MSG_MULTIPLE_PRIMARY,
@@ -22,12 +24,15 @@ from scim.constants import (
     MSG_REQUIRED,
     MSG_SCHEMAS,
     MSG_TOO_LONG,
+    MSG_TOO_MANY_MEMBERS,
+    MSG_TOO_MANY_VALUES,
     MSG_TYPE,
     MSG_UNKNOWN_ATTRIBUTE,
+    TOO_MANY,
 )
 from scim.errors import ScimError
-from scim.kinds import Kind
 from scim.paths import split_urn
+from scim.resource_types import ResourceType
 from scim.schemas import find
 
 # Canonical values we enforce (the others are suggestions, RFC 7643 §2.3.1).
@@ -114,13 +119,28 @@ def _complex(value: Any, definition: dict[str, Any], label: str) -> dict[str, An
     return out
 
 
-def coerce(value: Any, definition: dict[str, Any], label: str) -> Any:
+def values_checked(values: list, definition: dict[str, Any], label: str, *, limit_members: bool = True) -> None:
+    """Refuse more values than one attribute may hold, before any of them is looked at.
+
+    Group members are counted per request (a group may grow past it, PATCH by PATCH);
+    ``limit_members=False`` for a group's whole document after a PATCH."""
+    if definition["name"] == "members":
+        if limit_members and len(values) > MAX_MEMBERS_PER_REQUEST:
+            raise ScimError(400, MSG_TOO_MANY_MEMBERS.format(count=len(values), limit=MAX_MEMBERS_PER_REQUEST),
+                            TOO_MANY)  # fmt: skip
+    elif len(values) > MAX_VALUES_PER_ATTRIBUTE:
+        detail = MSG_TOO_MANY_VALUES.format(name=label, count=len(values), limit=MAX_VALUES_PER_ATTRIBUTE)
+        raise ScimError(400, detail, TOO_MANY)
+
+
+def coerce(value: Any, definition: dict[str, Any], label: str, *, limit_members: bool = True) -> Any:
     """A whole attribute value (multi-valued or not); returns None when it is unassigned."""
     if is_unassigned(value):
         return None
     if definition["multiValued"]:
         if not isinstance(value, list):
             raise ScimError(400, MSG_TYPE.format(name=label, kind="an array"), INVALID_VALUE)
+        values_checked(value, definition, label, limit_members=limit_members)
         items = [coerce_one(v, definition, label) for v in value if not is_unassigned(v)]
         items = [i for i in items if not is_unassigned(i)]
         if sum(1 for i in items if isinstance(i, dict) and i.get("primary")) > 1:
@@ -146,60 +166,68 @@ def coerce_one(value: Any, definition: dict[str, Any], label: str) -> Any:
     return coerce_simple(value, definition, label)
 
 
-def _attributes_into(target: dict[str, Any], body: dict[str, Any], kind: Kind, urn: str) -> None:
+def _attributes_into(
+    target: dict[str, Any], body: dict[str, Any], resource_type: ResourceType, urn: str, limit_members: bool = True
+) -> None:
     for key, value in body.items():
-        if key.lower() == "schemas" and urn != kind.schema:
+        if key.lower() == "schemas" and urn != resource_type.schema:
             continue  # some clients repeat the extension's URN inside its object
-        definition = find(kind.attributes(urn), key)
+        definition = find(resource_type.attributes(urn), key)
         if definition is None:
             if key.lower() == "password":
                 raise invalid(MSG_PASSWORD)
             raise invalid(MSG_UNKNOWN_ATTRIBUTE.format(name=key))
         if definition["mutability"] == "readOnly":
             continue
-        coerced = coerce(value, definition, definition["name"])
+        coerced = coerce(value, definition, definition["name"], limit_members=limit_members)
         if coerced is not None:
             target[definition["name"]] = coerced
 
 
-def resource(body: Any, kind: Kind, *, check_schemas: bool = True) -> dict[str, Any]:
-    """The normalised document: core attributes at the top, each extension under its URN."""
+def resource(
+    body: Any, resource_type: ResourceType, *, check_schemas: bool = True, limit_members: bool = True
+) -> dict[str, Any]:
+    """The normalised document: core attributes at the top, each extension under its URN.
+
+    ``limit_members=False``: a group's whole document after a PATCH, whose members were counted per operation."""
     if not isinstance(body, dict):
         raise ScimError(400, "The request body must be a JSON object.", INVALID_SYNTAX)
     schemas = body.get("schemas")
     if check_schemas:
         if not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas):
-            raise ScimError(400, MSG_SCHEMAS.format(expected=kind.schema), INVALID_SYNTAX)
+            raise ScimError(400, MSG_SCHEMAS.format(expected=resource_type.schema), INVALID_SYNTAX)
         lowered = {s.lower() for s in schemas}
-        if kind.schema.lower() not in lowered or not lowered <= {u.lower() for u in kind.urns}:
-            raise ScimError(400, MSG_SCHEMAS.format(expected=kind.schema) + f" (known: {', '.join(kind.urns)})",
-                            INVALID_SYNTAX)  # fmt: skip
+        if resource_type.schema.lower() not in lowered or not lowered <= {u.lower() for u in resource_type.urns}:
+            known = ", ".join(resource_type.urns)
+            raise ScimError(
+                400, MSG_SCHEMAS.format(expected=resource_type.schema) + f" (known: {known})", INVALID_SYNTAX
+            )
     doc: dict[str, Any] = {}
     core: dict[str, Any] = {}
     for key, value in body.items():
         if key.lower() == "schemas":
             continue
-        urn, rest = split_urn(key, kind, INVALID_VALUE)
-        if urn == kind.schema:
+        urn, rest = split_urn(key, resource_type, INVALID_VALUE)
+        if urn == resource_type.schema:
             core[rest or key] = value
         elif rest:  # "urn:…:enterprise:2.0:User:department": a fully-qualified extension attribute
             doc.setdefault(urn, {})
-            _attributes_into(doc[urn], {rest: value}, kind, urn)
+            _attributes_into(doc[urn], {rest: value}, resource_type, urn)
         elif not is_unassigned(value):
             if not isinstance(value, dict):
                 raise ScimError(400, MSG_TYPE.format(name=urn, kind="an object"), INVALID_VALUE)
             doc.setdefault(urn, {})
-            _attributes_into(doc[urn], value, kind, urn)
-    _attributes_into(doc, core, kind, kind.schema)
-    return finish(doc, kind)
+            _attributes_into(doc[urn], value, resource_type, urn)
+    _attributes_into(doc, core, resource_type, resource_type.schema, limit_members)
+    return finish(doc, resource_type)
 
 
-def finish(doc: dict[str, Any], kind: Kind) -> dict[str, Any]:
+def finish(doc: dict[str, Any], resource_type: ResourceType) -> dict[str, Any]:
     """Drop empty extensions and check required attributes (blank strings count as missing)."""
-    for urn in kind.extensions:
+    for urn in resource_type.extensions:
         if urn in doc and is_unassigned(doc[urn]):
             del doc[urn]
-    for definition in kind.attributes(kind.schema):
+    for definition in resource_type.attributes(resource_type.schema):
         value = doc.get(definition["name"])
         if definition["required"] and (is_unassigned(value) or (isinstance(value, str) and not value.strip())):
             raise invalid(MSG_REQUIRED.format(name=definition["name"]))

@@ -5,8 +5,8 @@ import pytest
 from scim.errors import ScimError
 from scim.filter_match import matches
 from scim.filters import Compare, Logical, Not, Present, ValuePath, parse, parse_value_filter
-from scim.kinds import GROUP, USER
 from scim.paths import resolve
+from scim.resource_types import GROUP, USER
 
 
 def shape(node):
@@ -71,8 +71,6 @@ def test_parse(text, expected):
         ('title[value eq "x"]', "Unknown attribute 'title.value'."),
         ('emails[type eq "a"].value eq "x"', "Invalid filter: unexpected character at position 20: '.value eq '"),
         ('userName eq "x"' + " and title pr" * 10, None),
-        ("(" * 60 + 'userName eq "x"' + ")" * 60, "Invalid filter: too deeply nested"),
-        ("x" * 5000, "Invalid filter: longer than 4096 characters"),
         ('urn:ietf:params:scim:schemas:core:2.0:Group:displayName eq "x"',
          "Unknown schema 'urn:ietf:params:scim:schemas:core:2.0:Group:displayName'."),
     ],

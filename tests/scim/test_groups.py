@@ -1,8 +1,10 @@
 """/Groups: create, get, list/filter, PUT, PATCH members and rename, delete; members stay in the account."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Event
+from accounts.models import Event, User
 from scim.models import ScimGroup, ScimGroupMembership
 
 from .conftest import BASE, GROUP_SCHEMA, LIST, error, meta, patch_body
@@ -153,3 +155,61 @@ def test_group_lookups_record_an_event_only_when_they_fail(scim):
         (f"scim:{scim.token_obj.prefix}", missing, Event.Outcome.FAILURE),
         (f"scim:{scim.token_obj.prefix}", 'displayName zz "Ops"', Event.Outcome.FAILURE),
     ]
+
+
+def _rows() -> dict[str, int]:
+    return {str(scim_id): pk for scim_id, pk in ScimGroupMembership.objects.values_list("user__scim_id", "pk")}
+
+
+def _membership_writes(queries) -> list[str]:
+    return [q["sql"].split()[0] for q in queries.captured_queries
+            if q["sql"].startswith(("INSERT", "UPDATE", "DELETE")) and "scimgroupmembership" in q["sql"]]  # fmt: skip
+
+
+def test_patch_inserts_the_members_it_adds_and_deletes_those_it_removes_leaving_the_others(scim, users):
+    group = scim.create_group("Eng", [users[0]["id"], users[1]["id"]])
+    path, before = f"/Groups/{group['id']}", _rows()
+
+    with CaptureQueriesContext(connection) as queries:
+        added = scim.patch(path, patch_body({"op": "add", "path": "members", "value": [{"value": users[2]["id"]}]}))
+    assert added.json()["members"] == [member(users[0]), member(users[1]), member(users[2])]
+    assert _membership_writes(queries) == ["INSERT"]
+    after_add = _rows()
+    assert {k: after_add[k] for k in before} == before  # the rows that stay are the same rows
+
+    with CaptureQueriesContext(connection) as queries:
+        removed = scim.patch(path, patch_body({"op": "remove", "path": f'members[value eq "{users[0]["id"]}"]'}))
+    assert removed.json()["members"] == [member(users[1]), member(users[2])]
+    assert _membership_writes(queries) == ["DELETE"]
+    assert _rows() == {k: v for k, v in after_add.items() if k != users[0]["id"]}
+    event = Event.objects.filter(event="group_update_provision").latest("id")
+    assert event.changes == {"members_removed": [User.objects.get(scim_id=users[0]["id"]).pk]}
+
+
+def test_a_replace_that_reorders_members_renumbers_them(scim, users):
+    group = scim.create_group("Eng", [users[0]["id"], users[1]["id"]])
+    response = scim.patch(f"/Groups/{group['id']}", patch_body({"op": "replace", "path": "members", "value": [
+        {"value": users[2]["id"]}, {"value": users[1]["id"]}, {"value": users[0]["id"]}]}))  # fmt: skip
+    assert response.json()["members"] == [member(users[2]), member(users[1]), member(users[0])]
+    assert scim.get(f"/Groups/{group['id']}").json()["members"] == response.json()["members"]
+
+
+def test_member_operations_in_every_form_idps_send(scim, users):
+    group = scim.create_group("Eng", [users[0]["id"]])
+    path = f"/Groups/{group['id']}"
+
+    def run(*operations, status=200):
+        response = scim.patch(path, patch_body(*operations))
+        assert response.status_code == status, response.content
+        return response.json()
+
+    upper = users[1]["id"].upper()  # the same user, however its id is spelled
+    body = run({"op": "add", "value": {f"{GROUP_SCHEMA}:members": [{"value": upper}], "displayName": "Eng 2"}},
+               {"op": "add", "path": "members", "value": [{"value": users[1]["id"]}]})  # fmt: skip
+    assert (body["displayName"], body["members"]) == ("Eng 2", [member(users[0]), member(users[1])])
+    assert run({"op": "remove", "path": f'members[value eq "{upper}"]'})["members"] == [member(users[0])]
+    assert run({"op": "remove", "path": 'members[value eq "gone"]'})["members"] == [member(users[0])]  # idempotent
+    assert "members" not in run({"op": "remove", "path": 'members[type eq "User"]'})  # any other filter works too
+    assert run({"op": "add", "path": "members"}, status=400) == error(
+        400, "A 'add' operation needs a 'value'.", "invalidSyntax")  # fmt: skip
+    assert ScimGroupMembership.objects.count() == 0

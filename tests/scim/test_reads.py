@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from accounts.models import Event, User
 from accounts.user_import import NewUser, users_import
-from scim.kinds import USER
 from scim.models import ScimToken
 from scim.query import filtered, list_params
+from scim.resource_types import USER
 from scim.users import users_of
 from sparksso import clock
 from tests.scim.conftest import USER_SCHEMA

@@ -182,3 +182,25 @@ def test_a_page_keeps_only_its_groups_users_whatever_keys_it_is_handed(scim, sib
     assert every_key.count() >= 5  # two password admins and three provisioned users
     docs = users_page(scim.group, every_key, ("created_at", "pk"))
     assert [doc["id"] for doc in docs] == [mine["id"]]
+
+
+def test_a_username_taken_outside_the_tokens_group_answers_409_though_no_read_shows_it(scim, sibling, admin_of):
+    """The documented price of one case-insensitive userName per account (docs/security.md, "Known
+    limits"): a token learns that a name exists in its account outside its group, and nothing more —
+    no id, no attribute, no change to that user. The clash is recorded for the account's admins."""
+    theirs = sibling.create_user("theirs@example.com")
+    names = ["THEIRS@example.com", admin_of(scim).username.upper()]
+    before = written()
+
+    for name in names:
+        assert scim.get("/Users", {"filter": f'userName eq "{name}"'}).json()["totalResults"] == 0
+        response = scim.post("/Users", {"schemas": [USER_SCHEMA], "userName": name})
+        assert response.status_code == 409
+        assert response.json() == error(409, f"A user with userName {name!r} already exists.", "uniqueness")
+        assert theirs["id"] not in response.content.decode()
+
+    assert written() == before
+    failures = Event.objects.filter(event="user_create_provision", outcome="failure").order_by("id")
+    assert [(e.target, e.reason) for e in failures] == [
+        (name, f"409 uniqueness A user with userName {name!r} already exists.") for name in names
+    ]

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Event
 from accounts.user_import import NewUser, users_import
-from scim.kinds import USER
 from scim.query import filtered, list_params
+from scim.resource_types import USER
 from scim.users import users_of
 from sparksso import clock
 from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOLoginFailure

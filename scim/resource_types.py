@@ -23,7 +23,9 @@ COMMON = [ID, EXTERNAL_ID, META]
 
 
 @dataclass(frozen=True)
-class Kind:
+class ResourceType:
+    """One SCIM resource type (RFC 7643 §6): its name, endpoint, core schema and extensions."""
+
     name: str
     endpoint: str
     schema: str
@@ -34,11 +36,11 @@ class Kind:
         return (self.schema, *self.extensions)
 
     def attributes(self, urn: str) -> list[dict[str, Any]]:
-        """Attributes of one of this kind's schemas; the core schema also gets id, externalId, meta."""
+        """Attributes of one of this resource type's schemas; the core schema also gets id, externalId, meta."""
         own = SCHEMAS[urn]["attributes"]
         return [*COMMON, *own] if urn == self.schema else own
 
 
-USER = Kind("User", "/Users", USER_SCHEMA, (ENTERPRISE_SCHEMA, SPARKPOST_SCHEMA))
-GROUP = Kind("Group", "/Groups", GROUP_SCHEMA)
-KINDS = (USER, GROUP)
+USER = ResourceType("User", "/Users", USER_SCHEMA, (ENTERPRISE_SCHEMA, SPARKPOST_SCHEMA))
+GROUP = ResourceType("Group", "/Groups", GROUP_SCHEMA)
+RESOURCE_TYPES = (USER, GROUP)
