@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "accounts",
     "ssogroups",
     "scim",
+    "console",
 ]
 
 MIDDLEWARE = [
