@@ -3,14 +3,14 @@ the event log and its export."""
 
 from django.urls import path
 
-from console import events_views, membership_views, users_views, views
+from console import bind_views, events_views, users_views, views
 
 urlpatterns = [
     path("", views.dashboard_view, name="dashboard"),
     path("account/users/", users_views.users_view, name="account-users"),
     path("account/users/<int:user_id>/active", users_views.user_active_view, name="account-user-active"),
-    path("account/users/<int:user_id>/bind", membership_views.user_bind_view, name="account-user-bind"),
-    path("account/users/<int:user_id>/unbind", membership_views.user_unbind_view, name="account-user-unbind"),
+    path("account/users/<int:user_id>/bind", bind_views.user_bind_view, name="account-user-bind"),
+    path("account/users/<int:user_id>/unbind", bind_views.user_unbind_view, name="account-user-unbind"),
     path("account/events/", events_views.events_view, name="account-events"),
     path("account/events/export.json", events_views.events_export_view, name="account-events-export"),
 ]
