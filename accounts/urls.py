@@ -5,6 +5,5 @@ from accounts import reauth, views
 urlpatterns = [
     path("login", views.login_view, name="login"),
     path("logout", views.logout_view, name="logout"),
-    path("api/v1/session", views.session_view, name="session"),
     path("account/reauth", reauth.reauth_view, name="reauth"),
 ]

@@ -1,13 +1,13 @@
-"""Sign-in, sign-out and the session JSON."""
+"""Password sign-in (after /login routing) and sign-out."""
 
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from accounts.events import event_record, user_event_record
 from accounts.forms import LoginForm
@@ -101,22 +101,3 @@ def logout_view(request: HttpRequest) -> HttpResponse:
         messages.info(request, "You have been signed out.")
         return redirect("login")
     return render(request, "accounts/logout.html")
-
-
-@require_GET
-def session_view(request: HttpRequest) -> JsonResponse:
-    """The current browser session as JSON (DESIGN.md: /api/v1/session)."""
-    user = request.user
-    if not user.is_authenticated:
-        return JsonResponse({"authenticated": False}, status=401)
-    return JsonResponse(
-        {
-            "authenticated": True,
-            "username": user.username,
-            "email": user.email,
-            "account_id": user.account_id,
-            "sso_group": user.sso_group.slug if user.sso_group_id else None,
-            "auth_method": request.session.get("auth_method", "password"),
-            "role": user.role,
-        }
-    )
