@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.events import user_event_record
+from accounts.idp_hooks import reauth_route
 from accounts.models import Event
 from sparksso import clock, throttle
 from sparksso.middleware import client_ip
@@ -88,10 +89,9 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
     """Confirm it is you: the password for a password user, a ForceAuthn round trip for SSO."""
     user = request.user
     next_path = safe_next_path(request.POST.get("next") or request.GET.get("next"))
-    group = user.sso_group if user.sso_group_id else None
-    if group is not None:
-        context = {"group": group, "next": next_path, "unavailable": MSG_SSO_UNAVAILABLE if not group.enabled else ""}
-        context["sso_url"] = f"{group.login_url}?{urlencode({'reauth': '1', 'next': next_path})}"
+    idp = reauth_route(user=user, next_path=next_path)  # registered by ssogroups (accounts.idp_hooks)
+    if idp is not None:
+        context = {"idp": idp, "next": next_path, "unavailable": "" if idp.available else MSG_SSO_UNAVAILABLE}
         return render(request, "accounts/reauth.html", context)
     form = PasswordConfirmForm(request.POST or None, initial={"next": next_path})
     if request.method == "GET" or not form.is_valid():

@@ -1,19 +1,18 @@
-"""Sign-in, sign-out, the dashboard and the session JSON."""
+"""Password sign-in (after /login routing) and sign-out."""
 
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
-from accounts.checklist import setup_checklist
 from accounts.events import event_record, user_event_record
 from accounts.forms import LoginForm
 from accounts.identifiers import identifier_normalise
+from accounts.idp_hooks import account_uses_idp
 from accounts.login_routing import login_route
 from accounts.models import Event
 from accounts.reauth import auth_time_record
@@ -86,7 +85,7 @@ def _password_attempt(request: HttpRequest, form: LoginForm, *, identifier: str,
     request.session["auth_method"] = "password"  # login() may have flushed a different user's session
     auth_time_record(request)
     user_event_record(user=user, event="password_login_success", request=request)
-    if user.is_admin and user.account.sso_groups.filter(enabled=True).exists():
+    if user.is_admin and account_uses_idp(user.account):
         # SSO is how this account signs in; a password admin coming in anyway is worth a separate look.
         user_event_record(user=user, event="break_glass_sign_in", request=request)
     return user, 200
@@ -102,32 +101,3 @@ def logout_view(request: HttpRequest) -> HttpResponse:
         messages.info(request, "You have been signed out.")
         return redirect("login")
     return render(request, "accounts/logout.html")
-
-
-@login_required
-def dashboard_view(request: HttpRequest) -> HttpResponse:
-    context = {"auth_method": request.session.get("auth_method", "password")}
-    if request.user.is_admin and request.user.account.has_sso:
-        steps = setup_checklist(account=request.user.account)
-        context["steps"] = steps
-        context["steps_done"] = sum(step.done for step in steps)
-    return render(request, "accounts/dashboard.html", context)
-
-
-@require_GET
-def session_view(request: HttpRequest) -> JsonResponse:
-    """The current browser session as JSON (a stable URL: the README's "Stable URLs and commands")."""
-    user = request.user
-    if not user.is_authenticated:
-        return JsonResponse({"authenticated": False}, status=401)
-    return JsonResponse(
-        {
-            "authenticated": True,
-            "username": user.username,
-            "email": user.email,
-            "account_id": user.account_id,
-            "sso_group": user.sso_group.slug if user.sso_group_id else None,
-            "auth_method": request.session.get("auth_method", "password"),
-            "role": user.role,
-        }
-    )

@@ -6,3 +6,17 @@ class ScimConfig(AppConfig):
 
     name = "scim"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # An SSO group's delete page and event count its tokens (they go with it) through a hook.
+        from scim.models import ScimToken
+        from ssogroups.dependents import Dependent, group_dependent_register
+
+        group_dependent_register(
+            Dependent(
+                key="scim_tokens",
+                label="SCIM token",
+                note="provisioning into this group will be deleted too.",
+                count=lambda group: ScimToken.objects.filter(sso_group=group).count(),
+            )
+        )

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "accounts",
     "ssogroups",
     "scim",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -120,6 +121,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "console.context_processors.navigation",  # base.html's links to every layer's pages
             ],
         },
     },

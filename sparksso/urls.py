@@ -7,7 +7,7 @@ from sparksso.health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("accounts.urls")),
-    path("account/users/", include("ssogroups.user_urls")),
+    path("", include("console.urls")),
     path("account/settings/", include("scim.settings_urls")),
     path("account/sso/", include("ssogroups.urls")),
     path("account/sso/", include("ssogroups.saml.admin_urls")),

@@ -16,3 +16,9 @@ class SsogroupsConfig(AppConfig):
         from ssogroups.saml.routing import sso_login_redirect
 
         login_router_register(sso_login_redirect)
+        # Re-auth and the break-glass event (accounts) ask through hooks too.
+        from accounts.idp_hooks import idp_in_use_register, reauth_router_register
+        from ssogroups.saml.reauth_route import sso_in_use, sso_reauth_route
+
+        reauth_router_register(sso_reauth_route)
+        idp_in_use_register(sso_in_use)

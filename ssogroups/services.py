@@ -12,6 +12,7 @@ from accounts.events import event_record, jsonable
 from accounts.models import Account, Event, UserSession
 from accounts.sessions import sessions_end
 from sparksso import clock
+from ssogroups.dependents import group_dependent_counts
 from ssogroups.domains import domains_normalize
 from ssogroups.metadata import Certificate, certificate_warnings, endpoint_warnings
 from ssogroups.models import SSOCertificate, SSODomain, SSOGroup
@@ -273,12 +274,12 @@ def ssogroup_set_enabled(*, group: SSOGroup, enabled: bool, actor: str, request:
 
 
 def ssogroup_delete(*, group: SSOGroup, actor: str, request: HttpRequest | None = None) -> None:
-    """Delete the group and end the sessions signed in through it. Bound users stay (unbound); its
-    SCIM tokens go with it."""
+    """Delete the group and end the sessions signed in through it. Bound users stay (unbound); what
+    higher layers registered as its dependents (SCIM tokens) goes with it."""
     sso_group_sessions_end(group=group)
     with transaction.atomic():
         changes = {"name": group.name, "idp_entity_id": group.idp_entity_id}
-        changes |= {"bound_users": group.users.count(), "scim_tokens": group.scim_tokens.count()}
+        changes |= {"bound_users": group.users.count(), **group_dependent_counts(group=group)}
         ssogroup_event_record(group=group, event="sso_group_delete", actor=actor, request=request, changes=changes)
         group.delete()
 

@@ -16,6 +16,7 @@ from sparksso import clock
 from sparksso.forms import form_errors_from_service
 from ssogroups import certificate_change, intake, selectors, services
 from ssogroups.charts import signin_chart
+from ssogroups.dependents import group_dependents
 from ssogroups.domains_verify import ssodomain_verify
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.forms import ADMIN_ROLE_WARNING, ConfirmDeleteForm, SSOGroupForm
@@ -212,7 +213,7 @@ def ssogroup_delete_view(request: HttpRequest, slug: str) -> HttpResponse:
         "group": group,
         "form": form,
         "bound_users": selectors.ssogroup_bound_user_count(group=group),
-        "scim_tokens": group.scim_tokens.count(),
+        "dependents": group_dependents(group=group),
     }
     return render(request, "ssogroups/delete.html", context, status=400 if request.method == "POST" else 200)
 

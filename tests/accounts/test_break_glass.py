@@ -165,7 +165,7 @@ def test_a_group_of_another_account_cannot_be_chosen_on_the_users_page(client, a
                                                                         make_ssogroup):  # fmt: skip
     foreign_group = make_ssogroup(make_account()[0])
     erin = make_user(admin.account, "erin@example.com")
-    client.force_login(admin)
+    force_recent_login(client, admin)  # binding needs a recent sign-in
     response = client.post(f"/account/users/{erin.pk}/bind", {"sso_group": foreign_group.pk}, follow=True)
     assert "Choose an SSO group of this account." in response.content.decode()
     assert User.objects.get(pk=erin.pk).sso_group_id is None

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 
@@ -76,11 +77,21 @@ def test_events_export_prints_json_lines_oldest_first(account):
     assert [json.loads(line)["event"] for line in only.splitlines()] == ["second"]
 
 
+def test_events_export_takes_a_range_since_included_until_excluded(account):
+    for hour in (10, 11, 12):
+        event = event_record(account=account, event=f"h{hour}")
+        Event.objects.filter(pk=event.pk).update(time=datetime(2026, 11, 1, hour, tzinfo=UTC))
+    out = run("events_export", "--account", str(account.pk), "--since", "2026-11-01T11:00:00Z",
+              "--until", "2026-11-01T12:00:00Z")  # fmt: skip
+    assert [json.loads(line)["event"] for line in out.splitlines()] == ["h11"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--account", "999999"], "no account with id 999999"),
         (["--since", "last week"], "since must be an ISO 8601 date-time with a time zone, e.g. 2026-11-28T12:00:00Z"),
+        (["--until", "soon"], "until must be an ISO 8601 date-time with a time zone, e.g. 2026-11-28T12:00:00Z"),
     ],
 )
 def test_events_export_bad_input(account, args, message):

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from accounts.event_log import PAGE_SIZE
 from accounts.events import event_record
 from accounts.models import Event
+from console.event_log import PAGE_SIZE
 
 
 @pytest.fixture

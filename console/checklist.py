@@ -1,12 +1,16 @@
 """The dashboard's setup checklist: the article's steps, each with its state and where to do it.
 
-Reads through the account's reverse relations and its events only, so accounts/ imports nothing
-from the layers above it (ssogroups, scim).
+It reads every layer (SSO groups, their failures, SCIM tokens, the events), which is why it lives
+in the console.
 """
 
 from dataclasses import dataclass
 
+from django.urls import reverse
+
 from accounts.models import Account, Event
+from scim.models import ScimToken
+from ssogroups.models import SSOGroup
 
 
 @dataclass(frozen=True)
@@ -20,16 +24,19 @@ class Step:
 
 def setup_checklist(*, account: Account) -> list[Step]:
     """create a group → paste the SP values into the IdP → enable → test sign-in → SCIM token → first user."""
-    groups = list(account.sso_groups.order_by("created_at", "pk"))
+    # Every read is scoped to the account: another tenant's setup never shows here.
+    account_groups = SSOGroup.objects.filter(account=account)
+    groups = list(account_groups.order_by("created_at", "pk"))
     group = next((g for g in groups if g.enabled), groups[0] if groups else None)
-    page = f"/account/sso/{group.slug}/" if group else "/account/sso/new"
+    create = reverse("ssogroup-create")
+    page = reverse("ssogroup-detail", kwargs={"slug": group.slug}) if group else create
     events = Event.objects.filter(account=account)
     reached = (
         events.filter(event__in=["sso_login_success", "sso_login_failure", "sso_test_sign_in"]).exists()
-        or account.sso_groups.filter(login_failures__isnull=False).exists()
+        or account_groups.filter(login_failures__isnull=False).exists()
     )
     tested = events.filter(event__in=["sso_test_sign_in", "sso_login_success"], outcome="success").exists()
-    tokens = account.scim_tokens.filter(revoked_at__isnull=True).count()
+    tokens = ScimToken.objects.filter(account=account, revoked_at__isnull=True).count()
     provisioned = events.filter(event="user_create_provision").exists()
     return [
         Step(
@@ -38,7 +45,7 @@ def setup_checklist(*, account: Account) -> list[Step]:
             f"“{group.name}” created."
             if group
             else "Upload your IdP's metadata, or give its certificate and endpoint.",
-            page if group else "/account/sso/new",
+            page if group else create,
             "Open the group" if group else "Create New SSO Group +",
         ),
         Step(
@@ -47,7 +54,7 @@ def setup_checklist(*, account: Account) -> list[Step]:
             "Your IdP has sent a response."
             if reached
             else "Copy the Consumer URL and Audience URI into the IdP's app.",
-            f"{page}#sp-values" if group else "/account/sso/new",
+            f"{page}#sp-values" if group else create,
             "Copy the SP values",
         ),
         Step(
@@ -68,14 +75,14 @@ def setup_checklist(*, account: Account) -> list[Step]:
             "Generate a SCIM token",
             tokens > 0,
             f"{tokens} active token{'s' if tokens != 1 else ''}." if tokens else "Your IdP provisions users with it.",
-            "/account/settings/",
+            reverse("settings"),
             "Generate SCIM token",
         ),
         Step(
             "First provisioned user",
             provisioned,
             "Your IdP has provisioned users." if provisioned else "Assign the app to a user in your IdP.",
-            "/account/users/",
+            reverse("account-users"),
             "See users",
         ),
     ]

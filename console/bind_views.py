@@ -1,17 +1,17 @@
-"""Binding users to SSO groups from the users page (/account/users/<id>/bind, …/unbind).
+"""Which SSO group manages a user, from the users page (/account/users/<id>/bind, …/unbind).
 
-accounts owns the users page but knows nothing of SSO groups; these two actions live here and the
-page's template posts to them.
+Both change how a user signs in and whether her password works: each needs a recent sign-in.
 """
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
 from accounts.permissions import account_admin_required
+from accounts.reauth import recent_auth_required
+from console.users_views import account_user
 from ssogroups.bindings import user_bind, user_unbind
 from ssogroups.models import SSOGroup
 
@@ -20,18 +20,11 @@ MSG_UNBOUND = "{username} is no longer managed by an SSO group; she has no passw
 MSG_NO_GROUP = "Choose an SSO group of this account."
 
 
-def _account_user(request: HttpRequest, user_id: int) -> User:
-    # Crucial for tenant isolation: another account's user id is a 404.
-    user = User.objects.filter(account=request.user.account, pk=user_id).select_related("sso_group").first()
-    if user is None:
-        raise Http404("No such user in this account.")
-    return user
-
-
 @require_POST
 @account_admin_required("users")
+@recent_auth_required
 def user_bind_view(request: HttpRequest, user_id: int) -> HttpResponse:
-    user = _account_user(request, user_id)
+    user = account_user(request, user_id)
     # Crucial: only this account's groups can be chosen; a foreign group id is simply not found.
     group = SSOGroup.objects.filter(account=request.user.account, pk=request.POST.get("sso_group") or 0).first()
     if group is None:
@@ -48,8 +41,9 @@ def user_bind_view(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @require_POST
 @account_admin_required("users")
+@recent_auth_required
 def user_unbind_view(request: HttpRequest, user_id: int) -> HttpResponse:
-    user = _account_user(request, user_id)
+    user = account_user(request, user_id)
     user_unbind(user=user, actor=request.user.username, request=request)
     messages.success(request, MSG_UNBOUND.format(username=user.username))
     return redirect("account-users")

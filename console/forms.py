@@ -1,4 +1,4 @@
-"""Forms for the account admin's pages (users)."""
+"""The users page's form for adding a user."""
 
 from django import forms
 

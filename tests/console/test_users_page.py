@@ -7,13 +7,14 @@ import pytest
 from accounts.events import event_record
 from accounts.models import Account, Event, User
 from accounts.users import user_create
+from tests.conftest import force_recent_login
 
 PASSWORD = "correct horse 42"
 
 
 @pytest.fixture
 def admin_client(client, admin):
-    client.force_login(admin)
+    force_recent_login(client, admin)  # adding a user needs a recent sign-in
     return client
 
 
@@ -80,7 +81,8 @@ def test_event_log_and_export_show_only_this_account(admin_client, account, make
     assert "mine" in page.content.decode()
     assert "secret_event" not in page.content.decode()
 
-    exported = admin_client.get("/account/events/export.json", {"event": "mine"}).json()["events"]
+    response = admin_client.get("/account/events/export.json", {"event": "mine"})
+    exported = json.loads(b"".join(response.streaming_content))["events"]
     assert len(exported) == 1
     assert set(exported[0]) == {"time", "event", "actor", "target", "outcome", "reason", "ip", "request_id", "changes"}
     assert exported[0]["changes"] == {"field": "value"}
