@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.events import event_record
 from accounts.models import Account, Event, User
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,8 +66,8 @@ def test_create_account_exits_1_with_one_line(tmp_path):
 
 
 def test_events_export_prints_json_lines_oldest_first(account):
-    event_record(account=account, event="first")
-    event_record(account=account, event="second")
+    Event.objects.create(account=account, event="first")
+    Event.objects.create(account=account, event="second")
     lines = [json.loads(line) for line in run("events_export", "--account", str(account.pk)).splitlines()]
     names = [line["event"] for line in lines]
     assert names[-2:] == ["first", "second"]
@@ -79,8 +78,7 @@ def test_events_export_prints_json_lines_oldest_first(account):
 
 def test_events_export_takes_a_range_since_included_until_excluded(account):
     for hour in (10, 11, 12):
-        event = event_record(account=account, event=f"h{hour}")
-        Event.objects.filter(pk=event.pk).update(time=datetime(2026, 11, 1, hour, tzinfo=UTC))
+        Event.objects.create(account=account, event=f"h{hour}", time=datetime(2026, 11, 1, hour, tzinfo=UTC))
     out = run("events_export", "--account", str(account.pk), "--since", "2026-11-01T11:00:00Z",
               "--until", "2026-11-01T12:00:00Z")  # fmt: skip
     assert [json.loads(line)["event"] for line in out.splitlines()] == ["h11"]
