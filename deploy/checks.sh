@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NGINX_BIN="${NGINX_BIN:-nginx}"
+NGINX_CONF="${NGINX_CONF:-deploy/nginx.conf}"  # another file to check (the tests try a broken one)
 work="$(mktemp -d "${TMPDIR:-/tmp}/sparksso-deploy-checks.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
@@ -31,7 +32,7 @@ fi
 if command -v "$NGINX_BIN" >/dev/null 2>&1; then
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "/CN=sso.example.com" \
     -keyout "$work/privkey.pem" -out "$work/fullchain.pem" >/dev/null 2>&1
-  sed -e "s#/etc/letsencrypt/live/sso.example.com/#$work/#g" -e "s#/var/log/nginx/#$work/#g" deploy/nginx.conf \
+  sed -e "s#/etc/letsencrypt/live/sso.example.com/#$work/#g" -e "s#/var/log/nginx/#$work/#g" "$NGINX_CONF" \
     >"$work/sparksso.conf"
   cat >"$work/nginx.conf" <<CONF
 pid $work/nginx.pid;
@@ -48,10 +49,10 @@ http {
 }
 CONF
   if ! output="$("$NGINX_BIN" -t -q -p "$work" -e "$work/error.log" -c "$work/nginx.conf" 2>&1)"; then
-    echo "deploy: FAILED: nginx -t on deploy/nginx.conf: $output" >&2
+    echo "deploy: FAILED: nginx -t on $NGINX_CONF: $output" >&2
     exit 1
   fi
-  echo "deploy: nginx -t accepts deploy/nginx.conf ($("$NGINX_BIN" -v 2>&1))"
+  echo "deploy: nginx -t accepts $NGINX_CONF ($("$NGINX_BIN" -v 2>&1))"
 else
-  echo "deploy: nginx not installed: deploy/nginx.conf not checked by nginx -t here"
+  echo "deploy: nginx not installed: $NGINX_CONF not checked by nginx -t here"
 fi
