@@ -7,6 +7,7 @@ loaded with libseccomp, failing calls with EPERM as SystemCallErrorNumber= says)
 MemoryDenyWriteExecute (the kernel's PR_SET_MDWE), inherited by every process the start execs.
 """
 
+import ctypes
 import ctypes.util
 import os
 import re
@@ -216,9 +217,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _kernel_has_mdwe() -> bool:
+    """PR_GET_MDWE (66) answers on Linux 6.3 and later, where PR_SET_MDWE can be applied."""
+    return ctypes.CDLL(None, use_errno=True).prctl(66, 0, 0, 0, 0) >= 0
+
+
 sandbox_tools = pytest.mark.skipif(
-    SYSTEMD_ANALYZE is None or ctypes.util.find_library("seccomp") is None,
-    reason="needs systemd-analyze (the filter's contents) and libseccomp",
+    SYSTEMD_ANALYZE is None or ctypes.util.find_library("seccomp") is None or not _kernel_has_mdwe(),
+    reason="needs systemd-analyze (the filter's contents), libseccomp and Linux 6.3+ (PR_SET_MDWE)",
 )
 
 
