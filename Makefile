@@ -79,8 +79,11 @@ bench: bootstrap
 
 # The README's production setup (deploy/serve.sh: gunicorn, 4 workers, PostgreSQL, Redis) started
 # and exercised over HTTP; needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (see
-# deploy/smoke.sh for SMOKE_PORT, SMOKE_REDIS_URL, ...).
+# deploy/smoke.sh for SMOKE_PORT, SMOKE_REDIS_URL, ...). First deploy/checks.sh: the systemd units'
+# sandbox score (systemd-analyze) and `nginx -t` on deploy/nginx.conf, each when the tool is
+# installed (neither is installed for this: nginx would lengthen every CI run).
 smoke: bootstrap
+	bash deploy/checks.sh
 	PYTHON=$(PY) bash deploy/smoke.sh
 
 clean:

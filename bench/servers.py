@@ -162,6 +162,7 @@ def sparksso_server(
         "SPARKSSO_MODE": "production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "BASE_URL": f"http://127.0.0.1:{port}",
+        "ALLOW_INSECURE_BASE_URL": "true",  # loopback http: production refuses it otherwise
         "DATABASE_URL": database_url,
         "SPARKSSO_VAR_DIR": str(var_dir),
         "LOG_LEVEL": "WARNING",

@@ -11,9 +11,9 @@
 #   WORKERS          gunicorn workers (default 4)
 #
 # Plain http on loopback: BASE_URL=http://127.0.0.1:SMOKE_PORT is the URL the scenario reaches, so
-# SAML destinations and audiences match it. An http BASE_URL turns off the Secure cookie flag and
-# the trusted X-Forwarded-Proto header, nothing else; `check --deploy` is then run separately with
-# an https BASE_URL, as a real deployment behind TLS has.
+# SAML destinations and audiences match it. An http BASE_URL (allowed by ALLOW_INSECURE_BASE_URL=true,
+# which production otherwise refuses) turns off the Secure cookie flag and HSTS, nothing else;
+# `check --deploy` is then run separately with an https BASE_URL, as a real deployment behind TLS has.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,7 +53,8 @@ psql "$PG/postgres" -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS \"$DB\"" -
 
 export SPARKSSO_MODE=production
 SECRET_KEY="$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(50))')"
-export SECRET_KEY BASE_URL="$BASE" DATABASE_URL="$PG/$DB" CACHE_URL="$redis_url"
+# Loopback http, said explicitly: production refuses an http BASE_URL without it.
+export SECRET_KEY BASE_URL="$BASE" ALLOW_INSECURE_BASE_URL=true DATABASE_URL="$PG/$DB" CACHE_URL="$redis_url"
 export SPARKSSO_VAR_DIR="$work/var" PYTHON
 unset LOG_FORMAT ALLOWED_HOSTS DEBUG  # the production defaults
 

@@ -1,6 +1,7 @@
 """`make idp` / `python -m devidp`: the development IdP on 127.0.0.1:$IDP_PORT (default 8001).
 
-Refuses to start when SPARKSSO_MODE=production: it signs in anyone who types an email address.
+Refuses to start in production mode (SPARKSSO_MODE=production, or unset with a SECRET_KEY, as
+sparksso's settings read it): it signs in anyone who types an email address.
 """
 
 import os
@@ -11,14 +12,16 @@ from pathlib import Path
 DEFAULT_PORT = 8001
 DEFAULT_STATE_DIR = Path(__file__).resolve().parent.parent / "var" / "devidp"
 MSG_PRODUCTION = (
-    "devidp: refusing to start with SPARKSSO_MODE=production. The development IdP signs in anyone "
+    "devidp: refusing to start in production mode (SPARKSSO_MODE=production, or a SECRET_KEY without "
+    "SPARKSSO_MODE). The development IdP signs in anyone "
     "who types an email address; it is for trying sparksso on one machine only."
 )
 MSG_PORT = "devidp: IDP_PORT must be a port number (1-65535), got {value!r}."
 
 
 def main() -> int:
-    if os.environ.get("SPARKSSO_MODE", "development").strip().lower() == "production":
+    mode = os.environ.get("SPARKSSO_MODE", "").strip().lower()
+    if mode == "production" or (not mode and os.environ.get("SECRET_KEY")):
         print(MSG_PRODUCTION, file=sys.stderr)
         return 2
     raw_port = os.environ.get("IDP_PORT", str(DEFAULT_PORT))

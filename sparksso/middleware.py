@@ -87,14 +87,17 @@ def client_ip(request) -> str | None:
 
 
 class NoStoreMiddleware:
-    """``Cache-Control: no-store`` on every admin page (/account/…, the dashboard).
+    """``Cache-Control: no-store`` on every admin page (/account/…, the dashboard) and every API
+    response (/api/…: the session API, SCIM, the SAML endpoints).
 
-    Why: these pages show members, tokens and configuration; a shared or back-button cache must
-    not keep them after sign-out.
+    Why: admin pages show members, tokens and configuration, and /api/v1/session a user's email
+    and role; a shared or back-button cache must not keep them after sign-out. A view's own
+    header is kept when it already forbids storing (SCIM's ``no-store``, ``never_cache``).
     """
 
     PREFIXES = ("/account/",)
     EXACT = ("/",)
+    API_PREFIX = "/api/"
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -103,6 +106,8 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         if request.path in self.EXACT or request.path.startswith(self.PREFIXES):
             response["Cache-Control"] = "no-store, private"
+        elif request.path.startswith(self.API_PREFIX) and "no-store" not in response.get("Cache-Control", ""):
+            response["Cache-Control"] = "no-store"
         return response
 
 

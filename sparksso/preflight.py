@@ -11,17 +11,15 @@ instead of a page of traceback or a 500 on every request. Management commands do
 
 import argparse
 import os
-import sys
 
 import django
 from django.conf import settings
 from django.db import connections
 
 from sparksso.backends import cache_problem, database_backend_problem, database_problem
+from sparksso.startup import EXIT_APP_LOAD_ERROR, refuse
 
-# gunicorn's arbiter halts (instead of respawning workers forever) when the application exits
-# with this status while loading: "App failed to load."
-EXIT_APP_LOAD_ERROR = 4
+__all__ = ["EXIT_APP_LOAD_ERROR", "backends_problems", "backends_require", "main"]
 DATABASE_CACHE = "django.core.cache.backends.db.DatabaseCache"
 
 
@@ -50,8 +48,7 @@ def backends_require(*, before_migrate: bool = False) -> None:
     # gunicorn --preload forks workers after this: they must not share the probe's connection.
     connections.close_all()
     if problems:
-        print(f"sparksso cannot start: {problems[0]}", file=sys.stderr, flush=True)
-        raise SystemExit(EXIT_APP_LOAD_ERROR)
+        refuse(problems[0])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,6 +1,5 @@
 """Settings come from the environment (django-environ); every variable is documented in README.md."""
 
-import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -10,12 +9,14 @@ from django.core.exceptions import ImproperlyConfigured
 from sparksso.db import sqlite_options
 from sparksso.hostport import host_port_parse
 from sparksso.middleware import trusted_proxies_parse
+from sparksso.startup import refuse
+from sparksso.varfiles import private_dir, secret_key_file, sqlite_file_prepare
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SPARKSSO_VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env(
-    SPARKSSO_MODE=(str, "development"),
+    SPARKSSO_MODE=(str, ""),
     DEBUG=(bool, False),
     ALLOWED_HOSTS=(list, []),
     BASE_URL=(str, "http://127.0.0.1:8000"),
@@ -33,12 +34,29 @@ env = environ.Env(
     SSO_LOGIN_FAILURE_RETENTION_DAYS=(int, 90),
     DNS_RESOLVER=(str, ""),
     DNS_TIMEOUT_SECONDS=(float, 3.0),
+    ALLOW_INSECURE_BASE_URL=(bool, False),
 )
 
-MODE = env("SPARKSSO_MODE")
-if MODE not in ("development", "production"):
-    raise ImproperlyConfigured("SPARKSSO_MODE must be 'development' or 'production'.")
+
+def _mode() -> str:
+    """SPARKSSO_MODE when set; unset, production whenever SECRET_KEY comes from the environment.
+
+    Security-critical: a gunicorn or cron start that forgot SPARKSSO_MODE but carries a real key is
+    a deployment, and must get the SSRF guard, HSTS and the other production defaults. Only a start
+    with neither (a fresh clone: `make run`, the tests) is development, with a key generated in var/.
+    """
+    mode = env("SPARKSSO_MODE").strip()
+    if not mode:
+        return "production" if env.str("SECRET_KEY", default="") else "development"
+    if mode not in ("development", "production"):
+        refuse(f"SPARKSSO_MODE must be 'development' or 'production', not {mode!r}.")
+    return mode
+
+
+MODE = _mode()
 PRODUCTION = MODE == "production"
+# Said in refusals, so an operator who never set SPARKSSO_MODE learns why production rules apply.
+_MODE_NOTE = "" if env("SPARKSSO_MODE").strip() else " (the default when SECRET_KEY is set)"
 DEBUG = env("DEBUG")
 
 
@@ -50,19 +68,13 @@ def _secret_key() -> str:
     """In development a key is generated once into var/; production refuses a missing or short one."""
     key = env.str("SECRET_KEY", default="")
     if PRODUCTION and not key:
-        raise ImproperlyConfigured("SECRET_KEY must be set when SPARKSSO_MODE=production.")
+        refuse("SECRET_KEY must be set when SPARKSSO_MODE=production.")
     if PRODUCTION and (len(key) < SECRET_KEY_MIN_LENGTH or len(set(key)) < SECRET_KEY_MIN_UNIQUE):
-        raise ImproperlyConfigured(
-            f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} random characters when SPARKSSO_MODE=production."
+        refuse(
+            f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} random characters when SPARKSSO_MODE=production"
+            f"{_MODE_NOTE}."
         )
-    if key:
-        return key
-    key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    return key or secret_key_file(VAR_DIR)  # created 0600 in a 0700 var/ (sparksso/varfiles.py)
 
 
 SECRET_KEY = _secret_key()
@@ -72,9 +84,17 @@ SECRET_KEY = _secret_key()
 BASE_URL = env("BASE_URL").rstrip("/")
 _base = urlsplit(BASE_URL)
 if _base.scheme not in ("http", "https") or not _base.hostname:
-    raise ImproperlyConfigured("BASE_URL must be an absolute http(s) URL, e.g. https://sso.example.com")
+    refuse("BASE_URL must be an absolute http(s) URL, e.g. https://sso.example.com")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS") or [_base.hostname, "127.0.0.1", "localhost"]
 HTTPS = _base.scheme == "https"
+# An http BASE_URL turns off Secure cookies, HSTS and the https redirect: in production only when
+# the operator says so (a loopback smoke test, TLS ended by something that rewrites nothing).
+ALLOW_INSECURE_BASE_URL = env("ALLOW_INSECURE_BASE_URL")
+if PRODUCTION and not HTTPS and not ALLOW_INSECURE_BASE_URL:
+    refuse(
+        f"BASE_URL is http:// in production{_MODE_NOTE}, which sends session cookies without Secure; "
+        "use https://, or set ALLOW_INSECURE_BASE_URL=true."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -131,6 +151,7 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'd
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = sqlite_options(DATABASES["default"].get("OPTIONS"))
+    sqlite_file_prepare(DATABASES["default"], var_dir=VAR_DIR)  # 0600 from creation: password hashes
 # Reusing connections saves 3-10 ms per request on PostgreSQL (docs/performance.md); production
 # keeps them for a minute, with a health check before reuse.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60 if PRODUCTION else 0)
@@ -176,7 +197,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 # (the Nth X-Forwarded-For entry from the right); or the proxies' CIDRs, comma-separated
 # (X-Forwarded-For walked from the right past them, only when REMOTE_ADDR is one of them).
 TRUSTED_PROXIES = env("TRUSTED_PROXIES")
-trusted_proxies_parse(TRUSTED_PROXIES)  # refuses a malformed value at startup, in one line
+try:
+    trusted_proxies_parse(TRUSTED_PROXIES)
+except ImproperlyConfigured as exc:
+    refuse(str(exc))  # a malformed value stops the start, in one line
 # X-Forwarded-Proto is as client-controlled as X-Forwarded-For: believed only behind our proxies.
 if TRUSTED_PROXIES.strip():
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -216,6 +240,7 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 # Development serves straight from the source folders; production from collectstatic's output.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
+    private_dir(VAR_DIR)  # 0700, before staticfiles/ would create it 0755
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it even when using finders
 
 # Password sign-in throttle: this many failures per identifier or client IP within the window.
@@ -251,10 +276,10 @@ if DNS_RESOLVER:
     try:
         host_port_parse(DNS_RESOLVER, default_port=53, name="DNS_RESOLVER")
     except ValueError as exc:
-        raise ImproperlyConfigured(str(exc)) from None
+        refuse(str(exc))
 DNS_TIMEOUT_SECONDS = env("DNS_TIMEOUT_SECONDS")
 if not 0 < DNS_TIMEOUT_SECONDS <= 30:
-    raise ImproperlyConfigured("DNS_TIMEOUT_SECONDS must be more than 0 and at most 30.")
+    refuse("DNS_TIMEOUT_SECONDS must be more than 0 and at most 30.")
 
 # Allowed clock difference between us and an IdP when checking assertion validity windows.
 SAML_CLOCK_SKEW_SECONDS = env("SAML_CLOCK_SKEW_SECONDS")
@@ -263,7 +288,7 @@ SAML_CLOCK_SKEW_SECONDS = env("SAML_CLOCK_SKEW_SECONDS")
 # (sparksso.request_log); development keeps plain text and leaves request lines to runserver.
 LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
 if LOG_FORMAT not in ("json", "text"):
-    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'text'.")
+    refuse("LOG_FORMAT must be 'json' or 'text'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -2,24 +2,48 @@
 
 Pure: no database, no network, no clock (the caller passes ``now``). Parsing is hardened: any
 DOCTYPE or entity declaration is refused before lxml sees the document, and the parser never
-resolves entities, fetches anything or builds huge trees.
+resolves entities, fetches anything or builds huge trees. Work is bounded: the document's size
+and the number of each element we act on are capped before that work (docs/security.md,
+"Bounded work"); certificates are read by ssogroups.certificates, in linear time.
 """
 
-import base64
-import binascii
-import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from itertools import islice
 from urllib.parse import urlsplit
 
-from cryptography import x509
 from lxml import etree
 
+from ssogroups.certificates import (  # noqa: F401 - re-exported: callers import them from here
+    EXPIRY_WARNING_DAYS,
+    MAX_CERTIFICATE_TEXT_CHARS,
+    MAX_CERTIFICATES,
+    MSG_CERT_EMPTY,
+    MSG_CERT_INVALID,
+    MSG_CERT_PRIVATE_KEY,
+    MSG_CERT_TEXT_INVALID,
+    MSG_CERT_TEXT_TOO_LONG,
+    MSG_TOO_MANY_CERTIFICATES,
+    WARN_CERT_EXPIRED,
+    WARN_CERT_EXPIRING,
+    Certificate,
+    MetadataError,
+    certificate_load,
+    certificate_warnings,
+    certificates_parse,
+)
+from ssogroups.certificates import short as _short
 from ssogroups.constants import BINDING_POST, BINDING_REDIRECT, NS_MD, SAML2_PROTOCOL
 
 MAX_METADATA_BYTES = 1024 * 1024
-EXPIRY_WARNING_DAYS = 30
+# Caps on the elements we act on, checked before acting (an IdP has one of each, a few at most;
+# a federation aggregate of hundreds of entities is not what an SSO group is made from).
+MAX_ENTITY_DESCRIPTORS = 100
+MAX_KEY_DESCRIPTORS = 20
+MAX_SSO_ENDPOINTS = 20
+MAX_SLO_ENDPOINTS = 20
+MAX_NAME_ID_FORMATS = 20
 
 NS_DS = "http://www.w3.org/2000/09/xmldsig#"
 # The bindings we can send an AuthnRequest over, in order of preference.
@@ -49,40 +73,18 @@ MSG_NO_SUPPORTED_SSO = (
 )
 MSG_BAD_ENDPOINT = "The SingleSignOnService location {location!r} is not an http(s) URL."
 MSG_NO_CERT = 'The metadata has no signing certificate (KeyDescriptor use="signing" with an X509Certificate).'
-MSG_CERT_INVALID = "The signing certificate is not valid: {value!r} is not a base64-encoded X.509 certificate."
-MSG_CERT_TEXT_INVALID = "The certificate is not valid: {value!r} is not a PEM or base64-encoded X.509 certificate."
-MSG_CERT_EMPTY = "No certificate was given."
-MSG_CERT_PRIVATE_KEY = (
-    "That is a private key, not a certificate. Paste the IdP's certificate (BEGIN CERTIFICATE); "
-    "a private key should never leave the IdP."
-)
-WARN_CERT_EXPIRED = "Certificate {subject} expired on {date}; sign-in will fail until the IdP uses a current one."
-WARN_CERT_EXPIRING = "Certificate {subject} expires on {date} (within {days} days); plan the rollover."
 WARN_CERT_IGNORED = "A signing certificate was ignored because it is not valid: {value!r}."
 WARN_HTTP_ENDPOINT = "The SSO endpoint {location} is not https; assertions and requests travel unencrypted."
 WARN_BAD_SLO = "The SingleLogoutService location {location!r} is not an http(s) URL and was ignored."
+MSG_TOO_MANY = "The metadata has more than {limit} {what}; IdP metadata normally has one or a few."
+WHAT_ENTITIES = "EntityDescriptor elements"
+WHAT_KEYS = "KeyDescriptor elements in its IDPSSODescriptor"
+WHAT_SSO = "SingleSignOnService endpoints"
+WHAT_SLO = "SingleLogoutService endpoints"
+WHAT_NAME_ID_FORMATS = "NameIDFormat elements"
+WHAT_CERTIFICATES = "signing certificates (X509Certificate elements)"
 
 _DECL = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
-
-
-class MetadataError(ValueError):
-    """Metadata (or a certificate) that cannot be used; ``message`` is meant for the admin."""
-
-    def __init__(self, message: str, *, choices: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        # When the document holds several IdPs: their entity IDs, so the caller can ask.
-        self.choices = choices
-
-
-@dataclass(frozen=True)
-class Certificate:
-    pem: str
-    sha256_fingerprint: str
-    subject: str
-    not_before: datetime
-    not_after: datetime
 
 
 @dataclass(frozen=True)
@@ -117,93 +119,12 @@ def _preferred_endpoint(endpoints: tuple[Endpoint, ...]) -> Endpoint:
     raise AssertionError("parse_metadata guarantees a supported endpoint")  # pragma: no cover
 
 
-def _short(value: str, limit: int = 40) -> str:
-    value = " ".join(value.split())
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
 def is_http_url(value: str) -> bool:
     try:
         parts = urlsplit(value)
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in value)
-
-
-def _fingerprint(der: bytes) -> str:
-    return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
-
-
-def _certificate_from_der(der: bytes) -> Certificate:
-    cert = x509.load_der_x509_certificate(der)
-    body = base64.encodebytes(der).decode().replace("\n", "")
-    lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
-    return Certificate(
-        pem=f"-----BEGIN CERTIFICATE-----\n{lines}\n-----END CERTIFICATE-----\n",
-        sha256_fingerprint=_fingerprint(der),
-        subject=cert.subject.rfc4514_string(),
-        not_before=cert.not_valid_before_utc,
-        not_after=cert.not_valid_after_utc,
-    )
-
-
-def _b64decode(text: str) -> bytes:
-    compact = "".join(text.split())
-    if not compact:
-        raise ValueError("empty")
-    return base64.b64decode(compact, validate=True)
-
-
-def certificate_load(value: str, *, message: str = MSG_CERT_TEXT_INVALID) -> Certificate:
-    """One certificate given as PEM, bare base64 (whitespace anywhere), or base64 of a PEM."""
-    text = value.strip()
-    try:
-        match = _PEM_BLOCK.search(text)
-        if match:
-            return _certificate_from_der(_b64decode(match.group(1)))
-        der = _b64decode(text)
-        if der.lstrip().startswith(b"-----BEGIN CERTIFICATE-----"):  # base64 of a PEM (seen in the wild)
-            inner = _PEM_BLOCK.search(der.decode("ascii"))
-            if inner is None:
-                raise ValueError("truncated PEM")
-            der = _b64decode(inner.group(1))
-        return _certificate_from_der(der)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        # cryptography raises ValueError for DER it cannot read; base64 raises binascii.Error.
-        raise MetadataError(message.format(value=_short(text))) from exc
-
-
-def certificates_parse(text: str) -> list[Certificate]:
-    """The admin's "SAML 2.0 Certificate" field: one or more PEM blocks, or base64 blobs split by blank lines."""
-    text = text.strip()
-    if not text:
-        raise MetadataError(MSG_CERT_EMPTY)
-    if "PRIVATE KEY-----" in text:
-        raise MetadataError(MSG_CERT_PRIVATE_KEY)
-    if "-----BEGIN" in text:
-        chunks = [m.group(0) for m in _PEM_BLOCK.finditer(text)]
-        leftover = _PEM_BLOCK.sub("", text).strip()
-        if leftover or not chunks:
-            raise MetadataError(MSG_CERT_TEXT_INVALID.format(value=_short(leftover or text)))
-    else:
-        chunks = [c for c in re.split(r"\n\s*\n", text) if c.strip()]
-    found: dict[str, Certificate] = {}
-    for chunk in chunks:
-        cert = certificate_load(chunk)
-        found.setdefault(cert.sha256_fingerprint, cert)
-    return list(found.values())
-
-
-def certificate_warnings(certificates: list[Certificate] | tuple[Certificate, ...], *, now: datetime) -> list[str]:
-    """Expired and soon-expiring certificates, as messages for the admin."""
-    warnings = []
-    for cert in certificates:
-        date = f"{cert.not_after:%Y-%m-%d}"
-        if cert.not_after <= now:
-            warnings.append(WARN_CERT_EXPIRED.format(subject=cert.subject, date=date))
-        elif cert.not_after <= now + timedelta(days=EXPIRY_WARNING_DAYS):
-            warnings.append(WARN_CERT_EXPIRING.format(subject=cert.subject, date=date, days=EXPIRY_WARNING_DAYS))
-    return warnings
 
 
 def endpoint_warnings(location: str) -> list[str]:
@@ -267,6 +188,14 @@ def _md(name: str) -> str:
     return f"{{{NS_MD}}}{name}"
 
 
+def _capped(elements, limit: int, what: str) -> list:
+    """The elements as a list, refused with MSG_TOO_MANY past ``limit`` (read no further than limit + 1)."""
+    found = list(islice(elements, limit + 1))
+    if len(found) > limit:
+        raise MetadataError(MSG_TOO_MANY.format(limit=limit, what=what))
+    return found
+
+
 def _has_saml2_idp(entity: etree._Element) -> bool:
     return entity.find(_md("IDPSSODescriptor")) is not None
 
@@ -275,7 +204,7 @@ def _select_entity(root: etree._Element, entity_id: str | None) -> etree._Elemen
     if root.tag == _md("EntityDescriptor"):
         entities = [root]
     elif root.tag == _md("EntitiesDescriptor"):
-        entities = list(root.iter(_md("EntityDescriptor")))
+        entities = _capped(root.iter(_md("EntityDescriptor")), MAX_ENTITY_DESCRIPTORS, WHAT_ENTITIES)
     else:
         raise MetadataError(MSG_NOT_METADATA.format(tag=etree.QName(root).localname))
     idps = [e for e in entities if _has_saml2_idp(e)]
@@ -306,7 +235,7 @@ def _select_idp_descriptor(entity: etree._Element) -> etree._Element:
 
 
 def _sso_endpoints(descriptor: etree._Element) -> tuple[Endpoint, ...]:
-    services = descriptor.findall(_md("SingleSignOnService"))
+    services = _capped(descriptor.iterfind(_md("SingleSignOnService")), MAX_SSO_ENDPOINTS, WHAT_SSO)
     if not services:
         raise MetadataError(MSG_NO_SSO)
     endpoints = []
@@ -333,17 +262,20 @@ def _certificates(descriptor: etree._Element, *, required: bool) -> tuple[tuple[
     """
     found: dict[str, Certificate] = {}
     invalid: list[str] = []
-    for key in descriptor.findall(_md("KeyDescriptor")):
-        if (key.get("use") or "signing").strip() != "signing":
-            continue  # encryption keys do not verify signatures
-        for element in key.iter(f"{{{NS_DS}}}X509Certificate"):
-            value = element.text or ""
-            try:
-                cert = certificate_load(value, message=MSG_CERT_INVALID)
-            except MetadataError:
-                invalid.append(value)
-                continue
-            found.setdefault(cert.sha256_fingerprint, cert)
+    keys = _capped(descriptor.iterfind(_md("KeyDescriptor")), MAX_KEY_DESCRIPTORS, WHAT_KEYS)
+    # Encryption keys do not verify signatures: only signing ones (or those without use) are read.
+    signing = (k for k in keys if (k.get("use") or "signing").strip() == "signing")
+    elements = (e for k in signing for e in k.iter(f"{{{NS_DS}}}X509Certificate"))
+    for element in _capped(elements, MAX_CERTIFICATES, WHAT_CERTIFICATES):
+        value = element.text or ""
+        try:
+            cert = certificate_load(value, message=MSG_CERT_INVALID)
+        except MetadataError as exc:
+            if exc.message == MSG_CERT_TEXT_TOO_LONG:
+                raise  # a cap, not a placeholder: said as it is
+            invalid.append(value)
+            continue
+        found.setdefault(cert.sha256_fingerprint, cert)
     if not found and required:
         if invalid:
             raise MetadataError(MSG_CERT_INVALID.format(value=_short(invalid[0])))
@@ -370,13 +302,14 @@ def parse_metadata(
     endpoints = _sso_endpoints(descriptor)
     certificates, warnings = _certificates(descriptor, required=certificates_required)
     slo_url = ""
-    for service in descriptor.findall(_md("SingleLogoutService")):
+    for service in _capped(descriptor.iterfind(_md("SingleLogoutService")), MAX_SLO_ENDPOINTS, WHAT_SLO):
         location = (service.get("Location") or "").strip()
         if is_http_url(location) and len(location) <= 2048:
             slo_url = location
             break
         warnings.append(WARN_BAD_SLO.format(location=_short(location, 80)))
-    formats = tuple((e.text or "").strip() for e in descriptor.findall(_md("NameIDFormat")) if (e.text or "").strip())
+    name_id_formats = _capped(descriptor.iterfind(_md("NameIDFormat")), MAX_NAME_ID_FORMATS, WHAT_NAME_ID_FORMATS)
+    formats = tuple((e.text or "").strip() for e in name_id_formats if (e.text or "").strip())
     want_signed = (descriptor.get("WantAuthnRequestsSigned") or "false").strip().lower() in ("true", "1")
     warnings += certificate_warnings(certificates, now=now)
     warnings += endpoint_warnings(_preferred_endpoint(endpoints).location)

@@ -36,9 +36,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("mode", ["production", "Production "])
+@pytest.mark.parametrize(
+    "mode",
+    [{"SPARKSSO_MODE": "production"}, {"SPARKSSO_MODE": "Production "}, {"SPARKSSO_MODE": "", "SECRET_KEY": "k"}],
+)
 def test_refuses_to_start_in_production_mode(tmp_path, mode):
-    result = _run({"SPARKSSO_MODE": mode, "IDP_STATE_DIR": str(tmp_path), "IDP_PORT": str(_free_port())})
+    result = _run({**mode, "IDP_STATE_DIR": str(tmp_path), "IDP_PORT": str(_free_port())})
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.strip() == MSG_PRODUCTION
     assert list(tmp_path.iterdir()) == []  # no key pair generated either

@@ -173,6 +173,8 @@ def sp_initiated(smoke: Smoke, group: dict, email: str, count: int) -> list[requ
 
 def signed_in_as(smoke: Smoke, session: requests.Session, email: str) -> bool:
     response = smoke.http(session, "GET", "/api/v1/session", tag="session")
+    # Email and role: never kept by a shared or back-button cache (issue 25).
+    check(response.headers.get("Cache-Control") == "no-store", "/api/v1/session is not Cache-Control: no-store")
     return response.status_code == 200 and response.json().get("username") == email
 
 

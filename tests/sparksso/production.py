@@ -35,17 +35,11 @@ CONFIG_VARS = ("SECRET_KEY", "SPARKSSO_MODE", "BASE_URL", "DATABASE_URL", "CACHE
                "TRUSTED_PROXIES", "DJANGO_ALLOW_ASYNC_UNSAFE")  # fmt: skip
 
 
-def production_run(
-    tmp_path: Path, command: list[str], *, missing: tuple[str, ...] = (), timeout: int = 120, **env: str
-):
-    """Run ``command`` in production mode in the repo, configured only by ``env`` over defaults.
-
-    A command starting with "python" runs with this interpreter (serve.sh reads $PYTHON too);
-    ``missing`` names top-level packages the subprocess cannot import.
-    """
+def production_env(tmp_path: Path, **env: str) -> dict[str, str]:
+    """The environment of a production start in ``tmp_path``: ``env`` over the defaults below."""
     (tmp_path / "staticfiles").mkdir(exist_ok=True)
     base = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS and not k.startswith("PYTEST")}
-    full = {
+    return {
         **base,
         "DJANGO_SETTINGS_MODULE": "sparksso.settings",
         "SPARKSSO_MODE": "production",
@@ -57,6 +51,17 @@ def production_run(
         "PYTHON": sys.executable,
         **env,
     }
+
+
+def production_run(
+    tmp_path: Path, command: list[str], *, missing: tuple[str, ...] = (), timeout: int = 120, **env: str
+):
+    """Run ``command`` in production mode in the repo, configured only by ``env`` over defaults.
+
+    A command starting with "python" runs with this interpreter (serve.sh reads $PYTHON too);
+    ``missing`` names top-level packages the subprocess cannot import.
+    """
+    full = production_env(tmp_path, **env)
     if missing:
         blocker_dir = tmp_path / "blocker"
         blocker_dir.mkdir(exist_ok=True)

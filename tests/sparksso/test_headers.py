@@ -1,9 +1,11 @@
-"""Production-profile headers: a CSP without 'unsafe-inline' everywhere, no-store on admin pages."""
+"""Production-profile headers: a CSP without 'unsafe-inline' everywhere, no-store on admin pages and /api/."""
 
 import re
 from pathlib import Path
 
 import pytest
+
+from scim.tokens import scim_token_create
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\son[a-z]+\s*=|\sstyle\s*=", re.IGNORECASE)
@@ -43,3 +45,26 @@ def test_the_login_page_is_not_marked_admin(client, db):
     response = client.get("/login")
     assert response.status_code == 200
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("signed_in", [True, False], ids=["signed-in", "signed-out"])
+def test_the_session_api_is_never_stored(client, admin, signed_in):
+    """/api/v1/session carries the user's email and role: no shared or back-button cache may keep it."""
+    if signed_in:
+        client.force_login(admin)
+    response = client.get("/api/v1/session")
+    assert response.status_code == (200 if signed_in else 401)
+    assert response["Cache-Control"] == "no-store"
+    if signed_in:
+        assert response.json()["email"] == admin.email  # the very body a cache must not keep
+
+
+def test_scim_and_other_api_responses_are_never_stored(client, account, admin, make_ssogroup, settings):
+    group = make_ssogroup(account, slug="jumpcloud")
+    _, token = scim_token_create(account=account, sso_group=group, label="headers", created_by=admin)
+    scim = client.get("/api/v1/users/scim/v2/Users", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert scim.status_code == 200
+    assert scim["Cache-Control"] == "no-store"
+    unknown = client.get(f"/api/v1/users/saml/{account.pk}/no-such-group/metadata")  # a plain Django 404
+    assert unknown.status_code == 404
+    assert unknown["Cache-Control"] == "no-store"

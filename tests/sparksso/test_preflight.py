@@ -127,3 +127,15 @@ def test_management_commands_need_no_backend(tmp_path, command):
     result = production_run(tmp_path, command, missing=("redis",), CACHE_URL=REDIS_URL)
     assert result.returncode == 0, result.stderr
     assert "cannot start" not in result.stderr
+
+
+def test_gunicorn_halts_with_one_line_on_an_http_base_url(tmp_path):
+    """A settings refusal stops gunicorn like a backend refusal: one line, exit 4, no worker loop."""
+    port = closed_port()
+    command = ["python", "-m", "gunicorn", "sparksso.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
+    result = production_run(tmp_path, command, SPARKSSO_MODE="", BASE_URL="http://sso.example.test")
+    assert_one_line(
+        result,
+        "sparksso cannot start: BASE_URL is http:// in production (the default when SECRET_KEY is set), which "
+        "sends session cookies without Secure; use https://, or set ALLOW_INSECURE_BASE_URL=true.",
+    )

@@ -78,12 +78,18 @@ SETUP = (
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        pytest.param({}, "True True", id="development-default-on"),
+        pytest.param({"SPARKSSO_MODE": "development"}, "True True", id="development-default-on"),
+        # No SPARKSSO_MODE but a SECRET_KEY (a gunicorn or cron start): production, guard on.
+        pytest.param({}, "False False", id="secret-key-implies-production"),
         pytest.param({"SPARKSSO_MODE": "production"}, "False False", id="production-default-off"),
         pytest.param(
             {"SPARKSSO_MODE": "production", "SSO_METADATA_ALLOW_HTTP": "1"}, "True False", id="production-opt-in"
         ),
-        pytest.param({"SSO_METADATA_ALLOW_PRIVATE_URLS": "0"}, "True False", id="development-opt-out"),
+        pytest.param(
+            {"SPARKSSO_MODE": "development", "SSO_METADATA_ALLOW_PRIVATE_URLS": "0"},
+            "True False",
+            id="development-opt-out",
+        ),
     ],
 )
 def test_http_and_private_urls_default_by_mode(tmp_path, env, expected):

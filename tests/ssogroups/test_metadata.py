@@ -4,9 +4,13 @@ import base64
 from datetime import UTC, datetime
 
 import pytest
+from django.core.management import CommandError, call_command
 
+from accounts.models import Event
 from ssogroups import metadata as m
 from ssogroups.metadata import MetadataError, certificate_load, certificates_parse, parse_metadata
+from ssogroups.models import SSOCertificate, SSOGroup
+from tests.conftest import force_recent_login
 from tests.ssogroups import samples as s
 from tests.ssogroups.samples import FIXED_NOW, cert_b64, cert_pem
 
@@ -336,3 +340,191 @@ def test_document_text_keeps_the_original_encoding():
     assert parse(latin.encode("iso-8859-1")).entity_id == "https://idp.example.com/entité"
     pasted = parse(latin)  # pasted text is already decoded; its declaration must not decode it again
     assert (pasted.entity_id, pasted.document) == ("https://idp.example.com/entité", latin)
+
+
+# ---- bounded work: every cap refuses before the work, with a message naming the limit ----
+
+SLO = f'<md:SingleLogoutService Binding="{s.REDIRECT}" Location="https://idp.example.com/slo"/>'
+NAME_ID = "<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>"
+
+
+def _entities(count: int) -> str:
+    inner = "".join(
+        s.idp_metadata(GOOD, entity_id=f"https://idp{i}.example/idp").replace(f' xmlns:md="{MD}"', "")
+        for i in range(count)
+    )
+    return f'<md:EntitiesDescriptor xmlns:md="{MD}">{inner}</md:EntitiesDescriptor>'
+
+
+def _keys(count: int) -> str:
+    """One signing key and count - 1 encryption keys (which are never read, but still counted)."""
+    return s.idp_metadata(GOOD, extra=s.key_descriptor(GOOD, use="encryption") * (count - 1))
+
+
+def _sso(count: int) -> str:
+    return s.entity(s.idp_descriptor(s.key_descriptor(GOOD) + s.sso() * count))
+
+
+def _slo(count: int) -> str:
+    return s.idp_metadata(GOOD, extra=SLO * count)
+
+
+def _name_ids(count: int) -> str:
+    return s.idp_metadata(GOOD, extra=NAME_ID * count)
+
+
+def _certificates(count: int) -> str:
+    return s.entity(s.idp_descriptor(s.key_descriptor(GOOD) * count + s.sso()))
+
+
+def _long_certificate(count: int) -> str:
+    return s.idp_metadata("A" * count)
+
+
+def _too_many(limit: int, what: str) -> str:
+    return m.MSG_TOO_MANY.format(limit=limit, what=what)
+
+
+# (builder, the cap, the message past it); each builder makes a document with `count` of its element.
+CAPS = [
+    pytest.param(_entities, m.MAX_ENTITY_DESCRIPTORS, _too_many(100, m.WHAT_ENTITIES), id="entity-descriptors"),
+    pytest.param(_keys, m.MAX_KEY_DESCRIPTORS, _too_many(20, m.WHAT_KEYS), id="key-descriptors"),
+    pytest.param(_sso, m.MAX_SSO_ENDPOINTS, _too_many(20, m.WHAT_SSO), id="sso-endpoints"),
+    pytest.param(_slo, m.MAX_SLO_ENDPOINTS, _too_many(20, m.WHAT_SLO), id="slo-endpoints"),
+    pytest.param(_name_ids, m.MAX_NAME_ID_FORMATS, _too_many(20, m.WHAT_NAME_ID_FORMATS), id="name-id-formats"),
+    pytest.param(_certificates, m.MAX_CERTIFICATES, _too_many(10, m.WHAT_CERTIFICATES), id="certificates"),
+    pytest.param(_long_certificate, m.MAX_CERTIFICATE_TEXT_CHARS, m.MSG_CERT_TEXT_TOO_LONG, id="certificate-text"),
+]
+
+
+def test_cap_messages_name_the_limit():
+    assert _too_many(20, m.WHAT_SSO) == (
+        "The metadata has more than 20 SingleSignOnService endpoints; IdP metadata normally has one or a few."
+    )
+    assert m.MSG_CERT_TEXT_TOO_LONG == (
+        "The certificate text is longer than 64 KiB (65,536 characters); a certificate is normally about 2 KiB."
+    )
+    assert m.MSG_TOO_MANY_CERTIFICATES == (
+        "The certificate text holds more than 10 certificates; an IdP signs with one, two during a rollover."
+    )
+
+
+@pytest.mark.parametrize(("build", "limit", "message"), CAPS)
+def test_one_past_each_cap_is_refused(build, limit, message):
+    with pytest.raises(MetadataError) as exc:
+        parse(build(limit + 1))
+    assert exc.value.message == message
+
+
+@pytest.mark.parametrize(("build", "limit", "message"), CAPS)
+def test_each_cap_itself_is_allowed(build, limit, message):
+    """At the limit the cap does not fire: the document gets its usual answer."""
+    if build is _entities:  # 100 IdPs: the admin is asked to choose one
+        with pytest.raises(MetadataError) as exc:
+            parse(build(limit))
+        assert exc.value.message.startswith("The metadata describes 100 identity providers (https://idp0.example")
+        assert len(exc.value.choices) == 100
+    elif build is _long_certificate:  # 64 KiB of "A" is read, and is not a certificate
+        with pytest.raises(MetadataError) as exc:
+            parse(build(limit))
+        assert exc.value.message == m.MSG_CERT_INVALID.format(value="A" * 39 + "…")
+    else:
+        assert parse(build(limit)).entity_id == "https://idp.example.com/entity"
+
+
+def test_the_certificate_cap_counts_before_loading_any(monkeypatch):
+    """Enforced before the work: past the cap, not one certificate is decoded."""
+    loaded = []
+    real = m.certificate_load
+    monkeypatch.setattr(m, "certificate_load", lambda *a, **kw: loaded.append(1) or real(*a, **kw))
+    with pytest.raises(MetadataError):
+        parse(_certificates(m.MAX_CERTIFICATES + 1))
+    assert loaded == []
+
+
+MARKERS = "-----BEGIN CERTIFICATE-----\n" * 40_000  # about 1 MiB: minutes per parse with the old regex
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(MARKERS, m.MSG_CERT_TEXT_TOO_LONG, id="one-mib-of-begin-markers"),
+        pytest.param("A" * (64 * 1024 + 1), m.MSG_CERT_TEXT_TOO_LONG, id="over-64-kib"),
+        pytest.param(cert_pem("A") * 11, m.MSG_TOO_MANY_CERTIFICATES, id="eleven-pem-blocks"),
+        pytest.param("\n\n".join([cert_b64("A")] * 11), m.MSG_TOO_MANY_CERTIFICATES, id="eleven-base64-blobs"),
+        pytest.param(
+            "-----BEGIN CERTIFICATE-----\n" * 3 + "-----END CERTIFICATE-----",
+            "The certificate is not valid: '-----BEGIN CERTIFICATE----- -----BEGIN …' is not a PEM or "
+            "base64-encoded X.509 certificate.",
+            id="begin-inside-a-block",
+        ),
+    ],
+)
+def test_certificate_field_caps(text, message):
+    with pytest.raises(MetadataError) as exc:
+        certificates_parse(text)
+    assert exc.value.message == message
+
+
+def test_the_certificate_field_takes_ten_and_a_pem_on_one_line():
+    pems = [cert_pem(f"Rollover {i}") for i in range(m.MAX_CERTIFICATES)]
+    assert len(certificates_parse("".join(pems))) == 10
+    one_line = cert_pem("A").replace("\n", "")  # pasted where line breaks were lost
+    assert [c.subject for c in certificates_parse(one_line)] == ["CN=A"]
+
+
+def test_metadata_with_a_megabyte_of_begin_markers_is_refused_by_the_cap():
+    """Whoever controls a metadata URL cannot stall every tenant's refresh with one document."""
+    with pytest.raises(MetadataError) as exc:
+        parse(s.idp_metadata(MARKERS[: 900 * 1024]))
+    assert exc.value.message == m.MSG_CERT_TEXT_TOO_LONG
+
+
+def _writes() -> tuple[int, int, int]:
+    """Groups, certificates and events other than a refusal's own failure event."""
+    successes = Event.objects.exclude(outcome=Event.Outcome.FAILURE)
+    return SSOGroup.objects.count(), SSOCertificate.objects.count(), successes.count()
+
+
+FORM = {"name": "Capped", "slug": "capped", "allow_idp_initiated": "on", "default_role": "reporting",
+        "signature_requirement": "either"}  # fmt: skip
+
+
+@pytest.mark.usefixtures("fixed_now")
+@pytest.mark.parametrize(("build", "limit", "message"), CAPS)
+def test_the_create_page_names_each_cap_and_saves_nothing(client, admin, build, limit, message):
+    force_recent_login(client, admin)
+    before = _writes()
+    response = client.post("/account/sso/new", {**FORM, "metadata_xml": build(limit + 1)})
+    assert response.status_code == 400
+    assert response.context["form"].errors["metadata_xml"] == [message]
+    assert "Nothing was saved" in response.content.decode()
+    assert _writes() == before
+
+
+@pytest.mark.usefixtures("fixed_now")
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [(MARKERS, m.MSG_CERT_TEXT_TOO_LONG), (cert_pem("A") * 11, m.MSG_TOO_MANY_CERTIFICATES)],
+    ids=["one-mib-of-begin-markers", "eleven-pem-blocks"],
+)
+def test_the_certificate_field_names_its_cap_and_saves_nothing(client, admin, text, message):
+    force_recent_login(client, admin)
+    before = _writes()
+    form = {**FORM, "idp_entity_id": "https://idp.example.com/entity", "sso_url": "https://idp.example.com/sso"}
+    response = client.post("/account/sso/new", {**form, "certificates": text})
+    assert response.status_code == 400
+    assert response.context["form"].errors["certificates"] == [message]
+    assert _writes() == before
+
+
+@pytest.mark.usefixtures("fixed_now")
+@pytest.mark.parametrize(("build", "limit", "message"), CAPS)
+def test_ssogroup_import_names_each_cap_and_saves_nothing(account, tmp_path, build, limit, message):
+    path = tmp_path / "metadata.xml"
+    path.write_text(build(limit + 1))
+    before = _writes()
+    with pytest.raises(CommandError) as exc:
+        call_command("ssogroup_import", "--account", str(account.pk), "--name", "X", "--metadata", str(path))
+    assert str(exc.value) == message
+    assert _writes() == before
