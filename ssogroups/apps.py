@@ -12,7 +12,9 @@ class SsogroupsConfig(AppConfig):
 
         library_adjust()
         # /login (accounts) asks the registered routers where an identifier signs in.
-        from accounts.login_routing import login_router_register
+        from accounts.login_routing import login_account_router_register, login_router_register
+        from ssogroups.domains_verify import account_for_identifier
         from ssogroups.saml.routing import sso_login_redirect
 
         login_router_register(sso_login_redirect)
+        login_account_router_register(account_for_identifier)
