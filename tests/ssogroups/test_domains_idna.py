@@ -6,6 +6,7 @@ of someone else, ``anna@straße.example``, and the real owner could never verify
 """
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from accounts.identifiers import domain_to_ascii, identifier_clean, identifier_normalise
@@ -41,7 +42,7 @@ def test_domains_fold_with_idna_2008_non_transitional(typed, stored):
 def test_names_idna_2008_refuses_are_not_claimable_and_route_nothing(refused):
     assert domain_to_ascii(refused) is None
     assert domain_of_identifier(f"anna@{refused}") is None
-    with pytest.raises(Exception, match="not a valid email domain"):
+    with pytest.raises(ValidationError, match="not a valid email domain"):
         domains_normalize([refused])
 
 
@@ -60,7 +61,7 @@ def test_identifier_domains_have_one_form(typed, stored):
 
 
 def test_a_joiner_idna_2008_refuses_in_an_identifier_is_an_invisible_character():
-    with pytest.raises(Exception, match="invisible"):
+    with pytest.raises(ValidationError, match="invisible"):
         identifier_clean("anna@a\u200db.example", field="username", label="The username")
 
 
