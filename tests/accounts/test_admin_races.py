@@ -5,6 +5,7 @@ tens of times: on PostgreSQL (``postgres_only`` in CI) and on SQLite in a WAL fi
 was checked under the account lock, two admins deactivating each other left none in 29 of 40 tries.
 """
 
+import json
 import threading
 from collections.abc import Callable
 
@@ -15,8 +16,10 @@ from django.test import Client
 
 from accounts.models import Account, User
 from accounts.users import MSG_LAST_ADMIN, account_create, user_create, user_update
+from scim.tokens import scim_token_create
 from ssogroups.models import SSOGroup
 from tests.conftest import force_recent_login
+from tests.scim.conftest import BASE, patch_body
 from tests.support.race_db import race_db  # noqa: F401 - a fixture
 
 TRIES = 20
@@ -119,6 +122,38 @@ def _deactivate_other_and_bind_self(n: int) -> None:
     )
     assert statuses == [302, 302]
     assert _break_glass_admins(a.account_id) == 1, f"try {n}: no break-glass admin left"
+
+
+def _scim_deactivate_both(n: int) -> None:
+    """Over SCIM: the account's only active admins are two users its IdP manages. (SCIM writes already
+    ran in one transaction, so SQLite serialised these before; PostgreSQL lost this race.)"""
+    a, _b = _two_admins(n)
+    group = SSOGroup.objects.create(
+        account=a.account, name="IdP", slug=f"idp-{n}", enabled=True, scim_roles=["admin", "reporting"],
+        idp_entity_id=f"https://idp{n}.example.test", sso_url=f"https://idp{n}.example.test/sso",
+    )  # fmt: skip
+    managed = [
+        user_create(account=a.account, username=f"m{i}-{n}@race.example", role=User.Role.ADMIN, sso_group=group)
+        for i in range(2)
+    ]
+    User.objects.filter(account=a.account, sso_group=None).update(is_active=False)  # setup: no password admin
+    _token, plaintext = scim_token_create(account=a.account, sso_group=group, label="race", created_by=a)
+    body = json.dumps(patch_body({"op": "replace", "path": "active", "value": False}))
+
+    def deactivate(user: User) -> int:
+        return Client().patch(
+            f"{BASE}/Users/{user.scim_id}", body, content_type="application/scim+json",
+            HTTP_AUTHORIZATION=f"Bearer {plaintext}",
+        ).status_code  # fmt: skip
+
+    statuses = _at_once(lambda: deactivate(managed[0]), lambda: deactivate(managed[1]))
+    assert sorted(statuses) == [200, 403], f"try {n}: {statuses}"
+    assert _active_admins(a.account_id) == 1, f"try {n}: no active admin left"
+
+
+def test_scim_deactivating_the_last_two_admins_at_once_leaves_one():
+    for n in range(TRIES):
+        _scim_deactivate_both(n)
 
 
 def test_two_admins_deactivating_each_other_at_once_leave_one():
