@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from accounts.emails import email_normalise, emails_save, emails_with_primary, user_emails
 from accounts.events import event_record, jsonable, user_event_record
-from accounts.identifiers import identifier_clean
+from accounts.identifiers import identifier_clean, identifier_normalise
 from accounts.models import Account, User
 from accounts.selectors import username_is
 from accounts.sessions import user_sessions_end
@@ -206,6 +206,9 @@ def user_update(
     emails = fields.pop("emails", None)
     if emails is not None:
         emails = [email_normalise(e) for e in emails]
+    for name in ("username", "email"):  # compared in the stored form: an IdP's spelling is no change
+        if isinstance(fields.get(name), str):
+            fields[name] = identifier_normalise(fields[name])
     guarded = {k: fields[k] for k in ("role", "is_active") if k in fields}
     with transaction.atomic():
         if guarded:
