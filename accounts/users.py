@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from accounts.emails import email_normalise, emails_save, emails_with_primary, user_emails
 from accounts.events import event_record, jsonable, user_event_record
-from accounts.identifiers import identifier_clean, identifier_normalise
+from accounts.identifiers import identifier_clean
 from accounts.models import Account, User
 from accounts.selectors import username_is
 from accounts.sessions import user_sessions_end
@@ -43,6 +43,8 @@ USER_FIELDS = (
 )
 
 
+_IDENTIFIER_LABELS = {"username": "The username", "email": "The email address"}
+
 # Fields that are rows of their own rather than columns of User.
 _RELATED_FIELDS = ("emails",)
 
@@ -69,8 +71,8 @@ def _clean_and_save(user: User) -> None:
     objects, and the case-insensitive username per account is the database's unique constraint,
     which also settles a race between two creates. Only when the save fails does a query ask
     whether it was that clash (docs/performance.md: a SCIM create had four such queries)."""
-    user.username = identifier_clean(user.username, field="username", label="The username")
-    user.email = identifier_clean(user.email, field="email", label="The email address")
+    user.username = identifier_clean(user.username, field="username", label=_IDENTIFIER_LABELS["username"])
+    user.email = identifier_clean(user.email, field="email", label=_IDENTIFIER_LABELS["email"])
     user.full_clean(exclude=["password", "account", "sso_group"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
@@ -206,9 +208,9 @@ def user_update(
     emails = fields.pop("emails", None)
     if emails is not None:
         emails = [email_normalise(e) for e in emails]
-    for name in ("username", "email"):  # compared in the stored form: an IdP's spelling is no change
+    for name, label in _IDENTIFIER_LABELS.items():  # compared in the stored form: an IdP's spelling is no change
         if isinstance(fields.get(name), str):
-            fields[name] = identifier_normalise(fields[name])
+            fields[name] = identifier_clean(fields[name], field=name, label=label)
     guarded = {k: fields[k] for k in ("role", "is_active") if k in fields}
     with transaction.atomic():
         if guarded:
