@@ -49,6 +49,11 @@ class AccountEvent(EventType):
     USER_DELETE = "user_delete", "users", "A user was deleted; her sessions ended."
     USER_PASSWORD_SET = "user_password_set", "users", "A password was set."
     USER_IMPORT = "user_import", "users", "Users were imported in bulk."
+    USER_IDENTIFIER_NORMALISE = (
+        "user_identifier_normalise",
+        "users",
+        "A stored username or email was re-folded to IDNA 2008 (or kept, when the new form clashes).",
+    )
 
 
 def event_types() -> list[type[EventType]]:

@@ -8,16 +8,20 @@ from accounts.models import UserSession
 
 @receiver(user_logged_in)
 def _session_track(sender, request, user, **kwargs) -> None:
-    key = request.session.session_key
-    if key:
-        # One INSERT … ON CONFLICT (update_or_create's SELECT + INSERT, as one statement): login()
-        # has just given the session a new key, so the conflict branch is for safety only.
-        UserSession.objects.bulk_create(
-            [UserSession(session_key=key, user=user, auth_method=request.session.get("auth_method", "password"))],
-            update_conflicts=True,
-            unique_fields=["session_key"],
-            update_fields=["user", "auth_method"],
-        )
+    session = request.session
+    if not session.session_key:
+        # login() flushes the session when the browser was signed in as someone else, and a flushed
+        # session has no key until the response saves it: give it one now, so that every signed-in
+        # session is tracked (issue 25: an untracked session survived deactivation).
+        session.cycle_key()
+    # One INSERT … ON CONFLICT (update_or_create's SELECT + INSERT, as one statement): login()
+    # has just given the session a new key, so the conflict branch is for safety only.
+    UserSession.objects.bulk_create(
+        [UserSession(session_key=session.session_key, user=user, auth_method=session.get("auth_method", "password"))],
+        update_conflicts=True,
+        unique_fields=["session_key"],
+        update_fields=["user", "auth_method"],
+    )
 
 
 @receiver(user_logged_out)

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 
 from accounts.emails import email_normalise, emails_save, emails_with_primary, user_emails
@@ -43,6 +43,8 @@ USER_FIELDS = (
 )
 
 
+_IDENTIFIER_LABELS = {"username": "The username", "email": "The email address"}
+
 # Fields that are rows of their own rather than columns of User.
 _RELATED_FIELDS = ("emails",)
 
@@ -69,8 +71,8 @@ def _clean_and_save(user: User) -> None:
     objects, and the case-insensitive username per account is the database's unique constraint,
     which also settles a race between two creates. Only when the save fails does a query ask
     whether it was that clash (docs/performance.md: a SCIM create had four such queries)."""
-    user.username = identifier_clean(user.username, field="username", label="The username")
-    user.email = identifier_clean(user.email, field="email", label="The email address")
+    user.username = identifier_clean(user.username, field="username", label=_IDENTIFIER_LABELS["username"])
+    user.email = identifier_clean(user.email, field="email", label=_IDENTIFIER_LABELS["email"])
     user.full_clean(exclude=["password", "account", "sso_group"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
@@ -160,7 +162,9 @@ def is_break_glass(user: User) -> bool:
 def _break_glass_guard(user: User, *, after: dict[str, Any]) -> None:
     """Refuse a change that would leave the account without an active admin, or without a break-glass
     admin (active, unmanaged, with a password) when it had one. ``after`` holds the changed values
-    (role, is_active, sso_group_id, password_usable); absent ones stay as they are."""
+    (role, is_active, sso_group_id, password_usable); absent ones stay as they are.
+
+    Only meaningful under ``_account_lock``: a check made outside it loses races (issue 18 item 7)."""
     stays_admin = after.get("is_active", user.is_active) and after.get("role", user.role) == User.Role.ADMIN
     stays_break_glass = stays_admin and after.get("sso_group_id", user.sso_group_id) is None
     stays_break_glass = stays_break_glass and after.get("password_usable", True)
@@ -174,28 +178,54 @@ def _break_glass_guard(user: User, *, after: dict[str, Any]) -> None:
             raise ValidationError(MSG_LAST_ADMIN.format(username=user.username), code=LAST_ADMIN)
 
 
+# What _break_glass_guard reads of the user itself: re-read once the lock is held.
+_GUARDED_FIELDS = ("is_active", "role", "sso_group", "password")
+
+
+def _account_lock(user: User) -> None:
+    """Inside transaction.atomic(): serialise, per account, every change that can take an admin away,
+    then re-read what the guard reads of ``user``. Two admins demoting each other at once, or one
+    admin deactivating B while binding herself, must not both pass the check (issue 18 item 7).
+
+    PostgreSQL: a row lock on the account (SELECT … FOR UPDATE), held to the commit. SQLite: every
+    transaction.atomic() is BEGIN IMMEDIATE (sparksso/db.py, tests/test_db.py), so the write lock is
+    already held when this runs and every read after it sees the latest commit."""
+    if connection.features.has_select_for_update:
+        list(Account.objects.select_for_update().filter(pk=user.account_id).values_list("pk", flat=True))
+    user.refresh_from_db(fields=_GUARDED_FIELDS)
+
+
 def user_update(
     *, user: User, actor: str = "", request: HttpRequest | None = None, event: str = "user_update", **fields: Any
 ) -> User:
-    """Change the given fields; records only what actually changed. Deactivation ends sessions."""
+    """Change the given fields; records only what actually changed. Deactivation ends sessions.
+
+    A change of role or status is checked against the break-glass rule and written in one
+    transaction that holds the account lock."""
     unknown = set(fields) - set(USER_FIELDS)
     if unknown:
         raise TypeError(f"user_update got unknown fields: {sorted(unknown)}")
     emails = fields.pop("emails", None)
     if emails is not None:
         emails = [email_normalise(e) for e in emails]
-    elif "email" in fields and fields["email"] != user.email:
-        emails = emails_with_primary(user, fields["email"])
-    changes = {f: jsonable(v) for f, v in fields.items() if getattr(user, f) != v}
-    if emails is not None and emails != user_emails(user):
-        changes["emails"] = emails
-    if not changes:
-        return user
-    _break_glass_guard(user, after={k: fields[k] for k in ("role", "is_active") if k in fields})
-    for name, value in fields.items():
-        setattr(user, name, value)
-    user.updated_at = clock.now()
+    for name, label in _IDENTIFIER_LABELS.items():  # compared in the stored form: an IdP's spelling is no change
+        if isinstance(fields.get(name), str):
+            fields[name] = identifier_clean(fields[name], field=name, label=label)
+    guarded = {k: fields[k] for k in ("role", "is_active") if k in fields}
     with transaction.atomic():
+        if guarded:
+            _account_lock(user)
+        if emails is None and "email" in fields and fields["email"] != user.email:
+            emails = emails_with_primary(user, fields["email"])
+        changes = {f: jsonable(v) for f, v in fields.items() if getattr(user, f) != v}
+        if emails is not None and emails != user_emails(user):
+            changes["emails"] = emails
+        if not changes:
+            return user
+        _break_glass_guard(user, after=guarded)
+        for name, value in fields.items():
+            setattr(user, name, value)
+        user.updated_at = clock.now()
         _clean_and_save(user)
         if "emails" in changes:
             emails_save(user, emails)
@@ -213,10 +243,11 @@ def user_deactivate(
 
 
 def user_delete(*, user: User, actor: str = "", request: HttpRequest | None = None, event: str = "user_delete") -> None:
-    """Delete the user, ending their sessions first. The last break-glass admin cannot be deleted."""
-    _break_glass_guard(user, after={"is_active": False})
-    user_sessions_end(user=user)
+    """Delete the user and end their sessions. The last break-glass admin cannot be deleted."""
     with transaction.atomic():
+        _account_lock(user)
+        _break_glass_guard(user, after={"is_active": False})
+        user_sessions_end(user=user)
         user_event_record(user=user, event=event, actor=actor, request=request)
         user.delete()
 
@@ -245,15 +276,16 @@ def user_manage(
     belongs to the user's account (ssogroups.bindings does).
     """
     group_id = sso_group.pk if sso_group is not None else None
-    if user.sso_group_id == group_id:
-        return user
-    _break_glass_guard(user, after={"sso_group_id": group_id, "password_usable": group_id is None})
-    had_password = user.has_usable_password() and bool(user.password)
-    user.sso_group = sso_group
-    if sso_group is not None:
-        user.set_unusable_password()
-    user.updated_at = clock.now()
     with transaction.atomic():
+        _account_lock(user)
+        if user.sso_group_id == group_id:
+            return user
+        _break_glass_guard(user, after={"sso_group_id": group_id, "password_usable": group_id is None})
+        had_password = user.has_usable_password() and bool(user.password)
+        user.sso_group = sso_group
+        if sso_group is not None:
+            user.set_unusable_password()
+        user.updated_at = clock.now()
         user.save(update_fields=["sso_group", "password", "updated_at"])
         changes = {"sso_group": getattr(sso_group, "slug", None), "password_removed": had_password and bool(group_id)}
         user_event_record(user=user, event=event, actor=actor, request=request, changes=changes)

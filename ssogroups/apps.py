@@ -12,10 +12,12 @@ class SsogroupsConfig(AppConfig):
 
         library_adjust()
         # /login (accounts) asks the registered routers where an identifier signs in.
-        from accounts.login_routing import login_router_register
+        from accounts.login_routing import login_account_router_register, login_router_register
+        from ssogroups.domains_verify import account_for_identifier
         from ssogroups.saml.routing import sso_login_redirect
 
         login_router_register(sso_login_redirect)
+        login_account_router_register(account_for_identifier)
         # Re-auth and the break-glass event (accounts) ask through hooks too.
         from accounts.idp_hooks import idp_in_use_register, reauth_router_register
         from ssogroups.saml.reauth_route import sso_in_use, sso_reauth_route

@@ -5,6 +5,8 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 
+from accounts.identifiers import domain_to_ascii
+
 MSG_DOMAIN_INVALID = "{domain!r} is not a valid email domain (e.g. example.com)."
 MSG_DOMAIN_PUBLIC = "{domain} is a public email provider; it cannot be claimed by one account."
 
@@ -34,7 +36,7 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a
 
 
 def validate_claimable_domain(domain: str) -> None:
-    """SSODomain's rule for a domain as stored (lowercase, IDNA): a DNS name, never a public provider."""
+    """SSODomain's rule for a domain as stored (lowercase, IDNA 2008 A-labels): a DNS name, never a public provider."""
     if not _DOMAIN.match(domain):
         raise ValidationError(MSG_DOMAIN_INVALID.format(domain=domain), code="invalid")
     if domain in PUBLIC_EMAIL_DOMAINS:
@@ -42,11 +44,9 @@ def validate_claimable_domain(domain: str) -> None:
 
 
 def _domain_normal(value: str) -> str | None:
-    """Lowercase, without a trailing dot, in IDNA (ASCII); None when IDNA cannot encode it."""
-    try:
-        return value.strip().lower().rstrip(".").encode("idna").decode("ascii")
-    except UnicodeError:
-        return None
+    """Lowercase, without a trailing dot, in IDNA 2008 / UTS #46 non-transitional (ASCII); None when
+    IDNA 2008 refuses it. The one fold for every domain (accounts.identifiers.domain_to_ascii)."""
+    return domain_to_ascii(value) if value.strip() else ""
 
 
 def domains_normalize(domains: Iterable[str]) -> list[str]:

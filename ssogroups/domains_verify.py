@@ -15,7 +15,7 @@ from accounts.events import event_record
 from accounts.models import Event
 from sparksso import clock
 from sparksso.hostport import host_port_parse
-from ssogroups.domains import MSG_DOMAIN_PUBLIC, PUBLIC_EMAIL_DOMAINS
+from ssogroups.domains import MSG_DOMAIN_PUBLIC, PUBLIC_EMAIL_DOMAINS, domain_of_identifier
 from ssogroups.models import SSODomain
 
 logger = logging.getLogger(__name__)
@@ -153,3 +153,16 @@ def ssodomain_verify(*, claim: SSODomain, actor: str, request: HttpRequest | Non
             changes={"group": claim.group.slug},
         )
     return check
+
+
+def account_for_identifier(*, identifier: str) -> int | None:
+    """The account that has verified the identifier's email domain, or None.
+
+    Registered with accounts.login_routing: password sign-in then looks only at that account's
+    users, so another tenant's rows never stand in for (or next to) an owner's address."""
+    domain = domain_of_identifier(identifier)
+    if domain is None:
+        return None
+    return (
+        SSODomain.objects.filter(domain=domain, verified_at__isnull=False).values_list("account_id", flat=True).first()
+    )

@@ -44,3 +44,8 @@ class SSOGroupEvent(EventType):
         "An admin rejected the proposed certificates.",
     )
     SSO_DOMAIN_VERIFY = "sso_domain_verify", "SSO groups", "A claimed domain's DNS TXT record was checked (reason)."
+    SSO_DOMAIN_UNVERIFY = (
+        "sso_domain_unverify",
+        "SSO groups",
+        "A verified claim lost its verification (reason `idna2008`: its IDNA 2008 form differs from what was proved).",
+    )

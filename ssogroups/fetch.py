@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
+from accounts.identifiers import domain_to_ascii
 from ssogroups.metadata import MAX_METADATA_BYTES
 
 TIMEOUT_SECONDS = 10
@@ -201,10 +202,9 @@ def _split(url: str) -> tuple[str, str, int, str]:
         raise MetadataFetchError(MSG_HTTP)
     if not parts.hostname:
         raise MetadataFetchError(MSG_BAD_URL)
-    try:
-        host = parts.hostname.encode("idna").decode("ascii") if ":" not in parts.hostname else parts.hostname
-    except UnicodeError as exc:
-        raise MetadataFetchError(MSG_BAD_URL) from exc
+    host = parts.hostname if ":" in parts.hostname else domain_to_ascii(parts.hostname)  # IDNA 2008, as claims
+    if not host:
+        raise MetadataFetchError(MSG_BAD_URL)
     if parts.username is not None or parts.password is not None:
         raise MetadataFetchError(MSG_CREDENTIALS)
     path = parts.path or "/"

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from accounts.identifiers import identifier_normalise
 from accounts.models import User
 from accounts.selectors import email_is, username_is
 from accounts.users import user_create, user_update
@@ -81,7 +82,7 @@ def identity_value(*, validated: ValidatedAssertion, identity_attribute: str) ->
         value = validated.name_id
     if not value:
         raise SamlRejected(reasons.NO_NAME_ID, identity_attribute or "NameID", issuer=validated.issuer)
-    return value
+    return identifier_normalise(value)  # the form usernames are stored in (one form per email domain)
 
 
 def _profile_changes(user: User, profile: Profile) -> dict:

@@ -17,7 +17,7 @@ from sparksso.redirects import safe_next_path
 from ssogroups.models import SSOCertificate, SSOGroup, SSOLoginFailure
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import validate_response
-from ssogroups.saml.binding import AUTHN_COOKIE, browser_matches
+from ssogroups.saml.binding import AUTHN_COOKIE, browser_cookie_present, browser_matches
 from ssogroups.saml.config import saml_settings_for_group
 from ssogroups.saml.errors import SamlRejected
 from ssogroups.saml.identity import identity_value, profile_from_attributes, sso_user_resolve
@@ -114,7 +114,7 @@ def sso_login_consume(
         if pending is None:
             raise reject(reasons.UNKNOWN_REQUEST, f"InResponseTo={validated.in_response_to[:100]!r}")
         if not browser_matches(request=request, expected_hash=pending.browser_hash):
-            present = "a different" if request.COOKIES.get(AUTHN_COOKIE) else "no"
+            present = "a different" if browser_cookie_present(request) else "no"
             raise reject(reasons.OTHER_BROWSER, f"{present} {AUTHN_COOKIE} cookie for request {pending.request_id!r}")
         next_path = safe_next_path(pending.next_path)
         force_authn = force_authn_take(request_id=validated.in_response_to)

@@ -110,7 +110,8 @@ def to_idp(request: HttpRequest, group: SSOGroup, start: AuthnStart, *, secret: 
         response = render(request, "saml/post_binding.html", {"start": start, "group": group})
     else:
         response = HttpResponseRedirect(start.url)
-    browser_cookie_set(response, secret=secret, base_url=settings.BASE_URL, max_age=int(PENDING_TTL.total_seconds()))
+    max_age = int(PENDING_TTL.total_seconds())
+    browser_cookie_set(response, request=request, secret=secret, base_url=settings.BASE_URL, max_age=max_age)
     return response
 
 

@@ -8,7 +8,7 @@ from django.test import Client
 from accounts.models import Event
 from ssogroups.models import PendingAuthnRequest
 from ssogroups.saml import reasons
-from ssogroups.saml.binding import AUTHN_COOKIE, cookie_attributes
+from ssogroups.saml.binding import AUTHN_COOKIE, HOST_AUTHN_COOKIE, cookie_attributes
 from tests.ssogroups.saml.conftest import acs_post, counts, session_json
 from tests.ssogroups.saml.idp import authn_request_from_redirect, sp_of
 from tests.ssogroups.saml.test_acs_rejections import assert_refused
@@ -62,14 +62,61 @@ def test_a_forged_cookie_value_is_refused(idp, group, alice):
     assert failure.detail.startswith("a different")
 
 
-def test_two_tabs_of_one_browser_share_the_secret_and_both_sign_in(idp, group, alice):
+def test_two_tabs_of_one_browser_get_their_own_secrets_and_both_sign_in(idp, group, alice):
     browser = Client()
     first, second = _start(browser, group), _start(browser, group)
     hashes = set(PendingAuthnRequest.objects.filter(group=group).values_list("browser_hash", flat=True))
-    assert len(hashes) == 1
+    assert len(hashes) == 2  # a fresh secret per sign-in; the cookie carries both
+    assert len(browser.cookies[AUTHN_COOKIE].value.split(".")) == 2
     for request_id in (second, first):
         xml = idp.response(sp_of(group), name_id="alice@example.com", in_response_to=request_id)
         assert acs_post(browser, group, xml).status_code == 302
+    assert session_json(browser).json()["username"] == "alice@example.com"
+
+
+def test_a_secret_the_browser_already_holds_is_never_reused(idp, group, alice):
+    """The attacker puts a value of their choosing in their own browser and tosses the same value into
+    the victim's (a sibling subdomain can, for a cookie without the __Host- prefix). The attacker's
+    request is bound to a fresh secret instead, so the victim's browser cannot answer it."""
+    tossed = "T" * 43
+    attacker, victim = Client(), Client()
+    attacker.cookies[AUTHN_COOKIE] = tossed
+    request_id = _start(attacker, group)
+    pending = PendingAuthnRequest.objects.get(request_id=request_id)
+    assert pending.browser_hash != hashlib.sha256(tossed.encode()).hexdigest()
+    assert attacker.cookies[AUTHN_COOKIE].value.split(".")[0] != tossed
+    victim.cookies[AUTHN_COOKIE] = tossed
+    xml = idp.response(sp_of(group), name_id="alice@example.com", in_response_to=request_id)
+    before = counts()
+    assert_refused(victim, acs_post(victim, group, xml), group, "other_browser", before=before)
+
+
+def test_on_https_a_cookie_tossed_from_a_sibling_subdomain_is_not_read(idp, group, alice, settings):
+    """On https only the ``__Host-`` cookie counts, which no other host can set. The attacker starts a
+    sign-in, reads the secret from their own Set-Cookie and tosses it into the victim's browser under
+    the plain name (``Domain=.example.com``, from a sibling): the victim's post is refused."""
+    settings.BASE_URL = "https://sso.example.test"
+    group = type(group).objects.get(pk=group.pk)  # URLs follow BASE_URL
+    attacker, victim = Client(), Client()
+    start = attacker.get(f"/api/v1/users/saml/{group.account_id}/{group.slug}/login")
+    cookie = start.cookies[HOST_AUTHN_COOKIE]
+    assert (cookie["path"], cookie["domain"], cookie["secure"]) == ("/", "", True)
+    request_id = authn_request_from_redirect(start["Location"])[0].get("ID")
+    victim.cookies[AUTHN_COOKIE] = cookie.value
+    xml = idp.response(sp_of(group), name_id="alice@example.com", in_response_to=request_id)
+    before = counts()
+    failure = assert_refused(victim, acs_post(victim, group, xml), group, "other_browser", before=before)
+    assert failure.detail.startswith("no")
+
+
+def test_on_https_the_starting_browser_signs_in_with_the_host_cookie(idp, group, alice, settings):
+    settings.BASE_URL = "https://sso.example.test"
+    group = type(group).objects.get(pk=group.pk)
+    browser = Client()
+    request_id = _start(browser, group)
+    assert AUTHN_COOKIE not in browser.cookies
+    xml = idp.response(sp_of(group), name_id="alice@example.com", in_response_to=request_id)
+    assert acs_post(browser, group, xml).status_code == 302
     assert session_json(browser).json()["username"] == "alice@example.com"
 
 
@@ -103,11 +150,18 @@ def test_cookie_attributes_by_origin(base_url, expected):
     assert cookie_attributes(base_url) == expected
 
 
-@pytest.mark.parametrize("base_url", ["https://sso.example.com", "http://localhost:8000"])
-def test_login_sets_a_short_lived_cross_site_cookie(client, settings, group, base_url):
+@pytest.mark.parametrize(
+    ("base_url", "name", "path"),
+    [
+        ("https://sso.example.com", HOST_AUTHN_COOKIE, "/"),  # __Host-: Secure, Path=/, no Domain
+        ("http://localhost:8000", AUTHN_COOKIE, "/api/v1/users/saml/"),
+    ],
+)
+def test_login_sets_a_short_lived_cross_site_cookie(client, settings, group, base_url, name, path):
     settings.BASE_URL = base_url
     response = client.get(f"/api/v1/users/saml/{group.account_id}/{group.slug}/login")
     assert response.status_code == 302
-    cookie = response.cookies[AUTHN_COOKIE]
+    assert list(response.cookies) == [name]
+    cookie = response.cookies[name]
     assert (cookie["samesite"], cookie["secure"], cookie["httponly"]) == ("None", True, True)
-    assert (cookie["max-age"], cookie["path"]) == (600, "/api/v1/users/saml/")
+    assert (cookie["max-age"], cookie["path"], cookie["domain"]) == (600, path, "")
