@@ -5,17 +5,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest
 
 from accounts.models import Account, Event
 from sparksso import clock
-from ssogroups.certificate_change import certificate_change_propose, certificate_change_withdraw, certificates_differ
 from ssogroups.constants import NAMEID_EMAIL
 from ssogroups.fetch import MetadataFetchError, metadata_fetch
 from ssogroups.metadata import IdPMetadata, MetadataError, parse_metadata
 from ssogroups.models import SSOGroup
-from ssogroups.services import ssogroup_create, ssogroup_event_record, ssogroup_update
+from ssogroups.services import ssogroup_event_record
+from ssogroups.trust import Authority, ssogroup_change, ssogroup_create_gated
 
 MSG_NO_METADATA_URL = "This group has no metadata URL to refresh from."
 
@@ -73,25 +72,25 @@ def ssogroup_create_from_metadata(
     slug: str,
     source: MetadataSource,
     actor: str,
+    authority: Authority = Authority.OPERATOR,
+    enable: bool = False,
     allow_idp_initiated: bool = True,
     request: HttpRequest | None = None,
 ) -> SSOGroup:
-    """A group straight from parsed metadata; enabled when its endpoint and a certificate are usable."""
+    """A group straight from parsed metadata; enabled only when asked (and then only if usable)."""
     metadata = source.metadata
-    certificates = list(metadata.certificates)
-    now = clock.now()
-    usable = any(c.not_after > now for c in certificates)
-    return ssogroup_create(
+    return ssogroup_create_gated(
         account=account,
+        authority=authority,
         name=name,
         slug=slug,
         actor=actor,
         request=request,
-        certificates=certificates,
+        certificates=list(metadata.certificates),
         metadata_xml=source.xml,
         idp_metadata_url=source.url,
         metadata_warnings=metadata.warnings,
-        enabled=usable,
+        enabled=enable,
         allow_idp_initiated=allow_idp_initiated,
         **idp_values_from_metadata(metadata),
     )
@@ -101,6 +100,7 @@ def ssogroup_refresh(
     *,
     group: SSOGroup,
     actor: str,
+    authority: Authority = Authority.OPERATOR,
     request: HttpRequest | None = None,
     fetch: Callable[[str], bytes] = metadata_fetch,
 ) -> SSOGroup:
@@ -127,29 +127,24 @@ def ssogroup_refresh(
         raise MetadataError(message)
     values = idp_values_from_metadata(source.metadata)
     values.pop("name_id_format")  # an admin's choice of NameID format survives a refresh
-    certificates = list(source.metadata.certificates)
-    # Security-critical: different signing certificates are never applied by a refresh; they wait
-    # for the admin's approval (ssogroups.certificate_change) and the group keeps its own.
-    held = certificates_differ(group=group, certificates=certificates)
     try:
-        with transaction.atomic():
-            group = ssogroup_update(
-                group=group,
-                actor=actor,
-                request=request,
-                event="sso_group_refresh",
-                certificates=None if held else certificates,
-                metadata_xml=source.xml,
-                metadata_warnings=source.metadata.warnings,
-                metadata_fetched_at=clock.now(),
-                metadata_refresh_error="",
-                **values,
-            )
-            if held:
-                certificate_change_propose(group=group, certificates=certificates, actor=actor, request=request)
-            else:
-                certificate_change_withdraw(group=group)
-            return group
+        # Security-critical: on an enabled group, different certificates or endpoints are held for
+        # an admin's approval (ssogroups.trust); the group keeps what it trusts until then.
+        return ssogroup_change(
+            group=group,
+            authority=authority,
+            actor=actor,
+            request=request,
+            source="refresh",
+            event="sso_group_refresh",
+            withdraw_when_current=True,
+            certificates=list(source.metadata.certificates),
+            metadata_xml=source.xml,
+            metadata_warnings=source.metadata.warnings,
+            metadata_fetched_at=clock.now(),
+            metadata_refresh_error="",
+            **values,
+        )
     except ValidationError as exc:
         _refresh_failed(group, " ".join(exc.messages), actor, request)
         raise

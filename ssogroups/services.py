@@ -15,6 +15,7 @@ from sparksso import clock
 from ssogroups.domains import domains_normalize
 from ssogroups.metadata import Certificate, certificate_warnings, endpoint_warnings
 from ssogroups.models import SSOCertificate, SSODomain, SSOGroup
+from ssogroups.validators import MSG_ENABLE_NEEDS
 
 MSG_SLUG_TAKEN = "This account already has an SSO group with the ID {slug!r}."
 
@@ -54,13 +55,16 @@ def ssogroup_event_record(
 
 def _validate(group: SSOGroup, certificates: list[Certificate] | None, *, check_enable: bool = True) -> None:
     """The model's own rules (SSOGroup.full_clean), then the account's: a slug is unique within it."""
-    group.incoming_certificates, group.enable_rule_applies = certificates, check_enable
     errors: dict[str, list[ValidationError]] = {}
     try:
         # The account is the caller's; the constraint on (account, slug) is said below, naming the slug.
         group.full_clean(exclude=["account"], validate_constraints=False)
     except ValidationError as exc:
         errors = exc.error_dict
+    # An enabled group has what sign-in needs: the certificates about to be stored (None: the stored ones).
+    missing = group.enable_missing(certificates) if group.enabled and check_enable else []
+    if missing and "enabled" not in errors:
+        errors["enabled"] = [ValidationError(MSG_ENABLE_NEEDS.format(missing=" and ".join(missing)))]
     # Scoped to this account: slugs only need to be unique within it.
     clash = SSOGroup.objects.filter(account_id=group.account_id, slug=group.slug).exclude(pk=group.pk)
     if "slug" not in errors and clash.exists():

@@ -4,13 +4,13 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import Event
-from ssogroups.certificate_change import certificate_change_approve
 from ssogroups.domains import domains_normalize
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.intake import metadata_load, ssogroup_create_from_metadata, ssogroup_refresh
 from ssogroups.metadata import MetadataError
 from ssogroups.models import SSOGroup
 from ssogroups.services import ssogroup_update
+from ssogroups.trust import trust_change_approve, trust_change_get
 from tests.ssogroups import samples as s
 from tests.ssogroups.samples import cert_b64
 
@@ -26,7 +26,7 @@ def entities(*docs: str) -> bytes:
 def url_group(account):
     doc = s.idp_metadata(cert_b64("B1"), entity_id="https://b.example/idp")
     source = metadata_load(url="https://md.example/fed.xml", fetch=lambda url: doc.encode())
-    return ssogroup_create_from_metadata(account=account, name="B", slug="b", source=source, actor="test")
+    return ssogroup_create_from_metadata(account=account, name="B", slug="b", source=source, actor="test", enable=True)
 
 
 def test_refresh_picks_the_groups_own_idp_out_of_a_federation_file(url_group):
@@ -48,7 +48,8 @@ def test_approving_certificates_that_would_leave_an_enabled_group_unusable_keeps
     ssogroup_refresh(group=url_group, actor="test", fetch=lambda url: expired.encode())  # held, not applied
     before = Event.objects.count()
     with pytest.raises(ValidationError) as exc:
-        certificate_change_approve(group=SSOGroup.objects.get(pk=url_group.pk), actor="test")
+        group = SSOGroup.objects.get(pk=url_group.pk)
+        trust_change_approve(group=group, version=trust_change_get(group=group).version, actor="test")
     assert exc.value.messages == [
         "The group cannot be enabled until it has at least one valid, unexpired SAML 2.0 Certificate."
     ]

@@ -7,6 +7,7 @@ from ssogroups.intake import ssogroup_refresh
 from ssogroups.management.batch import BatchCommand
 from ssogroups.metadata import MetadataError
 from ssogroups.models import SSOGroup
+from ssogroups.trust import trust_change_get
 
 ACTOR = "ssogroups_refresh"
 
@@ -37,7 +38,8 @@ def _refresh(group: SSOGroup) -> tuple[bool, str]:
         return False, f"{label}: failed: {' '.join(exc.message.split())}"
     except ValidationError as exc:
         return False, f"{label}: failed: {' '.join(' '.join(exc.messages).split())}"
-    pending = list(group.pending_certificates.values_list("sha256_fingerprint", flat=True))
-    if pending:  # not applied: the group keeps its certificates until an admin approves these
-        return True, f"{label}: refreshed; new signing certificates wait for approval: {', '.join(pending)}"
+    change = trust_change_get(group=group)
+    if change is not None:  # not applied: the group keeps what it trusts until an admin approves
+        held = [*change.values, *(["certificates"] if change.certificates_changed else [])]
+        return True, f"{label}: refreshed; a change of {', '.join(held)} waits for approval ({change.version[:16]})"
     return True, f"{label}: refreshed"
