@@ -9,10 +9,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from accounts.models import User
-from ssogroups.constants import BINDING_REDIRECT
 from ssogroups.fetch import MetadataFetchError
-from ssogroups.intake import MetadataSource, idp_values_from_metadata, metadata_load
-from ssogroups.metadata import MAX_METADATA_BYTES, WARN_CERT_IGNORED, MetadataError, certificates_parse
+from ssogroups.intake import MetadataSource, metadata_load, ssogroup_values
+from ssogroups.metadata import MAX_METADATA_BYTES, MetadataError, certificates_parse
 from ssogroups.models import SSOGroup
 from ssogroups.slugs import slug_unique
 
@@ -313,30 +312,24 @@ class SSOGroupForm(forms.Form):
         # boxes: the form's marker tells them apart, and without it the roles stay as they are.
         if self.data.get("scim_roles_shown"):
             values["scim_roles"] = data["scim_roles"]
+        # Which manual fields the admin gave is read here; what wins is ssogroups.intake's rule.
         metadata = self.source.metadata if self.source is not None else None
-        if metadata is not None:
-            values.update(idp_values_from_metadata(metadata))
-            values["certificates"] = list(metadata.certificates)
-            values["metadata_xml"] = self.source.xml
-            values["idp_metadata_url"] = self.source.url
-            values["metadata_warnings"] = list(metadata.warnings)
-        elif self.group is None:
-            values["certificates"] = []
-        if self._manual_changed("metadata_url") and metadata is None and not data["metadata_url"].strip():
-            values["idp_metadata_url"] = ""  # the admin removed the URL: the group is no longer refreshed
-        if self._override("idp_entity_id", metadata.entity_id if metadata else ""):
-            values["idp_entity_id"] = data["idp_entity_id"].strip()
-        if self._override("sso_url", metadata.sso_endpoint.location if metadata else ""):
-            url = data["sso_url"].strip()
-            values["sso_url"] = url
-            values["sso_binding"] = BINDING_REDIRECT
-            values["sso_endpoints"] = [{"binding": BINDING_REDIRECT, "location": url}] if url else []
-        if "parsed_certificates" in data:
-            values["certificates"] = data["parsed_certificates"]
-            ignored = WARN_CERT_IGNORED.split("{", 1)[0]  # the metadata's placeholder no longer matters
-            values["metadata_warnings"] = [w for w in values.get("metadata_warnings", []) if not w.startswith(ignored)]
-        elif self._manual_changed("certificates"):
-            values["certificates"] = []  # the admin emptied the field
+        manual_certificates = data.get("parsed_certificates")
+        if manual_certificates is None and self._manual_changed("certificates"):
+            manual_certificates = []  # the admin emptied the field
+        values |= ssogroup_values(
+            source=self.source,
+            entity_id=data["idp_entity_id"]
+            if self._override("idp_entity_id", metadata.entity_id if metadata else "")
+            else None,
+            sso_url=data["sso_url"]
+            if self._override("sso_url", metadata.sso_endpoint.location if metadata else "")
+            else None,
+            certificates=manual_certificates,
+            metadata_url_removed=self._manual_changed("metadata_url") and not data["metadata_url"].strip(),
+        )
+        if self.group is None:
+            values.setdefault("certificates", [])
         return values
 
 

@@ -9,9 +9,9 @@ from django.http import HttpRequest
 
 from accounts.models import Account, Event
 from sparksso import clock
-from ssogroups.constants import NAMEID_EMAIL
+from ssogroups.constants import BINDING_REDIRECT, NAMEID_EMAIL
 from ssogroups.fetch import MetadataFetchError, metadata_fetch
-from ssogroups.metadata import IdPMetadata, MetadataError, parse_metadata
+from ssogroups.metadata import WARN_CERT_IGNORED, Certificate, IdPMetadata, MetadataError, parse_metadata
 from ssogroups.models import SSOGroup
 from ssogroups.services import ssogroup_event_record
 from ssogroups.trust import Authority, ssogroup_change, ssogroup_create_gated
@@ -65,6 +65,36 @@ def idp_values_from_metadata(metadata: IdPMetadata) -> dict[str, Any]:
     }
 
 
+def ssogroup_values(
+    *,
+    source: MetadataSource | None,
+    entity_id: str | None = None,
+    sso_url: str | None = None,
+    certificates: list[Certificate] | None = None,
+    metadata_url_removed: bool = False,
+) -> dict[str, Any]:
+    """The IdP values a form or command proposes: the metadata's first, then what the admin gave by
+    hand (None: not given). One rule for every path; the caller decides only what was given."""
+    values: dict[str, Any] = {}
+    if source is not None:
+        values |= idp_values_from_metadata(source.metadata)
+        values |= {"certificates": list(source.metadata.certificates), "metadata_xml": source.xml}
+        values |= {"idp_metadata_url": source.url, "metadata_warnings": list(source.metadata.warnings)}
+    elif metadata_url_removed:
+        values["idp_metadata_url"] = ""  # no longer refreshed
+    if entity_id is not None:
+        values["idp_entity_id"] = entity_id.strip()
+    if sso_url is not None:
+        url = sso_url.strip()
+        values |= {"sso_url": url, "sso_binding": BINDING_REDIRECT}
+        values["sso_endpoints"] = [{"binding": BINDING_REDIRECT, "location": url}] if url else []
+    if certificates is not None:
+        values["certificates"] = certificates
+        ignored = WARN_CERT_IGNORED.split("{", 1)[0]  # the metadata's placeholder no longer matters
+        values["metadata_warnings"] = [w for w in values.get("metadata_warnings", []) if not w.startswith(ignored)]
+    return values
+
+
 def ssogroup_create_from_metadata(
     *,
     account: Account,
@@ -101,6 +131,7 @@ def ssogroup_refresh(
     group: SSOGroup,
     actor: str,
     authority: Authority = Authority.OPERATOR,
+    approve: bool = False,
     request: HttpRequest | None = None,
     fetch: Callable[[str], bytes] = metadata_fetch,
 ) -> SSOGroup:
@@ -137,6 +168,7 @@ def ssogroup_refresh(
             request=request,
             source="refresh",
             event="sso_group_refresh",
+            approve=approve,
             withdraw_when_current=True,
             certificates=list(source.metadata.certificates),
             metadata_xml=source.xml,

@@ -1,5 +1,7 @@
 """python manage.py ssogroups_refresh [--account ID]: re-read every URL-based group's metadata."""
 
+from functools import partial
+
 from django.core.exceptions import ValidationError
 
 from ssogroups.fetch import MetadataFetchError
@@ -22,18 +24,21 @@ class Command(BatchCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--account", type=int, default=None, help="only this account's groups")
+        parser.add_argument(
+            "--approve", action="store_true", help="apply changes of trust at once instead of holding them"
+        )
 
     def handle(self, *args, **opts):
         groups = SSOGroup.objects.exclude(idp_metadata_url="").select_related("account").order_by("account_id", "slug")
         if opts["account"] is not None:
             groups = groups.filter(account_id=opts["account"])
-        self.run_each(list(groups), _refresh)
+        self.run_each(list(groups), partial(_refresh, approve=opts["approve"]))
 
 
-def _refresh(group: SSOGroup) -> tuple[bool, str]:
+def _refresh(group: SSOGroup, *, approve: bool) -> tuple[bool, str]:
     label = f"{group.account_id}/{group.slug}"
     try:
-        group = ssogroup_refresh(group=group, actor=ACTOR)
+        group = ssogroup_refresh(group=group, actor=ACTOR, approve=approve)
     except (MetadataError, MetadataFetchError) as exc:
         return False, f"{label}: failed: {' '.join(exc.message.split())}"
     except ValidationError as exc:
