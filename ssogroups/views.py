@@ -42,6 +42,14 @@ MSG_TRUST_PENDING = (
     "This change of what the group trusts (signing certificates, IdP entity ID or endpoints) is not "
     "in effect yet: compare it with your IdP and approve or reject it below."
 )
+NOTE_TRUST = (
+    "Changing the certificate, endpoint, entity ID, metadata or policy asks you to confirm it is you "
+    "if you signed in more than a few minutes ago."
+)
+NOTE_TRUST_ENABLED = (
+    "This group is enabled: a new certificate, endpoint, entity ID or metadata waits on the group's page "
+    "until an admin approves it."
+)
 MSG_TRUST_APPROVED = "The change of trust of “{name}” is now in effect."
 MSG_TRUST_REJECTED = "The proposed change of trust of “{name}” was discarded; nothing changed."
 MSG_SLUG_CHANGED = (
@@ -55,6 +63,8 @@ def _form_page(request: HttpRequest, form: SSOGroupForm, group, status: int) -> 
         "group": group,
         "slugs_taken": " ".join(slugs_taken(account=request.user.account)),
         "admin_role_warning": ADMIN_ROLE_WARNING,
+        "trust_note": NOTE_TRUST,
+        "trust_note_enabled": NOTE_TRUST_ENABLED,
     }
     return render(request, "ssogroups/form.html", context, status=status)
 

@@ -56,6 +56,11 @@ def test_admin_approves_a_held_certificate_change(live_server, browser, settings
         page.set_viewport_size({"width": 390, "height": 844})
         page.screenshot(path=str(SHOTS / "trust-change-390.png"), full_page=True)
 
+        page.goto(f"{live_server.url}/account/sso/jumpcloud/edit")
+        page.screenshot(path=str(SHOTS / "trust-edit-form-390.png"), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.screenshot(path=str(SHOTS / "trust-edit-form-1280.png"), full_page=True)
+        page.goto(f"{live_server.url}/account/sso/jumpcloud/")
         page.get_by_role("button", name="Approve this change").click()
         page.wait_for_url(f"{live_server.url}/account/sso/jumpcloud/")
         assert "is now in effect" in page.content()
