@@ -17,6 +17,11 @@ from ssogroups.services import ssogroup_event_record
 from ssogroups.trust import Authority, ssogroup_change, ssogroup_create_gated
 
 MSG_NO_METADATA_URL = "This group has no metadata URL to refresh from."
+MSG_ONE_SOURCE = "Give the metadata one way only: a file, pasted XML or a URL."
+MSG_CHOOSE_ENTITY = " Enter the one to use in “IdP Entity ID” and submit again."
+MSG_PASTE_CERTIFICATE = (
+    " Paste the IdP's certificate into “SAML 2.0 Certificate” (or upload certificate.pem) and save again."
+)
 
 
 MSG_REFRESH_ENTITY_CHANGED = (
@@ -47,6 +52,76 @@ def metadata_load(
         xml = fetch(url)
     metadata = parse_metadata(xml, now=clock.now(), entity_id=entity_id, certificates_required=certificates_required)
     return MetadataSource(metadata=metadata, xml=metadata.document, url=url)
+
+
+@dataclass(frozen=True)
+class MetadataInput:
+    """The one metadata source an admin gave: ``field`` names it (a form field or a command option)."""
+
+    field: str
+    xml: bytes | str | None
+    url: str = ""
+
+
+class MetadataReadError(Exception):
+    """Metadata that cannot be used, in the admin's words; ``readable`` is what could still be read
+    when only the certificate is wrong (to show the rest and say what to paste)."""
+
+    def __init__(self, message: str, readable: MetadataSource | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.readable = readable
+
+
+def metadata_input_pick(*, uploaded: bytes | None, pasted: str, url: str, url_is_new: bool) -> MetadataInput | None:
+    """The one source given, or None; more than one is a ValidationError. The paste field may hold the
+    uploaded file from an earlier round trip (that is one source); an unchanged URL is no new source
+    (it is refreshed with its own button)."""
+    given = []
+    if uploaded is not None:
+        given.append(MetadataInput("metadata_file", uploaded))
+    if pasted.strip() and not (uploaded is not None and _same_text(pasted, uploaded)):
+        given.append(MetadataInput("metadata_xml", pasted))
+    if url.strip() and url_is_new:
+        given.append(MetadataInput("metadata_url", None, url.strip()))
+    if len(given) > 1:
+        raise ValidationError(MSG_ONE_SOURCE)
+    return given[0] if given else None
+
+
+def _same_text(text: str, data: bytes) -> bool:
+    return "".join(text.split()) == "".join(data.decode("utf-8", errors="replace").split())
+
+
+def metadata_read(
+    given: MetadataInput,
+    *,
+    entity_id: str | None,
+    certificates_required: bool,
+    fetch: Callable[[str], bytes] = metadata_fetch,
+) -> MetadataSource:
+    """Load ``given``; a federation file is narrowed to ``entity_id`` when it names one of its IdPs.
+    Raises MetadataReadError with the hint of what to do next."""
+    kwargs: dict[str, Any] = {"xml": given.xml, "url": given.url, "fetch": fetch}
+    kwargs["certificates_required"] = certificates_required
+    try:
+        try:
+            return metadata_load(**kwargs)
+        except MetadataError as exc:
+            if not exc.choices or entity_id not in exc.choices:
+                raise
+            return metadata_load(**kwargs, entity_id=entity_id)
+    except MetadataError as exc:
+        hint, readable = (MSG_CHOOSE_ENTITY if exc.choices else ""), None
+        if certificates_required and not exc.choices and given.xml is not None:  # never fetch a URL twice
+            try:
+                readable = metadata_load(xml=given.xml, certificates_required=False)
+                hint = MSG_PASTE_CERTIFICATE  # only the certificate is wrong: show the rest, say what to do
+            except MetadataError:
+                readable = None
+        raise MetadataReadError(exc.message + hint, readable) from exc
+    except MetadataFetchError as exc:
+        raise MetadataReadError(exc.message) from exc
 
 
 def idp_values_from_metadata(metadata: IdPMetadata) -> dict[str, Any]:
