@@ -18,7 +18,7 @@ from ssogroups.intake import (
 )
 from ssogroups.metadata import MAX_METADATA_BYTES, MetadataError, certificates_parse
 from ssogroups.models import SSOGroup
-from ssogroups.slugs import slug_unique
+from ssogroups.slugs import slug_choose
 
 MSG_FILE_TOO_LARGE = "The metadata file is larger than 1 MiB; IdP metadata is normally a few kilobytes."
 MSG_CERT_FILE_TOO_LARGE = "The certificate file is larger than 64 KiB; a certificate is normally about 2 KiB."
@@ -254,12 +254,10 @@ class SSOGroupForm(forms.Form):
                 self.data[name] = value
 
     def _slug(self, cleaned: dict[str, Any]) -> str:
-        given = (cleaned.get("slug") or "").strip()
-        if given:
-            return given
-        if self.group is not None:
-            return self.group.slug
-        return slug_unique(account=self.account, name=cleaned.get("name", ""))
+        current = self.group.slug if self.group is not None else ""
+        return slug_choose(
+            account=self.account, given=cleaned.get("slug") or "", name=cleaned.get("name", ""), current=current
+        )
 
     # --- what the service gets -----------------------------------------------------------
 

@@ -12,7 +12,7 @@ from ssogroups.fetch import MetadataFetchError
 from ssogroups.intake import metadata_load, ssogroup_create_from_metadata
 from ssogroups.metadata import MAX_METADATA_BYTES, MetadataError
 from ssogroups.models import SSOGroup
-from ssogroups.slugs import slug_unique
+from ssogroups.slugs import slug_choose
 
 ACTOR = "ssogroup_import"
 
@@ -56,7 +56,7 @@ class Command(BaseCommand):
             account = Account.objects.get(pk=opts["account"])
         except Account.DoesNotExist as exc:
             raise CommandError(f"no account with id {opts['account']}") from exc
-        slug = opts["slug"] if opts["slug"] is not None else slug_unique(account=account, name=opts["name"])
+        slug = slug_choose(account=account, given=opts["slug"] or "", name=opts["name"])
         source = opts["metadata"]
         try:
             if source.lower().startswith(("http://", "https://")):
