@@ -1,5 +1,6 @@
 """Writes to SSO groups: create, update, enable, delete. Every write records an event."""
 
+import copy
 import secrets
 from collections.abc import Iterable
 from typing import Any
@@ -71,6 +72,17 @@ def _validate(group: SSOGroup, certificates: list[Certificate] | None, *, check_
         errors["slug"] = [ValidationError(MSG_SLUG_TAKEN.format(slug=group.slug))]
     if errors:
         raise ValidationError(errors)
+
+
+def ssogroup_validate(*, group: SSOGroup, fields: dict[str, Any], certificates: list[Certificate] | None) -> None:
+    """Would ``group`` with ``fields`` and ``certificates`` be valid? Writes nothing (a change held for
+    approval is checked now, not first when it is approved). Raises ValidationError by field."""
+    probe = copy.copy(group)
+    columns = {f.name for f in SSOGroup._meta.concrete_fields}
+    for name, value in fields.items():
+        if name in columns:
+            setattr(probe, name, value)
+    _validate(probe, certificates)
 
 
 def _domains_check(group: SSOGroup, domains: list[str]) -> None:

@@ -28,7 +28,13 @@ from django.http import HttpRequest
 from accounts.models import Account
 from ssogroups.metadata import Certificate
 from ssogroups.models import SSOGroup, SSOPendingCertificate, SSOTrustChange, scim_roles_default
-from ssogroups.services import certificate_fields, ssogroup_create, ssogroup_event_record, ssogroup_update
+from ssogroups.services import (
+    certificate_fields,
+    ssogroup_create,
+    ssogroup_event_record,
+    ssogroup_update,
+    ssogroup_validate,
+)
 
 EVENT_PENDING = "sso_group_trust_change_pending"
 EVENT_APPROVE = "sso_group_trust_change_approve"
@@ -172,6 +178,7 @@ def ssogroup_change(
             if diff.trust or withdraw_when_current:
                 trust_change_withdraw(group=group)  # applied, or back to what is trusted: nothing to approve
             return group
+        ssogroup_validate(group=group, fields=fields, certificates=certificates)
         rest = {k: v for k, v in fields.items() if k not in TRUST_FIELDS}
         group = ssogroup_update(group=group, actor=actor, request=request, event=event, **rest)
         trust_change_propose(

@@ -283,3 +283,21 @@ def test_each_field_of_the_form_passes_the_gate(
     else:  # applied, with its event
         assert after["row"] != before["row"]
         assert not after["trust_change"]
+
+
+def test_a_held_change_is_validated_before_it_is_held(client, admin, group):
+    """An endpoint that could never be approved is refused on the form, not first at approval."""
+    force_recent_login(client, admin)
+    before = snapshot(group)
+    response = post_edit(client, group, edit_data(group, sso_url="ftp://idp.example.test/sso"))
+    assert response.status_code == 400
+    assert response.context["form"].errors["sso_url"] == ["The SAML 2.0 Endpoint must be an http(s) URL."]
+    assert snapshot(group) == before
+
+
+def test_a_stale_session_cannot_refresh_from_the_url(client, admin, group, allow_private, metadata_server):
+    SSOGroup.objects.filter(pk=group.pk).update(idp_metadata_url=metadata_server.url("/metadata"))
+    client.force_login(admin)
+    before = snapshot(group)
+    assert_refused(client.post("/account/sso/idp/refresh"), before, group)
+    assert metadata_server.hits == []  # not even fetched
