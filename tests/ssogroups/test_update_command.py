@@ -170,3 +170,62 @@ def test_import_never_overwrites_an_existing_group(account, group, tmp_path, new
         )
     assert str(refused.value) == "This account already has an SSO group with the ID 'idp'."
     assert trust_columns(group) == before
+
+
+# --- every option of ssogroup_update is classified ---------------------------------------------
+
+SELECTOR, TRUST, PRIVILEGE, NEITHER, DECISION = "selector", "trust", "privilege", "neither", "decision"
+COMMAND_OPTIONS = {
+    "account": SELECTOR,
+    "group": SELECTOR,
+    "name": NEITHER,
+    "metadata": TRUST,
+    "sso_url": TRUST,
+    "entity_id": TRUST,
+    "certificate": TRUST,
+    "enable": PRIVILEGE,
+    "idp_initiated": PRIVILEGE,
+    "jit": PRIVILEGE,
+    "adopt": PRIVILEGE,
+    "default_role": PRIVILEGE,
+    "scim_roles": PRIVILEGE,
+    "approve": DECISION,
+    "approve_pending": DECISION,
+    "reject_pending": DECISION,
+}
+PRIVILEGE_ARGS = {
+    "enable": ["--no-enable"],
+    "idp_initiated": ["--no-idp-initiated"],
+    "jit": ["--jit"],
+    "adopt": ["--adopt"],
+    "default_role": ["--default-role", "admin"],
+    "scim_roles": ["--scim-roles", "admin"],
+}
+
+
+def test_every_option_of_the_update_command_is_classified():
+    from django.core.management.base import BaseCommand
+
+    from ssogroups.management.commands.ssogroup_update import Command
+
+    def dests(command) -> set[str]:
+        return {a.dest for a in command.create_parser("manage.py", "x")._actions}
+
+    own = dests(Command()) - dests(BaseCommand())
+    assert own == set(COMMAND_OPTIONS), "classify the new option in COMMAND_OPTIONS"
+    assert {o for o, kind in COMMAND_OPTIONS.items() if kind == TRUST} == {
+        o[2:].replace("-", "_") for o in TRUST_OPTIONS
+    }
+    assert {o for o, kind in COMMAND_OPTIONS.items() if kind == PRIVILEGE} == set(PRIVILEGE_ARGS)
+
+
+@pytest.mark.parametrize("option", sorted(PRIVILEGE_ARGS))
+def test_each_privilege_option_applies_for_the_operator_with_its_event(group, option):
+    before = SSOGroup.objects.filter(pk=group.pk).values().get()
+    update(group, *PRIVILEGE_ARGS[option])
+    after = SSOGroup.objects.filter(pk=group.pk).values().get()
+    changed = {k for k in after if after[k] != before[k]} - {"updated_at"}
+    assert changed, option
+    event = Event.objects.filter(actor="ssogroup_update").latest("id")
+    assert event.event in ("sso_group_update",) and set(event.changes) == changed
+    assert not SSOTrustChange.objects.exists()
