@@ -26,6 +26,7 @@ from sparksso.middleware import client_ip
 from sparksso.redirects import safe_next_path
 
 AUTH_TIME_KEY = "auth_time"  # epoch seconds of the session's last proven authentication
+REFUSED_KEY = "reauth_refused"  # why the last confirmation did not count, shown once on this page
 MSG_REAUTH = "For your security, confirm it is you before this change. Then make the change again."
 MSG_BAD_PASSWORD = "That password is not right."
 MSG_THROTTLED = "Too many failed attempts. Wait a few minutes and try again."
@@ -35,6 +36,11 @@ MSG_SSO_UNAVAILABLE = "Your SSO group is disabled, so you cannot confirm it is y
 def auth_time_record(request: HttpRequest) -> None:
     """The user just proved who they are: a password, or an SSO response to our ForceAuthn request."""
     request.session[AUTH_TIME_KEY] = int(clock.now().timestamp())
+
+
+def auth_refused_record(request: HttpRequest, message: str) -> None:
+    """A confirmation came back but does not prove a recent sign-in: the confirm page says why."""
+    request.session[REFUSED_KEY] = message
 
 
 def auth_is_recent(request: HttpRequest) -> bool:
@@ -90,6 +96,9 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     next_path = safe_next_path(request.POST.get("next") or request.GET.get("next"))
     idp = reauth_route(user=user, next_path=next_path)  # registered by ssogroups (accounts.idp_hooks)
+    refused = request.session.pop(REFUSED_KEY, None)
+    if isinstance(refused, str):
+        messages.error(request, refused)
     if idp is not None:
         context = {"idp": idp, "next": next_path, "unavailable": "" if idp.available else MSG_SSO_UNAVAILABLE}
         return render(request, "accounts/reauth.html", context)

@@ -28,20 +28,21 @@ class SSOGroupEvent(EventType):
         "SSO groups",
         "The first signed response pinned the IdP entity ID of a group that had none.",
     )
-    SSO_GROUP_CERTIFICATE_CHANGE_PENDING = (
-        "sso_group_certificate_change_pending",
+    SSO_GROUP_TRUST_CHANGE_PENDING = (
+        "sso_group_trust_change_pending",
         "SSO groups",
-        "Different signing certificates arrived; they wait for an admin's approval.",
+        "A change of an enabled group's certificates, entity ID, endpoint or metadata URL waits for an admin's "
+        "approval (its version in `changes`).",
     )
-    SSO_GROUP_CERTIFICATE_CHANGE_APPROVE = (
-        "sso_group_certificate_change_approve",
+    SSO_GROUP_TRUST_CHANGE_APPROVE = (
+        "sso_group_trust_change_approve",
         "SSO groups",
-        "An admin approved the proposed certificates.",
+        "An admin (or the operator) approved exactly the version shown; the group now trusts it.",
     )
-    SSO_GROUP_CERTIFICATE_CHANGE_REJECT = (
-        "sso_group_certificate_change_reject",
+    SSO_GROUP_TRUST_CHANGE_REJECT = (
+        "sso_group_trust_change_reject",
         "SSO groups",
-        "An admin rejected the proposed certificates.",
+        "An admin (or the operator) rejected a waiting change; nothing changed.",
     )
     SSO_DOMAIN_VERIFY = "sso_domain_verify", "SSO groups", "A claimed domain's DNS TXT record was checked (reason)."
     SSO_DOMAIN_UNVERIFY = (

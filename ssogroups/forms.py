@@ -6,24 +6,23 @@ import re
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from accounts.models import User
-from ssogroups.constants import BINDING_REDIRECT
-from ssogroups.fetch import MetadataFetchError
-from ssogroups.intake import MetadataSource, idp_values_from_metadata, metadata_load
-from ssogroups.metadata import MAX_METADATA_BYTES, WARN_CERT_IGNORED, MetadataError, certificates_parse
+from ssogroups.intake import (
+    MetadataInput,
+    MetadataReadError,
+    MetadataSource,
+    metadata_input_pick,
+    metadata_read,
+    ssogroup_values,
+)
+from ssogroups.metadata import MAX_METADATA_BYTES, MetadataError, certificates_parse
 from ssogroups.models import SSOGroup
-from ssogroups.slugs import slug_unique
+from ssogroups.slugs import slug_choose
 
-MSG_ONE_SOURCE = "Give the metadata one way only: a file, pasted XML or a URL."
 MSG_FILE_TOO_LARGE = "The metadata file is larger than 1 MiB; IdP metadata is normally a few kilobytes."
 MSG_CERT_FILE_TOO_LARGE = "The certificate file is larger than 64 KiB; a certificate is normally about 2 KiB."
 MSG_CERT_TWICE = "Paste the certificate or upload its file, not both."
-MSG_CHOOSE_ENTITY = " Enter the one to use in “IdP Entity ID” and submit again."
-MSG_PASTE_CERTIFICATE = (
-    " Paste the IdP's certificate into “SAML 2.0 Certificate” (or upload certificate.pem) and save again."
-)
 MSG_FILE_KEPT = "(from the file {name}; it is kept here, no need to choose it again)"
 MAX_CERT_BYTES = 64 * 1024
 
@@ -168,26 +167,20 @@ class SSOGroupForm(forms.Form):
             return None
         return upload.read(limit + 1)
 
-    def _metadata_input(self) -> tuple[str, bytes | str | None, str] | None:
-        """(field, xml, url) of the one metadata source given, or None."""
-        given = []
-        upload = self.cleaned_data.get("metadata_file")
+    def _metadata_input(self) -> MetadataInput | None:
+        """The one metadata source given (intake decides which), or None."""
+        upload, uploaded = self.cleaned_data.get("metadata_file"), None
         if upload:
-            data = self._file_text(upload, MAX_METADATA_BYTES, MSG_FILE_TOO_LARGE, "metadata_file")
-            if data is None:
+            uploaded = self._file_text(upload, MAX_METADATA_BYTES, MSG_FILE_TOO_LARGE, "metadata_file")
+            if uploaded is None:
                 return None
-            given.append(("metadata_file", data, ""))
             self.from_file = upload.name
-        pasted = self.cleaned_data.get("metadata_xml", "")
-        # The paste field may hold this very file from an earlier round trip: that is one source.
-        if pasted.strip() and not (upload and _same_text(pasted, given[0][1])):
-            given.append(("metadata_xml", pasted, ""))
-        # An unchanged URL on the edit form is not a new source (it is refreshed with its own button).
-        if self.cleaned_data.get("metadata_url", "").strip() and "metadata_url" in self.changed_data:
-            given.append(("metadata_url", None, self.cleaned_data["metadata_url"].strip()))
-        if len(given) > 1:
-            raise ValidationError(MSG_ONE_SOURCE)
-        return given[0] if given else None
+        return metadata_input_pick(
+            uploaded=uploaded,
+            pasted=self.cleaned_data.get("metadata_xml", ""),
+            url=self.cleaned_data.get("metadata_url", ""),
+            url_is_new="metadata_url" in self.changed_data,
+        )
 
     def _certificate_text(self) -> str:
         """The certificate the admin gave: pasted (when changed) or uploaded (.pem text or DER bytes)."""
@@ -206,34 +199,14 @@ class SSOGroupForm(forms.Form):
         self.data["certificates"] = text  # shown in the field, so a re-pick is never needed
         return text
 
-    def _load(self, field: str, xml: bytes | str | None, url: str, *, certificates_required: bool) -> None:
+    def _load(self, given: MetadataInput, *, certificates_required: bool) -> None:
         wanted = (self.cleaned_data.get("idp_entity_id") or "").strip() or None
-        kwargs = {"xml": xml, "url": url, "certificates_required": certificates_required}
         try:
-            try:
-                self.source = metadata_load(**kwargs)
-            except MetadataError as exc:
-                if not exc.choices or wanted not in exc.choices:
-                    raise
-                self.source = metadata_load(**kwargs, entity_id=wanted)
-        except MetadataError as exc:
-            hint = MSG_CHOOSE_ENTITY if exc.choices else ""
-            if certificates_required and not exc.choices:
-                readable = self._readable_without_certificate(xml, url)
-                if readable is not None:  # only the certificate is wrong: show the rest, say what to do
-                    self._show_what_was_read(readable)
-                    hint = MSG_PASTE_CERTIFICATE
-            self.add_error(field, exc.message + hint)
-        except MetadataFetchError as exc:
-            self.add_error(field, exc.message)
-
-    def _readable_without_certificate(self, xml: bytes | str | None, url: str) -> MetadataSource | None:
-        if xml is None:
-            return None  # never fetch a URL twice
-        try:
-            return metadata_load(xml=xml, certificates_required=False)
-        except MetadataError:
-            return None
+            self.source = metadata_read(given, entity_id=wanted, certificates_required=certificates_required)
+        except MetadataReadError as exc:
+            if exc.readable is not None:
+                self._show_what_was_read(exc.readable)
+            self.add_error(given.field, exc.message)
 
     def _manual_changed(self, name: str) -> bool:
         """Did the admin change this field? Whitespace does not count (browsers send CRLF, PEMs end in LF)."""
@@ -252,11 +225,10 @@ class SSOGroupForm(forms.Form):
                 self.add_error("certificate_file" if cleaned.get("certificate_file") else "certificates", exc.message)
         given = self._metadata_input()
         if given is not None:
-            field, xml, url = given
             # A valid certificate given by hand wins: the metadata's may then be a placeholder.
-            self._load(field, xml, url, certificates_required="parsed_certificates" not in cleaned)
-            if isinstance(xml, bytes) and field == "metadata_file":
-                self._keep_file(xml)
+            self._load(given, certificates_required="parsed_certificates" not in cleaned)
+            if isinstance(given.xml, bytes) and given.field == "metadata_file":
+                self._keep_file(given.xml)
         if self.source is not None:
             self._show_what_was_read(self.source)
         if not self.preview and not self.errors:
@@ -282,12 +254,10 @@ class SSOGroupForm(forms.Form):
                 self.data[name] = value
 
     def _slug(self, cleaned: dict[str, Any]) -> str:
-        given = (cleaned.get("slug") or "").strip()
-        if given:
-            return given
-        if self.group is not None:
-            return self.group.slug
-        return slug_unique(account=self.account, name=cleaned.get("name", ""))
+        current = self.group.slug if self.group is not None else ""
+        return slug_choose(
+            account=self.account, given=cleaned.get("slug") or "", name=cleaned.get("name", ""), current=current
+        )
 
     # --- what the service gets -----------------------------------------------------------
 
@@ -313,35 +283,25 @@ class SSOGroupForm(forms.Form):
         # boxes: the form's marker tells them apart, and without it the roles stay as they are.
         if self.data.get("scim_roles_shown"):
             values["scim_roles"] = data["scim_roles"]
+        # Which manual fields the admin gave is read here; what wins is ssogroups.intake's rule.
         metadata = self.source.metadata if self.source is not None else None
-        if metadata is not None:
-            values.update(idp_values_from_metadata(metadata))
-            values["certificates"] = list(metadata.certificates)
-            values["metadata_xml"] = self.source.xml
-            values["idp_metadata_url"] = self.source.url
-            values["metadata_warnings"] = list(metadata.warnings)
-        elif self.group is None:
-            values["certificates"] = []
-        if self._manual_changed("metadata_url") and metadata is None and not data["metadata_url"].strip():
-            values["idp_metadata_url"] = ""  # the admin removed the URL: the group is no longer refreshed
-        if self._override("idp_entity_id", metadata.entity_id if metadata else ""):
-            values["idp_entity_id"] = data["idp_entity_id"].strip()
-        if self._override("sso_url", metadata.sso_endpoint.location if metadata else ""):
-            url = data["sso_url"].strip()
-            values["sso_url"] = url
-            values["sso_binding"] = BINDING_REDIRECT
-            values["sso_endpoints"] = [{"binding": BINDING_REDIRECT, "location": url}] if url else []
-        if "parsed_certificates" in data:
-            values["certificates"] = data["parsed_certificates"]
-            ignored = WARN_CERT_IGNORED.split("{", 1)[0]  # the metadata's placeholder no longer matters
-            values["metadata_warnings"] = [w for w in values.get("metadata_warnings", []) if not w.startswith(ignored)]
-        elif self._manual_changed("certificates"):
-            values["certificates"] = []  # the admin emptied the field
+        manual_certificates = data.get("parsed_certificates")
+        if manual_certificates is None and self._manual_changed("certificates"):
+            manual_certificates = []  # the admin emptied the field
+        values |= ssogroup_values(
+            source=self.source,
+            entity_id=data["idp_entity_id"]
+            if self._override("idp_entity_id", metadata.entity_id if metadata else "")
+            else None,
+            sso_url=data["sso_url"]
+            if self._override("sso_url", metadata.sso_endpoint.location if metadata else "")
+            else None,
+            certificates=manual_certificates,
+            metadata_url_removed=self._manual_changed("metadata_url") and not data["metadata_url"].strip(),
+        )
+        if self.group is None:
+            values.setdefault("certificates", [])
         return values
-
-
-def _same_text(text: str, data: bytes) -> bool:
-    return "".join(text.split()) == "".join(data.decode("utf-8", errors="replace").split())
 
 
 def ssogroup_initial(group: SSOGroup) -> dict[str, Any]:

@@ -5,19 +5,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest
 
 from accounts.models import Account, Event
 from sparksso import clock
-from ssogroups.certificate_change import certificate_change_propose, certificate_change_withdraw, certificates_differ
-from ssogroups.constants import NAMEID_EMAIL
+from ssogroups.constants import BINDING_REDIRECT, NAMEID_EMAIL
 from ssogroups.fetch import MetadataFetchError, metadata_fetch
-from ssogroups.metadata import IdPMetadata, MetadataError, parse_metadata
+from ssogroups.metadata import WARN_CERT_IGNORED, Certificate, IdPMetadata, MetadataError, parse_metadata
 from ssogroups.models import SSOGroup
-from ssogroups.services import ssogroup_create, ssogroup_event_record, ssogroup_update
+from ssogroups.services import ssogroup_event_record
+from ssogroups.trust import Authority, ssogroup_change, ssogroup_create_gated
 
 MSG_NO_METADATA_URL = "This group has no metadata URL to refresh from."
+MSG_ONE_SOURCE = "Give the metadata one way only: a file, pasted XML or a URL."
+MSG_CHOOSE_ENTITY = " Enter the one to use in “IdP Entity ID” and submit again."
+MSG_PASTE_CERTIFICATE = (
+    " Paste the IdP's certificate into “SAML 2.0 Certificate” (or upload certificate.pem) and save again."
+)
 
 
 MSG_REFRESH_ENTITY_CHANGED = (
@@ -50,6 +54,76 @@ def metadata_load(
     return MetadataSource(metadata=metadata, xml=metadata.document, url=url)
 
 
+@dataclass(frozen=True)
+class MetadataInput:
+    """The one metadata source an admin gave: ``field`` names it (a form field or a command option)."""
+
+    field: str
+    xml: bytes | str | None
+    url: str = ""
+
+
+class MetadataReadError(Exception):
+    """Metadata that cannot be used, in the admin's words; ``readable`` is what could still be read
+    when only the certificate is wrong (to show the rest and say what to paste)."""
+
+    def __init__(self, message: str, readable: MetadataSource | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.readable = readable
+
+
+def metadata_input_pick(*, uploaded: bytes | None, pasted: str, url: str, url_is_new: bool) -> MetadataInput | None:
+    """The one source given, or None; more than one is a ValidationError. The paste field may hold the
+    uploaded file from an earlier round trip (that is one source); an unchanged URL is no new source
+    (it is refreshed with its own button)."""
+    given = []
+    if uploaded is not None:
+        given.append(MetadataInput("metadata_file", uploaded))
+    if pasted.strip() and not (uploaded is not None and _same_text(pasted, uploaded)):
+        given.append(MetadataInput("metadata_xml", pasted))
+    if url.strip() and url_is_new:
+        given.append(MetadataInput("metadata_url", None, url.strip()))
+    if len(given) > 1:
+        raise ValidationError(MSG_ONE_SOURCE)
+    return given[0] if given else None
+
+
+def _same_text(text: str, data: bytes) -> bool:
+    return "".join(text.split()) == "".join(data.decode("utf-8", errors="replace").split())
+
+
+def metadata_read(
+    given: MetadataInput,
+    *,
+    entity_id: str | None,
+    certificates_required: bool,
+    fetch: Callable[[str], bytes] = metadata_fetch,
+) -> MetadataSource:
+    """Load ``given``; a federation file is narrowed to ``entity_id`` when it names one of its IdPs.
+    Raises MetadataReadError with the hint of what to do next."""
+    kwargs: dict[str, Any] = {"xml": given.xml, "url": given.url, "fetch": fetch}
+    kwargs["certificates_required"] = certificates_required
+    try:
+        try:
+            return metadata_load(**kwargs)
+        except MetadataError as exc:
+            if not exc.choices or entity_id not in exc.choices:
+                raise
+            return metadata_load(**kwargs, entity_id=entity_id)
+    except MetadataError as exc:
+        hint, readable = (MSG_CHOOSE_ENTITY if exc.choices else ""), None
+        if certificates_required and not exc.choices and given.xml is not None:  # never fetch a URL twice
+            try:
+                readable = metadata_load(xml=given.xml, certificates_required=False)
+                hint = MSG_PASTE_CERTIFICATE  # only the certificate is wrong: show the rest, say what to do
+            except MetadataError:
+                readable = None
+        raise MetadataReadError(exc.message + hint, readable) from exc
+    except MetadataFetchError as exc:
+        raise MetadataReadError(exc.message) from exc
+
+
 def idp_values_from_metadata(metadata: IdPMetadata) -> dict[str, Any]:
     """The SSOGroup fields that metadata determines."""
     endpoint = metadata.sso_endpoint
@@ -66,6 +140,36 @@ def idp_values_from_metadata(metadata: IdPMetadata) -> dict[str, Any]:
     }
 
 
+def ssogroup_values(
+    *,
+    source: MetadataSource | None,
+    entity_id: str | None = None,
+    sso_url: str | None = None,
+    certificates: list[Certificate] | None = None,
+    metadata_url_removed: bool = False,
+) -> dict[str, Any]:
+    """The IdP values a form or command proposes: the metadata's first, then what the admin gave by
+    hand (None: not given). One rule for every path; the caller decides only what was given."""
+    values: dict[str, Any] = {}
+    if source is not None:
+        values |= idp_values_from_metadata(source.metadata)
+        values |= {"certificates": list(source.metadata.certificates), "metadata_xml": source.xml}
+        values |= {"idp_metadata_url": source.url, "metadata_warnings": list(source.metadata.warnings)}
+    elif metadata_url_removed:
+        values["idp_metadata_url"] = ""  # no longer refreshed
+    if entity_id is not None:
+        values["idp_entity_id"] = entity_id.strip()
+    if sso_url is not None:
+        url = sso_url.strip()
+        values |= {"sso_url": url, "sso_binding": BINDING_REDIRECT}
+        values["sso_endpoints"] = [{"binding": BINDING_REDIRECT, "location": url}] if url else []
+    if certificates is not None:
+        values["certificates"] = certificates
+        ignored = WARN_CERT_IGNORED.split("{", 1)[0]  # the metadata's placeholder no longer matters
+        values["metadata_warnings"] = [w for w in values.get("metadata_warnings", []) if not w.startswith(ignored)]
+    return values
+
+
 def ssogroup_create_from_metadata(
     *,
     account: Account,
@@ -73,25 +177,25 @@ def ssogroup_create_from_metadata(
     slug: str,
     source: MetadataSource,
     actor: str,
+    authority: Authority = Authority.OPERATOR,
+    enable: bool = False,
     allow_idp_initiated: bool = True,
     request: HttpRequest | None = None,
 ) -> SSOGroup:
-    """A group straight from parsed metadata; enabled when its endpoint and a certificate are usable."""
+    """A group straight from parsed metadata; enabled only when asked (and then only if usable)."""
     metadata = source.metadata
-    certificates = list(metadata.certificates)
-    now = clock.now()
-    usable = any(c.not_after > now for c in certificates)
-    return ssogroup_create(
+    return ssogroup_create_gated(
         account=account,
+        authority=authority,
         name=name,
         slug=slug,
         actor=actor,
         request=request,
-        certificates=certificates,
+        certificates=list(metadata.certificates),
         metadata_xml=source.xml,
         idp_metadata_url=source.url,
         metadata_warnings=metadata.warnings,
-        enabled=usable,
+        enabled=enable,
         allow_idp_initiated=allow_idp_initiated,
         **idp_values_from_metadata(metadata),
     )
@@ -101,6 +205,8 @@ def ssogroup_refresh(
     *,
     group: SSOGroup,
     actor: str,
+    authority: Authority = Authority.OPERATOR,
+    approve: bool = False,
     request: HttpRequest | None = None,
     fetch: Callable[[str], bytes] = metadata_fetch,
 ) -> SSOGroup:
@@ -127,29 +233,25 @@ def ssogroup_refresh(
         raise MetadataError(message)
     values = idp_values_from_metadata(source.metadata)
     values.pop("name_id_format")  # an admin's choice of NameID format survives a refresh
-    certificates = list(source.metadata.certificates)
-    # Security-critical: different signing certificates are never applied by a refresh; they wait
-    # for the admin's approval (ssogroups.certificate_change) and the group keeps its own.
-    held = certificates_differ(group=group, certificates=certificates)
     try:
-        with transaction.atomic():
-            group = ssogroup_update(
-                group=group,
-                actor=actor,
-                request=request,
-                event="sso_group_refresh",
-                certificates=None if held else certificates,
-                metadata_xml=source.xml,
-                metadata_warnings=source.metadata.warnings,
-                metadata_fetched_at=clock.now(),
-                metadata_refresh_error="",
-                **values,
-            )
-            if held:
-                certificate_change_propose(group=group, certificates=certificates, actor=actor, request=request)
-            else:
-                certificate_change_withdraw(group=group)
-            return group
+        # Security-critical: on an enabled group, different certificates or endpoints are held for
+        # an admin's approval (ssogroups.trust); the group keeps what it trusts until then.
+        return ssogroup_change(
+            group=group,
+            authority=authority,
+            actor=actor,
+            request=request,
+            source="refresh",
+            event="sso_group_refresh",
+            approve=approve,
+            withdraw_when_current=True,
+            certificates=list(source.metadata.certificates),
+            metadata_xml=source.xml,
+            metadata_warnings=source.metadata.warnings,
+            metadata_fetched_at=clock.now(),
+            metadata_refresh_error="",
+            **values,
+        )
     except ValidationError as exc:
         _refresh_failed(group, " ".join(exc.messages), actor, request)
         raise

@@ -4,7 +4,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 
 from accounts.models import User
@@ -95,12 +94,6 @@ class SSOGroup(models.Model):
     created_at = models.DateTimeField(default=clock.default_now)
     updated_at = models.DateTimeField(default=clock.default_now)
 
-    # Not columns: what clean() holds an enabled group to. A service about to replace the certificates
-    # names them here (None: the stored ones count); ``enable_rule_applies`` False lets an enabled group
-    # whose certificate has since expired still be renamed (ssogroups.services decides which).
-    incoming_certificates: Iterable[Any] | None = None
-    enable_rule_applies: bool = True
-
     class Meta:
         constraints = [
             # The clash is said with the slug in it by ssogroups.services (MSG_SLUG_TAKEN).
@@ -111,14 +104,12 @@ class SSOGroup(models.Model):
         return f"{self.name} ({self.slug})"
 
     def clean(self) -> None:
-        """The rules across columns: SCIM roles in role order, and an enabled group has what sign-in needs."""
+        """The rule across columns: SCIM roles in role order. What an enabled group needs depends on the
+        certificates about to be stored, so ssogroups.services checks it with ``enable_missing``."""
         if not self.scim_roles:
             self.scim_roles = []  # any empty value is no roles
         elif v.scim_roles_valid(self.scim_roles):  # a bad role is the column's validator's to name
             self.scim_roles = sorted(set(self.scim_roles), key=User.Role.values.index)
-        missing = self.enable_missing(self.incoming_certificates) if self.enabled and self.enable_rule_applies else []
-        if missing:
-            raise ValidationError({"enabled": v.MSG_ENABLE_NEEDS.format(missing=" and ".join(missing))})
 
     def enable_missing(self, certificates: Iterable[Any] | None = None) -> list[str]:
         """What the group lacks before it can be enabled (empty: ready). ``certificates`` (anything with a
@@ -189,6 +180,28 @@ class SSOPendingCertificate(CertificateFields):
 
     def __str__(self) -> str:
         return self.subject or self.sha256_fingerprint
+
+
+class SSOTrustChange(models.Model):
+    """A change of what an enabled group trusts or where it sends people, held until an admin approves.
+
+    ``values`` holds the proposed IdP columns that differ (entity ID, endpoint(s), SLO URL, metadata
+    URL); the group's SSOPendingCertificate rows are the proposed certificate set when
+    ``certificates_changed``. ``version`` is a digest of both: the approve form posts it back, so an
+    admin approves exactly what was shown (ssogroups.trust). Nothing here signs anyone in.
+    """
+
+    group = models.OneToOneField(SSOGroup, on_delete=models.CASCADE, related_name="trust_change")
+    values = models.JSONField(default=dict, blank=True)
+    certificates_changed = models.BooleanField(default=False)
+    metadata_xml = models.TextField(blank=True)
+    version = models.CharField(max_length=64)
+    source = models.CharField(max_length=40)
+    proposed_by = models.CharField(max_length=150)
+    proposed_at = models.DateTimeField(default=clock.default_now)
+
+    def __str__(self) -> str:
+        return f"{self.group_id} {self.version[:12]}"
 
 
 class SSODomain(models.Model):

@@ -1,5 +1,6 @@
 """Writes to SSO groups: create, update, enable, delete. Every write records an event."""
 
+import copy
 import secrets
 from collections.abc import Iterable
 from typing import Any
@@ -16,6 +17,7 @@ from ssogroups.dependents import group_dependent_counts
 from ssogroups.domains import domains_normalize
 from ssogroups.metadata import Certificate, certificate_warnings, endpoint_warnings
 from ssogroups.models import SSOCertificate, SSODomain, SSOGroup
+from ssogroups.validators import MSG_ENABLE_NEEDS
 
 MSG_SLUG_TAKEN = "This account already has an SSO group with the ID {slug!r}."
 
@@ -55,19 +57,33 @@ def ssogroup_event_record(
 
 def _validate(group: SSOGroup, certificates: list[Certificate] | None, *, check_enable: bool = True) -> None:
     """The model's own rules (SSOGroup.full_clean), then the account's: a slug is unique within it."""
-    group.incoming_certificates, group.enable_rule_applies = certificates, check_enable
     errors: dict[str, list[ValidationError]] = {}
     try:
         # The account is the caller's; the constraint on (account, slug) is said below, naming the slug.
         group.full_clean(exclude=["account"], validate_constraints=False)
     except ValidationError as exc:
         errors = exc.error_dict
+    # An enabled group has what sign-in needs: the certificates about to be stored (None: the stored ones).
+    missing = group.enable_missing(certificates) if group.enabled and check_enable else []
+    if missing and "enabled" not in errors:
+        errors["enabled"] = [ValidationError(MSG_ENABLE_NEEDS.format(missing=" and ".join(missing)))]
     # Scoped to this account: slugs only need to be unique within it.
     clash = SSOGroup.objects.filter(account_id=group.account_id, slug=group.slug).exclude(pk=group.pk)
     if "slug" not in errors and clash.exists():
         errors["slug"] = [ValidationError(MSG_SLUG_TAKEN.format(slug=group.slug))]
     if errors:
         raise ValidationError(errors)
+
+
+def ssogroup_validate(*, group: SSOGroup, fields: dict[str, Any], certificates: list[Certificate] | None) -> None:
+    """Would ``group`` with ``fields`` and ``certificates`` be valid? Writes nothing (a change held for
+    approval is checked now, not first when it is approved). Raises ValidationError by field."""
+    probe = copy.copy(group)
+    columns = {f.name for f in SSOGroup._meta.concrete_fields}
+    for name, value in fields.items():
+        if name in columns:
+            setattr(probe, name, value)
+    _validate(probe, certificates)
 
 
 def _domains_check(group: SSOGroup, domains: list[str]) -> None:

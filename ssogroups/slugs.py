@@ -28,6 +28,12 @@ def slug_unique(*, account, name: str) -> str:
     return slug
 
 
+def slug_choose(*, account, given: str, name: str, current: str = "") -> str:
+    """The group's ID on every path: the one given, else the group's own (``current``), else one made
+    from the name and unique in the account. Whether it is free is the service's to say."""
+    return given.strip() or current or slug_unique(account=account, name=name)
+
+
 def slugs_taken(*, account) -> list[str]:
     """The account's slugs, for the form's as-you-type preview."""
     return list(SSOGroup.objects.filter(account=account).order_by("slug").values_list("slug", flat=True))

@@ -1,8 +1,5 @@
 """Account SSO configuration pages (/account/sso/) and the public SP metadata document."""
 
-from collections.abc import Callable
-from functools import partial
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -11,10 +8,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from accounts.permissions import account_admin_required
-from accounts.reauth import recent_auth_required
+from accounts.reauth import auth_is_recent, reauth_redirect, recent_auth_required
 from sparksso import clock
 from sparksso.forms import form_errors_from_service
-from ssogroups import certificate_change, intake, selectors, services
+from ssogroups import intake, selectors, services, trust
 from ssogroups.charts import signin_chart
 from ssogroups.dependents import group_dependents
 from ssogroups.domains_verify import ssodomain_verify
@@ -42,12 +39,20 @@ WARN_WANTS_SIGNED_REQUESTS = (
     "sends them unsigned. Sign-in started here (SP-initiated) will fail unless the IdP accepts unsigned "
     "requests; sign-in from the IdP's app tile is not affected."
 )
-MSG_CERTIFICATES_PENDING = (
-    "The metadata brings different signing certificates. They are not trusted yet: compare their "
-    "fingerprints with your IdP's and approve or reject them below."
+MSG_TRUST_PENDING = (
+    "This change of what the group trusts (signing certificates, IdP entity ID or endpoints) is not "
+    "in effect yet: compare it with your IdP and approve or reject it below."
 )
-MSG_CERTIFICATES_APPROVED = "The new signing certificates of “{name}” are now trusted."
-MSG_CERTIFICATES_REJECTED = "The proposed signing certificates of “{name}” were discarded; nothing changed."
+NOTE_TRUST = (
+    "Changing the certificate, endpoint, entity ID, metadata or policy asks you to confirm it is you "
+    "if you signed in more than a few minutes ago."
+)
+NOTE_TRUST_ENABLED = (
+    "This group is enabled: a new certificate, endpoint, entity ID or metadata waits on the group's page "
+    "until an admin approves it."
+)
+MSG_TRUST_APPROVED = "The change of trust of “{name}” is now in effect."
+MSG_TRUST_REJECTED = "The proposed change of trust of “{name}” was discarded; nothing changed."
 MSG_SLUG_CHANGED = (
     "The group's ID changed, so its SP URLs changed too: update the Consumer URL and Audience URI in your IdP."
 )
@@ -59,6 +64,8 @@ def _form_page(request: HttpRequest, form: SSOGroupForm, group, status: int) -> 
         "group": group,
         "slugs_taken": " ".join(slugs_taken(account=request.user.account)),
         "admin_role_warning": ADMIN_ROLE_WARNING,
+        "trust_note": NOTE_TRUST,
+        "trust_note_enabled": NOTE_TRUST_ENABLED,
     }
     return render(request, "ssogroups/form.html", context, status=status)
 
@@ -95,12 +102,14 @@ def ssogroup_form_view(request: HttpRequest, slug: str | None = None) -> HttpRes
     if request.method != "POST":
         return _form_page(request, form, group, 200)
     if form.is_valid():
-        who = {"actor": _actor(request), "request": request}
+        who = {"actor": _actor(request), "request": request, "authority": authority_of(request)}
         try:
             if group is None:
-                saved = services.ssogroup_create(account=account, **who, **form.service_values())
+                saved = trust.ssogroup_create_gated(account=account, **who, **form.service_values())
             else:
-                saved = services.ssogroup_update(group=group, **who, **form.service_values())
+                saved = trust.ssogroup_change(group=group, **who, **form.service_values())
+        except trust.ReauthRequired:
+            return reauth_redirect(request)  # nothing written; after confirming, the admin saves again
         except ValidationError as exc:
             form_errors_from_service(form, exc)
         else:
@@ -108,24 +117,42 @@ def ssogroup_form_view(request: HttpRequest, slug: str | None = None) -> HttpRes
             if slug is not None and saved.slug != slug:
                 messages.warning(request, MSG_SLUG_CHANGED)
             _flash_warnings(request, saved.metadata_warnings)
+            _flash_pending(request, saved)
             return redirect("ssogroup-detail", slug=saved.slug)
     messages.error(request, MSG_FIX_ERRORS)
     return _form_page(request, form, group, 400)
+
+
+def authority_of(request: HttpRequest) -> trust.Authority:
+    """A person at the pages: whether their sign-in is recent decides what they may change."""
+    return trust.Authority.RECENT if auth_is_recent(request) else trust.Authority.STALE
+
+
+def _flash_pending(request: HttpRequest, group) -> None:
+    if trust.trust_change_get(group=group) is not None:
+        messages.warning(request, MSG_TRUST_PENDING)
 
 
 @require_GET
 @account_admin_required(FEATURE)
 def ssogroup_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    return _detail_page(request, group, status=200)
+
+
+def _detail_page(request: HttpRequest, group, *, status: int) -> HttpResponse:
     certificates = [
         (c, selectors.certificate_status(c.not_after)) for c in group.certificates.order_by("not_after", "id")
     ]
+    change = trust.trust_change_get(group=group)
     pending = [
         (c, selectors.certificate_status(c.not_after)) for c in group.pending_certificates.order_by("not_after", "id")
     ]
     context = {
         "group": group,
         "certificates": certificates,
+        "trust_change": change,
+        "trust_rows": trust.trust_change_rows(change) if change is not None else [],
         "pending_certificates": pending,
         "domains": group.domains.order_by("domain"),
         "signed_requests_warning": WARN_WANTS_SIGNED_REQUESTS if group.want_authn_requests_signed else "",
@@ -134,56 +161,73 @@ def ssogroup_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
         "chart": signin_chart(group=group, now=clock.now()),
         "scim_roles": [label for value, label in User.Role.choices if value in group.scim_roles],
     }
-    return render(request, "ssogroups/detail.html", context)
+    return render(request, "ssogroups/detail.html", context, status=status)
 
 
+# Refreshing may change what the group trusts: a person needs a recent sign-in first.
 @require_POST
 @account_admin_required(FEATURE)
+@recent_auth_required
 def ssogroup_refresh_view(request: HttpRequest, slug: str) -> HttpResponse:
     group = selectors.ssogroup_get(account=request.user.account, slug=slug)
     try:
-        group = intake.ssogroup_refresh(group=group, actor=_actor(request), request=request)
+        group = intake.ssogroup_refresh(
+            group=group, actor=_actor(request), request=request, authority=trust.Authority.RECENT
+        )
     except (MetadataError, MetadataFetchError) as exc:
         messages.error(request, MSG_REFRESH_FAILED.format(reason=exc.message))
     except ValidationError as exc:
         messages.error(request, MSG_REFRESH_FAILED.format(reason=" ".join(exc.messages)))
     else:
         messages.success(request, MSG_REFRESHED.format(url=group.idp_metadata_url))
-        if group.pending_certificates.exists():
-            messages.warning(request, MSG_CERTIFICATES_PENDING)
+        _flash_pending(request, group)
         _flash_warnings(request, group.metadata_warnings)
     return redirect("ssogroup-detail", slug=slug)
 
 
-def _group_action(request: HttpRequest, slug: str, action: Callable[..., object], success: str) -> HttpResponse:
-    """Do ``action(group=…, actor=…, request=…)`` to the admin's group; the page then says ``success`` or why not."""
-    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
-    try:
-        action(group=group, actor=_actor(request), request=request)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, success.format(name=group.name))
-    return redirect("ssogroup-detail", slug=slug)
-
-
-# Trusting a new signing key is as sensitive as it gets: deciding needs a recent sign-in.
+# Trusting a new signing key or endpoint is as sensitive as it gets: deciding needs a recent sign-in.
 @require_POST
 @account_admin_required(FEATURE)
 @recent_auth_required
-def ssogroup_certificates_decide_view(request: HttpRequest, slug: str, approve: bool) -> HttpResponse:
-    """Approve or reject the proposed signing certificates (``approve`` comes from the URL)."""
-    if approve:
-        return _group_action(request, slug, certificate_change.certificate_change_approve, MSG_CERTIFICATES_APPROVED)
-    return _group_action(request, slug, certificate_change.certificate_change_reject, MSG_CERTIFICATES_REJECTED)
+def ssogroup_trust_decide_view(request: HttpRequest, slug: str, approve: bool) -> HttpResponse:
+    """Approve or reject the waiting change of trust (``approve`` comes from the URL); the form posts
+    the version it showed, and a different proposal waiting now is refused with 409."""
+    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    decide = trust.trust_change_approve if approve else trust.trust_change_reject
+    try:
+        decide(group=group, version=request.POST.get("version", ""), actor=_actor(request), request=request)
+    except trust.ProposalChanged as exc:
+        messages.error(request, exc.message)
+        return _detail_page(request, group, status=409)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, (MSG_TRUST_APPROVED if approve else MSG_TRUST_REJECTED).format(name=group.name))
+    return redirect("ssogroup-detail", slug=slug)
 
 
 @require_POST
 @account_admin_required(FEATURE)
 def ssogroup_set_enabled_view(request: HttpRequest, slug: str, enabled: bool) -> HttpResponse:
-    """Enable or disable the group (``enabled`` comes from the URL)."""
-    action = partial(services.ssogroup_set_enabled, enabled=enabled)
-    return _group_action(request, slug, action, MSG_ENABLED if enabled else MSG_DISABLED)
+    """Enable (needs a recent sign-in) or disable the group (``enabled`` comes from the URL)."""
+    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    event = "sso_group_enable" if enabled else "sso_group_disable"
+    try:
+        trust.ssogroup_change(
+            group=group,
+            authority=authority_of(request),
+            actor=_actor(request),
+            request=request,
+            event=event,
+            enabled=enabled,
+        )
+    except trust.ReauthRequired:
+        return reauth_redirect(request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, (MSG_ENABLED if enabled else MSG_DISABLED).format(name=group.name))
+    return redirect("ssogroup-detail", slug=slug)
 
 
 @require_POST

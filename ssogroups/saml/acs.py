@@ -97,6 +97,8 @@ class ValidatedAssertion:
     session_not_on_or_after: datetime | None = None
     signed_response: bool = False
     signed_assertion: bool = False
+    # When the IdP says the user authenticated (the signed assertion's AuthnStatement/@AuthnInstant).
+    authn_instant: datetime | None = None
 
 
 def saml_time_parse(value: str) -> datetime | None:
@@ -296,6 +298,8 @@ def validate_response(
         raise reject(reasons.IN_RESPONSE_TO_MISMATCH, ", ".join(sorted(v[:80] for v in in_response_to)))
 
     session_end = response.get_session_not_on_or_after()
+    # Read from the assertion a verified signature covers (checked above), never from elsewhere.
+    instants = assertion.xpath("saml:AuthnStatement/@AuthnInstant", namespaces=NS)
     return ValidatedAssertion(
         assertion_id=assertion_id,
         issuer=issuer,
@@ -307,4 +311,5 @@ def validate_response(
         session_not_on_or_after=datetime.fromtimestamp(session_end, tz=UTC) if session_end else None,
         signed_response=signed_response,
         signed_assertion=signed_assertion,
+        authn_instant=saml_time_parse(instants[0]) if len(instants) == 1 else None,
     )

@@ -42,7 +42,8 @@ class SsoLoginResult:
     user: User | None
     next_path: str
     session_not_on_or_after: datetime | None
-    force_authn: bool = False  # the answer to our ForceAuthn request: a proven, recent authentication
+    force_authn: bool = False  # the answer to our ForceAuthn request: recent if authn_instant says so
+    authn_instant: datetime | None = None
     test_report: dict[str, Any] | None = None
 
 
@@ -142,6 +143,7 @@ def sso_login_consume(
         next_path=next_path,
         session_not_on_or_after=validated.session_not_on_or_after,
         force_authn=force_authn,
+        authn_instant=validated.authn_instant,
     )
 
 

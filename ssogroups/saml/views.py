@@ -3,6 +3,8 @@
 Thin: parse the request, call one service, render. Validation lives in acs.py / services.py.
 """
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
@@ -15,8 +17,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.events import user_event_record
+from accounts.models import Event
 from accounts.permissions import account_admin_required
-from accounts.reauth import auth_time_record
+from accounts.reauth import auth_refused_record, auth_time_record
 from sparksso import clock
 from sparksso.encoding import form_body_error, reads_own_form_encoding
 from sparksso.middleware import client_ip
@@ -27,6 +31,7 @@ from ssogroups.saml import reasons
 from ssogroups.saml.acs import MAX_RESPONSE_BYTES
 from ssogroups.saml.binding import browser_cookie_set, browser_secret_for, browser_secret_hash
 from ssogroups.saml.errors import SamlRejected
+from ssogroups.saml.reauth import sso_reauth_refusal
 from ssogroups.saml.request_store import PENDING_TTL, AuthnStart, pending_test_peek
 from ssogroups.saml.selectors import login_failures_recent, ssogroup_get_for_admin, ssogroup_get_usable
 from ssogroups.saml.services import (
@@ -175,10 +180,31 @@ def consume_view(request: HttpRequest, account_id: int, group_slug: str) -> Http
         remaining = (result.session_not_on_or_after - clock.now()).total_seconds()
         if remaining < request.session.get_expiry_age():
             request.session.set_expiry(result.session_not_on_or_after)
-    if result.force_authn:
-        auth_time_record(request)  # only a ForceAuthn answer proves a recent authentication
     sso_login_success_record(group=group, user=user, request=request)
+    if result.force_authn and not _reauth_record(request, user, result.authn_instant):
+        # Signed in, but not recently: back to "confirm it is you", which says why.
+        return HttpResponseRedirect(f"/account/reauth?{urlencode({'next': result.next_path})}")
     return HttpResponseRedirect(result.next_path)
+
+
+def _reauth_record(request: HttpRequest, user, authn_instant) -> bool:
+    """Only a ForceAuthn answer whose AuthnInstant is recent proves a recent authentication."""
+    refused = sso_reauth_refusal(authn_instant=authn_instant, now=clock.now())
+    if refused is None:
+        auth_time_record(request)
+        user_event_record(user=user, event="reauth_success", request=request, changes={"method": "sso"})
+        return True
+    auth_refused_record(request, refused.message)
+    instant = authn_instant.strftime("%Y-%m-%dT%H:%M:%SZ") if authn_instant else ""
+    user_event_record(
+        user=user,
+        event="reauth_failure",
+        outcome=Event.Outcome.FAILURE,
+        reason=refused.reason,
+        request=request,
+        changes={"method": "sso", "authn_instant": instant},
+    )
+    return False
 
 
 @account_admin_required("single sign-on")

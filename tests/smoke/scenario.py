@@ -90,7 +90,7 @@ def tenant_create(smoke: Smoke) -> dict:
     metadata = smoke.workdir / "idp-metadata.xml"
     metadata.write_text(str(entity_descriptor(smoke.idp.server(SP("urn:smoke", "urn:smoke")).config)))
     group = json.loads(smoke.manage("ssogroup_import", "--account", str(account["account_id"]), "--name", "Smoke IdP",
-                                    "--slug", "smoke", "--metadata", str(metadata)))  # fmt: skip
+                                    "--slug", "smoke", "--metadata", str(metadata), "--enable"))  # fmt: skip
     check(group["acs_url"].startswith(smoke.base), f"ACS {group['acs_url']} is not under BASE_URL {smoke.base}")
     token = smoke.manage("scim_token_create", "--account", str(account["account_id"]), "--group", "smoke").strip()
     check(token.startswith("sso_scim_"), "scim_token_create printed no token")

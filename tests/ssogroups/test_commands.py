@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command, execute_from_command_line
 
 from accounts.models import Event
-from ssogroups.metadata import certificate_load
 from ssogroups.models import SSOCertificate, SSOGroup
+from ssogroups.trust import trust_change_get
 from tests.ssogroups import samples as s
 from tests.ssogroups.samples import cert_b64
 
@@ -25,7 +25,9 @@ def run_import(*args: str) -> dict:
 
 
 def test_import_jumpcloud_export(account):
-    result = run_import("--account", str(account.pk), "--name", "JumpCloud", "--metadata", str(s.JUMPCLOUD))
+    result = run_import(
+        "--account", str(account.pk), "--name", "JumpCloud", "--metadata", str(s.JUMPCLOUD), "--enable"
+    )  # fmt: skip
     group = SSOGroup.objects.get(account=account)
     base = f"http://127.0.0.1:8000/api/v1/users/saml/{account.pk}/jumpcloud"
     assert result == {
@@ -114,7 +116,7 @@ def test_import_refuses_duplicate_slug_and_unknown_account(account, capsys):
     run_import("--account", str(account.pk), "--name", "JumpCloud", "--metadata", str(s.JUMPCLOUD))
     for args, reason in [
         (
-            ["--account", str(account.pk)],
+            ["--account", str(account.pk), "--slug", "jumpcloud"],
             "CommandError: This account already has an SSO group with the ID 'jumpcloud'.",
         ),
         (["--account", "999999"], "CommandError: no account with id 999999"),
@@ -128,11 +130,23 @@ def test_import_refuses_duplicate_slug_and_unknown_account(account, capsys):
     assert SSOGroup.objects.count() == 1
 
 
+def test_import_makes_a_unique_slug_and_enables_only_when_asked(account):
+    """Like the form: the ID made from the name gets -2 when taken, and nothing is enabled unasked."""
+    first = run_import("--account", str(account.pk), "--name", "JumpCloud", "--metadata", str(s.JUMPCLOUD))
+    second = run_import("--account", str(account.pk), "--name", "JumpCloud", "--metadata", str(s.JUMPCLOUD))
+    assert (first["slug"], second["slug"]) == ("jumpcloud", "jumpcloud-2")
+    assert list(SSOGroup.objects.order_by("slug").values_list("enabled", flat=True)) == [False, False]
+
+
 @command_line
 def test_refresh_command(account, allow_private, metadata_server, make_ssogroup, capsys):
-    good = run_import("--account", str(account.pk), "--name", "Good", "--metadata", metadata_server.url("/metadata"))
+    good = run_import(
+        "--account", str(account.pk), "--name", "Good", "--metadata", metadata_server.url("/metadata"), "--enable"
+    )  # fmt: skip
     metadata_server.serve("/broken", s.jumpcloud_bytes())
-    broken = run_import("--account", str(account.pk), "--name", "Broken", "--metadata", metadata_server.url("/broken"))
+    broken = run_import(
+        "--account", str(account.pk), "--name", "Broken", "--metadata", metadata_server.url("/broken"), "--enable"
+    )  # fmt: skip
     make_ssogroup(account, slug="no-url")  # not URL-based: left alone
     rotated = s.idp_metadata(cert_b64("Rotated"), entity_id="samlify", location=s.JUMPCLOUD_SSO_URL)
     metadata_server.serve("/metadata", rotated.encode())
@@ -143,9 +157,10 @@ def test_refresh_command(account, allow_private, metadata_server, make_ssogroup,
         execute_from_command_line(["manage.py", "ssogroups_refresh"])
     assert exc.value.code == 1
     captured = capsys.readouterr()
-    rotated_fingerprint = certificate_load(cert_b64("Rotated")).sha256_fingerprint
+    change = trust_change_get(group=SSOGroup.objects.get(pk=good["id"]))
+    held = ", ".join([*change.values, "certificates"])  # the rotated document lists one endpoint, not two
     assert captured.out == (
-        f"{account.pk}/good: refreshed; new signing certificates wait for approval: {rotated_fingerprint}\n"
+        f"{account.pk}/good: refreshed; a change of {held} waits for approval ({change.version[:16]})\n"
     )
     assert captured.err == (
         f"{account.pk}/broken: failed: This is XML but not SAML 2.0 metadata: the root element is <html>, expected "

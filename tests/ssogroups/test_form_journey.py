@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Event
 from ssogroups.models import SSOGroup
+from tests.conftest import force_recent_login
 from tests.ssogroups import samples as s
 from tests.ssogroups.samples import cert_pem
 
@@ -18,7 +19,7 @@ ENDPOINT = "https://sso.jumpcloud.com/saml2/sparkpost"
 
 @pytest.fixture
 def client_admin(client, admin):
-    client.force_login(admin)
+    force_recent_login(client, admin)  # setting up trust material needs a recent sign-in
     return client
 
 

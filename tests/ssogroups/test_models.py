@@ -103,22 +103,17 @@ def test_single_label_hosts_that_idp_metadata_carries_are_fine(account):
 
 
 def test_enabling_needs_an_endpoint_and_a_usable_certificate(account):
-    both = "a SAML 2.0 Endpoint and at least one valid, unexpired SAML 2.0 Certificate"
-    assert full_clean_errors(good_group(account, enabled=True, sso_url="")) == {
-        "enabled": [f"The group cannot be enabled until it has {both}."]
-    }
+    both = ["a SAML 2.0 Endpoint", "at least one valid, unexpired SAML 2.0 Certificate"]
+    assert good_group(account, enabled=True, sso_url="").enable_missing([]) == both
 
 
 def test_the_enable_rule_counts_the_certificates_about_to_be_stored(account):
+    """The certificates come in as an argument, never through attributes set on the instance."""
     group = good_group(account, enabled=True)
-    group.incoming_certificates = certificates_parse(s.cert_pem("New", days_left=30))
-    group.full_clean()
-    group.incoming_certificates = certificates_parse(s.cert_pem("Old", days_left=-1))
-    assert full_clean_errors(group) == {
-        "enabled": ["The group cannot be enabled until it has at least one valid, unexpired SAML 2.0 Certificate."]
-    }
-    group.enable_rule_applies = False  # what the update service says when only the name changes
-    group.full_clean()
+    assert group.enable_missing(certificates_parse(s.cert_pem("New", days_left=30))) == []
+    assert group.enable_missing(certificates_parse(s.cert_pem("Old", days_left=-1))) == [
+        "at least one valid, unexpired SAML 2.0 Certificate"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -1,16 +1,18 @@
 """Service-level rules that the pages and commands share (refresh choices, enable rule, domains)."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import Event
-from ssogroups.certificate_change import certificate_change_approve
 from ssogroups.domains import domains_normalize
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.intake import metadata_load, ssogroup_create_from_metadata, ssogroup_refresh
 from ssogroups.metadata import MetadataError
 from ssogroups.models import SSOGroup
 from ssogroups.services import ssogroup_update
+from ssogroups.trust import trust_change_approve, trust_change_get
 from tests.ssogroups import samples as s
 from tests.ssogroups.samples import cert_b64
 
@@ -26,7 +28,7 @@ def entities(*docs: str) -> bytes:
 def url_group(account):
     doc = s.idp_metadata(cert_b64("B1"), entity_id="https://b.example/idp")
     source = metadata_load(url="https://md.example/fed.xml", fetch=lambda url: doc.encode())
-    return ssogroup_create_from_metadata(account=account, name="B", slug="b", source=source, actor="test")
+    return ssogroup_create_from_metadata(account=account, name="B", slug="b", source=source, actor="test", enable=True)
 
 
 def test_refresh_picks_the_groups_own_idp_out_of_a_federation_file(url_group):
@@ -42,20 +44,38 @@ def test_refresh_picks_the_groups_own_idp_out_of_a_federation_file(url_group):
     assert group.metadata_refresh_error == ""
 
 
-def test_approving_certificates_that_would_leave_an_enabled_group_unusable_keeps_the_old_ones(url_group):
+def test_a_refresh_whose_certificates_would_leave_an_enabled_group_unusable_is_refused(url_group):
+    """Checked when the change is proposed (nothing unusable is ever held for approval)."""
     assert url_group.enabled is True
     expired = s.idp_metadata(cert_b64("Old", days_left=-2), entity_id="https://b.example/idp")
-    ssogroup_refresh(group=url_group, actor="test", fetch=lambda url: expired.encode())  # held, not applied
+    message = "The group cannot be enabled until it has at least one valid, unexpired SAML 2.0 Certificate."
+    with pytest.raises(ValidationError) as exc:
+        ssogroup_refresh(group=url_group, actor="test", fetch=lambda url: expired.encode())
+    assert exc.value.messages == [message]
+    group = SSOGroup.objects.get(pk=url_group.pk)
+    assert list(group.certificates.values_list("subject", flat=True)) == ["CN=B1"]
+    assert trust_change_get(group=group) is None and not group.pending_certificates.exists()
+    assert group.enabled is True and group.metadata_refresh_error == message
+    event = Event.objects.filter(event="sso_group_refresh").latest("id")
+    assert (event.outcome, event.reason) == ("failure", message)
+
+
+def test_approving_a_proposal_that_became_unusable_keeps_the_old_ones(url_group, monkeypatch):
+    """A held certificate that expires before the admin approves it is refused at approval too."""
+    soon = s.idp_metadata(cert_b64("Soon", days_left=1), entity_id="https://b.example/idp")
+    ssogroup_refresh(group=url_group, actor="test", fetch=lambda url: soon.encode())  # held
+    later = s.FIXED_NOW + timedelta(days=3)
+    monkeypatch.setattr("sparksso.clock.now", lambda: later)
+    group = SSOGroup.objects.get(pk=url_group.pk)
     before = Event.objects.count()
     with pytest.raises(ValidationError) as exc:
-        certificate_change_approve(group=SSOGroup.objects.get(pk=url_group.pk), actor="test")
+        trust_change_approve(group=group, version=trust_change_get(group=group).version, actor="test")
     assert exc.value.messages == [
         "The group cannot be enabled until it has at least one valid, unexpired SAML 2.0 Certificate."
     ]
     group = SSOGroup.objects.get(pk=url_group.pk)
     assert list(group.certificates.values_list("subject", flat=True)) == ["CN=B1"]
-    assert list(group.pending_certificates.values_list("subject", flat=True)) == ["CN=Old"]
-    assert group.enabled is True
+    assert list(group.pending_certificates.values_list("subject", flat=True)) == ["CN=Soon"]
     assert Event.objects.count() == before
 
 

@@ -8,7 +8,8 @@ from django.utils.html import escape
 
 from accounts.models import Account, Event, User
 from ssogroups.models import SSOCertificate, SSODomain, SSOGroup
-from ssogroups.views import MSG_CERTIFICATES_PENDING, WARN_WANTS_SIGNED_REQUESTS
+from ssogroups.trust import trust_change_get
+from ssogroups.views import MSG_TRUST_PENDING, WARN_WANTS_SIGNED_REQUESTS
 from tests.conftest import force_recent_login
 from tests.ssogroups import samples as s
 from tests.ssogroups.samples import cert_b64, cert_pem
@@ -468,8 +469,10 @@ def test_new_metadata_on_edit_replaces_untouched_manual_fields(client_admin, jum
     response = client_admin.post("/account/sso/jumpcloud/edit", edit_data(jumpcloud_group, metadata_xml=doc))
     assert response.status_code == 302
     group = SSOGroup.objects.get(pk=jumpcloud_group.pk)
-    assert group.sso_url == "https://sso.jumpcloud.com/saml2/new"
-    assert list(group.certificates.values_list("subject", flat=True)) == ["CN=Rotated"]
+    # The group is enabled: the new endpoint and certificate wait for approval (test_trust_change.py).
+    assert group.sso_url == s.JUMPCLOUD_SSO_URL
+    assert trust_change_get(group=group).values["sso_url"] == "https://sso.jumpcloud.com/saml2/new"
+    assert list(group.pending_certificates.values_list("subject", flat=True)) == ["CN=Rotated"]
 
 
 def test_failed_edit_changes_nothing(client_admin, jumpcloud_group):
@@ -538,14 +541,16 @@ def test_refresh_from_url_updates_and_a_failure_keeps_the_old_values(
     rotated = s.idp_metadata(cert_b64("Rotated"), entity_id="samlify", location=s.JUMPCLOUD_SSO_URL)
     metadata_server.serve("/metadata", rotated.encode())
     response = client_admin.post("/account/sso/jumpcloud/refresh", follow=True)
-    assert messages_of(response)[:2] == [f"The metadata was refreshed from {url}.", MSG_CERTIFICATES_PENDING]
+    assert messages_of(response)[:2] == [f"The metadata was refreshed from {url}.", MSG_TRUST_PENDING]
     group = SSOGroup.objects.get(account=account)
-    # A rotated certificate is held for approval (tests/ssogroups/test_certificate_change.py); approve it.
+    # A rotated certificate is held for approval (tests/ssogroups/test_trust_change.py); approve it.
     assert group.certificates.get().sha256_fingerprint == s.JUMPCLOUD_FINGERPRINT
-    assert group.metadata_xml == rotated
+    assert group.metadata_xml != rotated  # the document comes with the change it brings
     assert Event.objects.filter(event="sso_group_refresh", outcome="success").count() == 1
-    client_admin.post("/account/sso/jumpcloud/certificates/approve", follow=True)
+    version = trust_change_get(group=group).version
+    client_admin.post("/account/sso/jumpcloud/trust-change/approve", {"version": version}, follow=True)
     assert list(group.certificates.values_list("subject", flat=True)) == ["CN=Rotated"]
+    assert SSOGroup.objects.get(pk=group.pk).metadata_xml == rotated
 
     metadata_server.serve("/metadata", s.placeholder_bytes())
     response = client_admin.post("/account/sso/jumpcloud/refresh", follow=True)

@@ -1,17 +1,18 @@
-"""python manage.py ssogroup_import --account ID --name N [--slug S] --metadata FILE_OR_URL [--no-idp-initiated]"""
+"""python manage.py ssogroup_import --account ID --name N [--slug S] --metadata FILE_OR_URL
+[--no-idp-initiated] [--enable]"""
 
 import json
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.text import slugify
 
 from accounts.models import Account
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.intake import metadata_load, ssogroup_create_from_metadata
 from ssogroups.metadata import MAX_METADATA_BYTES, MetadataError
 from ssogroups.models import SSOGroup
+from ssogroups.slugs import slug_choose
 
 ACTOR = "ssogroup_import"
 
@@ -43,16 +44,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--account", required=True, type=int)
         parser.add_argument("--name", required=True)
-        parser.add_argument("--slug", default=None, help="defaults to the name, slugified")
+        parser.add_argument("--slug", default=None, help="defaults to one made from the name, unique in the account")
         parser.add_argument("--metadata", required=True, help="a metadata file path or an http(s) URL")
         parser.add_argument("--no-idp-initiated", action="store_true", help="refuse IdP-initiated sign-in")
+        parser.add_argument(
+            "--enable", action="store_true", help="enable the group at once (needs a valid certificate)"
+        )
 
     def handle(self, *args, **opts):
         try:
             account = Account.objects.get(pk=opts["account"])
         except Account.DoesNotExist as exc:
             raise CommandError(f"no account with id {opts['account']}") from exc
-        slug = opts["slug"] if opts["slug"] is not None else slugify(opts["name"])
+        slug = slug_choose(account=account, given=opts["slug"] or "", name=opts["name"])
         source = opts["metadata"]
         try:
             if source.lower().startswith(("http://", "https://")):
@@ -71,6 +75,7 @@ class Command(BaseCommand):
                 source=loaded,
                 actor=ACTOR,
                 allow_idp_initiated=not opts["no_idp_initiated"],
+                enable=opts["enable"],
             )
         except (MetadataError, MetadataFetchError) as exc:
             raise CommandError(_one_line(exc.message)) from exc

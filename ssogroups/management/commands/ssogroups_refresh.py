@@ -1,5 +1,7 @@
 """python manage.py ssogroups_refresh [--account ID]: re-read every URL-based group's metadata."""
 
+from functools import partial
+
 from django.core.exceptions import ValidationError
 
 from ssogroups.fetch import MetadataFetchError
@@ -7,6 +9,7 @@ from ssogroups.intake import ssogroup_refresh
 from ssogroups.management.batch import BatchCommand
 from ssogroups.metadata import MetadataError
 from ssogroups.models import SSOGroup
+from ssogroups.trust import trust_change_get
 
 ACTOR = "ssogroups_refresh"
 
@@ -21,23 +24,27 @@ class Command(BatchCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--account", type=int, default=None, help="only this account's groups")
+        parser.add_argument(
+            "--approve", action="store_true", help="apply changes of trust at once instead of holding them"
+        )
 
     def handle(self, *args, **opts):
         groups = SSOGroup.objects.exclude(idp_metadata_url="").select_related("account").order_by("account_id", "slug")
         if opts["account"] is not None:
             groups = groups.filter(account_id=opts["account"])
-        self.run_each(list(groups), _refresh)
+        self.run_each(list(groups), partial(_refresh, approve=opts["approve"]))
 
 
-def _refresh(group: SSOGroup) -> tuple[bool, str]:
+def _refresh(group: SSOGroup, *, approve: bool) -> tuple[bool, str]:
     label = f"{group.account_id}/{group.slug}"
     try:
-        group = ssogroup_refresh(group=group, actor=ACTOR)
+        group = ssogroup_refresh(group=group, actor=ACTOR, approve=approve)
     except (MetadataError, MetadataFetchError) as exc:
         return False, f"{label}: failed: {' '.join(exc.message.split())}"
     except ValidationError as exc:
         return False, f"{label}: failed: {' '.join(' '.join(exc.messages).split())}"
-    pending = list(group.pending_certificates.values_list("sha256_fingerprint", flat=True))
-    if pending:  # not applied: the group keeps its certificates until an admin approves these
-        return True, f"{label}: refreshed; new signing certificates wait for approval: {', '.join(pending)}"
+    change = trust_change_get(group=group)
+    if change is not None:  # not applied: the group keeps what it trusts until an admin approves
+        held = [*change.values, *(["certificates"] if change.certificates_changed else [])]
+        return True, f"{label}: refreshed; a change of {', '.join(held)} waits for approval ({change.version[:16]})"
     return True, f"{label}: refreshed"

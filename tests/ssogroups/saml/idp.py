@@ -134,9 +134,14 @@ class TestIdP:
         algorithms: tuple[str, str] = SHA256,
         destination: str | None = None,
         session_not_on_or_after: str | None = None,
+        authn_instant: dt.datetime | None = None,
         mutate: Callable[[etree._Element], None] | None = None,
     ) -> str:
-        """A response from this IdP. ``mutate`` edits the unsigned tree before pysaml2 signs it."""
+        """A response from this IdP. ``authn_instant``: when the user authenticated (default: now, as
+        pysaml2 says). ``mutate`` edits the unsigned tree before pysaml2 signs it."""
+        authn = {"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"}
+        if authn_instant is not None:
+            authn["authn_instant"] = int(authn_instant.timestamp())
         server = self.server(sp)
         unsigned = server.create_authn_response(
             identity=attributes or {},
@@ -147,7 +152,7 @@ class TestIdP:
             sign_assertion=False,
             sign_response=False,
             session_not_on_or_after=session_not_on_or_after,
-            authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"},
+            authn=authn,
         )
         tree = etree.fromstring(str(unsigned).encode())
         if mutate:

@@ -1,7 +1,8 @@
-"""A refresh that brings different signing certificates holds them for the admin's approval.
+"""A refresh that changes an enabled group's trust (certificates, endpoint) holds it for approval.
 
-The group keeps verifying sign-ins with the certificates it had; the new ones are shown with their
-SHA-256 fingerprints and expiry; approving makes them the group's, rejecting discards them.
+The group keeps verifying sign-ins with the certificates it had and sending people where it did;
+the proposal is shown (fingerprints, expiry, endpoints) with its version; approving exactly that
+version applies it, rejecting discards it, and a different proposal waiting by then is refused.
 """
 
 from base64 import b64encode
@@ -11,11 +12,11 @@ from django.test import Client
 from django.utils.html import escape
 
 from accounts.models import Event, UserSession
-from ssogroups.certificate_change import MSG_NOTHING_PENDING
 from ssogroups.intake import metadata_load, ssogroup_create_from_metadata, ssogroup_refresh
 from ssogroups.metadata import certificate_load
-from ssogroups.models import SSOCertificate, SSOGroup, SSOPendingCertificate
-from ssogroups.views import MSG_CERTIFICATES_APPROVED, MSG_CERTIFICATES_PENDING, MSG_CERTIFICATES_REJECTED
+from ssogroups.models import SSOCertificate, SSOGroup, SSOPendingCertificate, SSOTrustChange
+from ssogroups.trust import MSG_NOTHING_PENDING, MSG_PROPOSAL_CHANGED
+from ssogroups.views import MSG_TRUST_APPROVED, MSG_TRUST_PENDING, MSG_TRUST_REJECTED
 from tests.conftest import force_recent_login
 from tests.ssogroups import samples as s
 from tests.ssogroups.saml.idp import TestIdP, sp_of
@@ -47,11 +48,17 @@ def new_keys():
 @pytest.fixture
 def group(account, old_keys) -> SSOGroup:
     source = metadata_load(url=URL, fetch=lambda url: metadata(old_keys.cert_b64))
-    return ssogroup_create_from_metadata(account=account, name="IdP", slug="idp", source=source, actor="test")
+    return ssogroup_create_from_metadata(
+        account=account, name="IdP", slug="idp", source=source, actor="test", enable=True
+    )
 
 
 def refresh(group: SSOGroup, document: bytes) -> SSOGroup:
     return ssogroup_refresh(group=group, actor="ssogroups_refresh", fetch=lambda url: document)
+
+
+def version(group: SSOGroup) -> str:
+    return SSOTrustChange.objects.get(group=group).version
 
 
 def trusted(group: SSOGroup) -> set[str]:
@@ -89,14 +96,42 @@ def test_a_refresh_with_different_certificates_keeps_the_old_ones_and_records_th
 
     assert trusted(group) == before_trusted  # nothing applied
     assert pending(group) == proposed
-    assert group.sso_url == "https://idp.example.test/sso-v2"  # the rest of the refresh applied
-    event = Event.objects.get(event="sso_group_certificate_change_pending")
+    # Item 2: the endpoint moves only with the certificates, on approval.
+    assert SSOGroup.objects.get(pk=group.pk).sso_url == "https://idp.example.test/sso"
+    change = SSOTrustChange.objects.get(group=group)
+    assert change.values["sso_url"] == "https://idp.example.test/sso-v2" and change.certificates_changed
+    event = Event.objects.get(event="sso_group_trust_change_pending")
     assert (event.actor, event.target, event.outcome) == ("ssogroups_refresh", "idp", "success")
-    assert {c["sha256_fingerprint"] for c in event.changes["proposed"]} == proposed
-    assert all(c["not_after"].endswith("Z") for c in event.changes["proposed"])
-    assert {c["sha256_fingerprint"] for c in event.changes["current"]} == before_trusted
-    refresh_event = Event.objects.filter(event="sso_group_refresh").latest("id")
-    assert "certificates" not in refresh_event.changes
+    assert event.changes["version"] == change.version and event.changes["source"] == "refresh"
+    assert {c["sha256_fingerprint"] for c in event.changes["proposed"]["certificates"]} == proposed
+    assert all(c["not_after"].endswith("Z") for c in event.changes["proposed"]["certificates"])
+    assert {c["sha256_fingerprint"] for c in event.changes["current"]["certificates"]} == before_trusted
+    assert event.changes["current"]["sso_url"] == "https://idp.example.test/sso"
+    assert not Event.objects.filter(event="sso_group_refresh", changes__has_key="certificates").exists()
+
+
+def test_a_refresh_with_only_a_new_endpoint_holds_it(group, old_keys, client, make_user):
+    """Item 2: whoever controls the metadata URL cannot send /login users to another host."""
+    group = refresh(group, metadata(old_keys.cert_b64, location="https://look-alike.example/sso"))
+    assert SSOGroup.objects.get(pk=group.pk).sso_url == "https://idp.example.test/sso"
+    change = SSOTrustChange.objects.get(group=group)
+    assert change.values["sso_url"] == "https://look-alike.example/sso" and not change.certificates_changed
+    assert pending(group) == set()
+    event = Event.objects.get(event="sso_group_trust_change_pending")
+    assert event.changes["proposed"]["sso_url"] == "https://look-alike.example/sso"
+    start = client.get(f"/api/v1/users/saml/{group.account_id}/idp/login")
+    assert start.status_code == 302 and start["Location"].startswith("https://idp.example.test/sso?")
+
+
+def test_a_group_never_enabled_takes_the_refresh_at_once(account, make_ssogroup, old_keys, new_keys):
+    bare = make_ssogroup(
+        account, slug="draft", idp_entity_id=ENTITY, enabled=False, idp_metadata_url=URL, cert_pem=old_keys.cert_pem
+    )
+    bare = refresh(bare, metadata(new_keys.cert_b64, location="https://idp.example.test/sso-v2"))
+    assert trusted(bare) == {fingerprint(new_keys.cert_b64)}
+    assert SSOGroup.objects.get(pk=bare.pk).sso_url == "https://idp.example.test/sso-v2"
+    assert not SSOTrustChange.objects.exists()
+    assert not Event.objects.filter(event="sso_group_trust_change_pending").exists()
 
 
 def test_the_same_proposal_again_records_nothing_new(group, new_keys):
@@ -104,7 +139,7 @@ def test_the_same_proposal_again_records_nothing_new(group, new_keys):
     rows = list(SSOPendingCertificate.objects.values_list("pk", flat=True))
     refresh(group, metadata(new_keys.cert_b64))  # a scheduled ssogroups_refresh, an hour later
     assert list(SSOPendingCertificate.objects.values_list("pk", flat=True)) == rows
-    assert Event.objects.filter(event="sso_group_certificate_change_pending").count() == 1
+    assert Event.objects.filter(event="sso_group_trust_change_pending").count() == 1
 
 
 def test_a_newer_proposal_replaces_the_older_one(group, new_keys):
@@ -112,7 +147,7 @@ def test_a_newer_proposal_replaces_the_older_one(group, new_keys):
     newer = make_keypair("newer")
     refresh(group, metadata(newer.cert_b64))
     assert pending(group) == {fingerprint(newer.cert_b64)}
-    assert Event.objects.filter(event="sso_group_certificate_change_pending").count() == 2
+    assert Event.objects.filter(event="sso_group_trust_change_pending").count() == 2
 
 
 def test_metadata_back_to_the_trusted_set_withdraws_the_proposal(group, old_keys, new_keys):
@@ -126,7 +161,7 @@ def test_a_group_without_certificates_takes_its_first_ones_from_the_refresh(acco
     group = make_ssogroup(account, slug="bare", idp_entity_id=ENTITY, enabled=False, idp_metadata_url=URL)
     group = refresh(group, metadata(new_keys.cert_b64))
     assert trusted(group) == {fingerprint(new_keys.cert_b64)}
-    assert not Event.objects.filter(event="sso_group_certificate_change_pending").exists()
+    assert not Event.objects.filter(event="sso_group_trust_change_pending").exists()
 
 
 # --- sign-in while a change waits ------------------------------------------------------------
@@ -151,7 +186,7 @@ def test_sign_in_keeps_using_the_trusted_key_until_approval(tmp_path, group, old
 
     admin_client = Client()
     force_recent_login(admin_client, admin)
-    admin_client.post("/account/sso/idp/certificates/approve")
+    admin_client.post("/account/sso/idp/trust-change/approve", {"version": version(group)})
     assert post(new_idp) == 302
     assert post(old_idp) == 403
 
@@ -169,11 +204,12 @@ def test_group_page_shows_the_new_fingerprints_and_expiry(admin_client, group, n
     refresh(group, metadata(new_keys.cert_b64))
     proposed = SSOPendingCertificate.objects.get()
     page = admin_client.get("/account/sso/idp/").content.decode()
-    assert "New signing certificates waiting for your approval" in page
-    assert f"<code>{proposed.sha256_fingerprint}</code>" in page
+    assert "A change of trust is waiting for your approval" in page
+    assert proposed.sha256_fingerprint.replace(":", ":<wbr>") in page  # wraps only at its colons
     assert f"{proposed.not_after:%Y-%m-%d %H:%M} UTC" in page
-    assert 'action="/account/sso/idp/certificates/approve"' in page
-    assert 'action="/account/sso/idp/certificates/reject"' in page
+    assert 'action="/account/sso/idp/trust-change/approve"' in page
+    assert 'action="/account/sso/idp/trust-change/reject"' in page
+    assert page.count(f'name="version" value="{version(group)}"') == 2
 
 
 def test_refresh_from_the_page_says_the_certificates_wait(
@@ -184,39 +220,69 @@ def test_refresh_from_the_page_says_the_certificates_wait(
     )
     response = admin_client.post("/account/sso/idp/refresh", follow=True)
     assert response.status_code == 200
-    assert MSG_CERTIFICATES_PENDING in [str(m) for m in response.context["messages"]]
+    assert MSG_TRUST_PENDING in [str(m) for m in response.context["messages"]]
     assert pending(group) == {fingerprint(new_keys.cert_b64)}
 
 
 def test_approve_applies_the_proposal(admin_client, admin, group, old_keys, new_keys):
-    refresh(group, metadata(new_keys.cert_b64))
-    response = admin_client.post("/account/sso/idp/certificates/approve", follow=True)
+    refresh(group, metadata(new_keys.cert_b64, location="https://idp.example.test/sso-v2"))
+    response = admin_client.post("/account/sso/idp/trust-change/approve", {"version": version(group)}, follow=True)
     assert response.redirect_chain == [("/account/sso/idp/", 302)]
-    assert escape(MSG_CERTIFICATES_APPROVED.format(name="IdP")) in response.content.decode()
+    assert escape(MSG_TRUST_APPROVED.format(name="IdP")) in response.content.decode()
     assert trusted(group) == {fingerprint(new_keys.cert_b64)}
-    assert pending(group) == set()
-    event = Event.objects.get(event="sso_group_certificate_change_approve")
+    assert SSOGroup.objects.get(pk=group.pk).sso_url == "https://idp.example.test/sso-v2"
+    assert pending(group) == set() and not SSOTrustChange.objects.exists()
+    event = Event.objects.get(event="sso_group_trust_change_approve")
     assert (event.actor, event.target) == (admin.username, "idp")
-    assert event.changes == {"certificates": [fingerprint(new_keys.cert_b64)]}
+    assert event.changes["certificates"] == [fingerprint(new_keys.cert_b64)]
+    assert event.changes["sso_url"] == "https://idp.example.test/sso-v2"
+
+
+@pytest.mark.parametrize("action", ["approve", "reject"])
+def test_deciding_on_what_was_shown_after_a_refresh_changed_it_is_refused(
+    admin_client, group, old_keys, new_keys, action
+):
+    """Item 3: the admin looks at one proposal; a refresh replaces it before the click."""
+    refresh(group, metadata(new_keys.cert_b64))
+    shown = version(group)
+    attacker = make_keypair("attacker")
+    refresh(group, metadata(attacker.cert_b64))
+    before = (Event.objects.count(), trusted(group), pending(group), version(group))
+
+    response = admin_client.post(f"/account/sso/idp/trust-change/{action}", {"version": shown})
+
+    assert response.status_code == 409
+    assert escape(MSG_PROPOSAL_CHANGED) in response.content.decode()
+    assert (Event.objects.count(), trusted(group), pending(group), version(group)) == before
+    assert trusted(group) == {fingerprint(old_keys.cert_b64)}
+
+
+def test_a_decision_without_a_version_is_refused(admin_client, group, old_keys, new_keys):
+    refresh(group, metadata(new_keys.cert_b64))
+    response = admin_client.post("/account/sso/idp/trust-change/approve")
+    assert response.status_code == 409
+    assert trusted(group) == {fingerprint(old_keys.cert_b64)}
+    assert not Event.objects.filter(event="sso_group_trust_change_approve").exists()
 
 
 def test_reject_discards_the_proposal(admin_client, admin, group, old_keys, new_keys):
     refresh(group, metadata(new_keys.cert_b64))
-    response = admin_client.post("/account/sso/idp/certificates/reject", follow=True)
+    response = admin_client.post("/account/sso/idp/trust-change/reject", {"version": version(group)}, follow=True)
     assert response.redirect_chain == [("/account/sso/idp/", 302)]
-    assert escape(MSG_CERTIFICATES_REJECTED.format(name="IdP")) in response.content.decode()
+    assert escape(MSG_TRUST_REJECTED.format(name="IdP")) in response.content.decode()
     assert trusted(group) == {fingerprint(old_keys.cert_b64)}
     assert pending(group) == set()
-    event = Event.objects.get(event="sso_group_certificate_change_reject")
+    event = Event.objects.get(event="sso_group_trust_change_reject")
     assert (event.actor, event.target) == (admin.username, "idp")
-    assert [c["sha256_fingerprint"] for c in event.changes["rejected"]] == [fingerprint(new_keys.cert_b64)]
-    assert "New signing certificates waiting" not in admin_client.get("/account/sso/idp/").content.decode()
+    rejected = event.changes["rejected"]["certificates"]
+    assert [c["sha256_fingerprint"] for c in rejected] == [fingerprint(new_keys.cert_b64)]
+    assert "A change of trust is waiting" not in admin_client.get("/account/sso/idp/").content.decode()
 
 
 @pytest.mark.parametrize("action", ["approve", "reject"])
 def test_nothing_pending_is_an_error_and_writes_nothing(admin_client, group, action):
     before = (Event.objects.count(), trusted(group))
-    response = admin_client.post(f"/account/sso/idp/certificates/{action}", follow=True)
+    response = admin_client.post(f"/account/sso/idp/trust-change/{action}", {"version": "x"}, follow=True)
     assert response.redirect_chain == [("/account/sso/idp/", 302)]
     assert MSG_NOTHING_PENDING in [str(m) for m in response.context["messages"]]
     assert (Event.objects.count(), trusted(group)) == before
@@ -228,8 +294,8 @@ def test_another_accounts_admin_cannot_decide(client, make_account, group, new_k
     _, other_admin = make_account()
     force_recent_login(client, other_admin)
     before = (Event.objects.count(), trusted(group), pending(group))
-    assert client.post(f"/account/sso/idp/certificates/{action}").status_code == 404
-    assert client.get(f"/account/sso/idp/certificates/{action}").status_code == 405
+    assert client.post(f"/account/sso/idp/trust-change/{action}", {"version": version(group)}).status_code == 404
+    assert client.get(f"/account/sso/idp/trust-change/{action}").status_code == 405
     assert (Event.objects.count(), trusted(group), pending(group)) == before
 
 
@@ -238,9 +304,9 @@ def test_approving_needs_a_recent_sign_in(client, admin, group, new_keys):
     client.force_login(admin)  # a session without a recent sign-in time
     before = sorted(group.certificates.values_list("sha256_fingerprint", flat=True))
 
-    response = client.post("/account/sso/idp/certificates/approve")
+    response = client.post("/account/sso/idp/trust-change/approve", {"version": version(group)})
 
     assert response.status_code == 302
     assert response["Location"].startswith("/account/reauth")
     assert sorted(group.certificates.values_list("sha256_fingerprint", flat=True)) == before
-    assert not Event.objects.filter(event="sso_group_certificate_change_approve").exists()
+    assert not Event.objects.filter(event="sso_group_trust_change_approve").exists()
