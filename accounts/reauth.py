@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.event_types import AccountEvent
 from accounts.events import user_event_record
 from accounts.idp_hooks import reauth_route
 from accounts.models import Event
@@ -111,7 +112,7 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
     elif user.check_password(form.cleaned_data["password"]):
         auth_time_record(request)
         throttle.login_failures_clear(identifier=user.username)
-        user_event_record(user=user, event="reauth_success", request=request, changes={"method": "password"})
+        user_event_record(user=user, event=AccountEvent.REAUTH_SUCCESS, request=request, changes={"method": "password"})
         return redirect(next_path)
     else:
         throttle.login_failure_record(identifier=user.username, ip=ip)
@@ -119,7 +120,7 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
     form.add_error("password", message)
     user_event_record(
         user=user,
-        event="reauth_failure",
+        event=AccountEvent.REAUTH_FAILURE,
         outcome=Event.Outcome.FAILURE,
         reason=reason,
         request=request,

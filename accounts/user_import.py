@@ -7,6 +7,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.event_types import AccountEvent
 from accounts.events import event_record
 from accounts.models import Account, User, UserEmail
 from sparksso import clock
@@ -48,5 +49,5 @@ def users_import(*, account: Account, people: list[NewUser], sso_group=None, act
             UserEmail.objects.bulk_create(
                 UserEmail(user=u, position=0, value=u.email, type="work", primary=True) for u in created if u.email
             )
-        event_record(account=account, event="user_import", actor=actor, changes={"users": len(people)})
+        event_record(account=account, event=AccountEvent.USER_IMPORT, actor=actor, changes={"users": len(people)})
     return len(people)

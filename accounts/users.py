@@ -7,6 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 
 from accounts.emails import email_normalise, emails_save, emails_with_primary, user_emails
+from accounts.event_types import AccountEvent, EventType
 from accounts.events import event_record, jsonable, user_event_record
 from accounts.identifiers import identifier_clean
 from accounts.models import Account, User
@@ -106,7 +107,7 @@ def user_create(
     emails: list[dict[str, Any]] | None = None,
     actor: str = "",
     request: HttpRequest | None = None,
-    event: str = "user_create",
+    event: EventType = AccountEvent.USER_CREATE,
 ) -> User:
     """Validate and create a user; a clash of usernames (case-insensitive) raises ValidationError.
 
@@ -196,7 +197,12 @@ def _account_lock(user: User) -> None:
 
 
 def user_update(
-    *, user: User, actor: str = "", request: HttpRequest | None = None, event: str = "user_update", **fields: Any
+    *,
+    user: User,
+    actor: str = "",
+    request: HttpRequest | None = None,
+    event: EventType = AccountEvent.USER_UPDATE,
+    **fields: Any,
 ) -> User:
     """Change the given fields; records only what actually changed. Deactivation ends sessions.
 
@@ -236,13 +242,15 @@ def user_update(
 
 
 def user_deactivate(
-    *, user: User, actor: str = "", request: HttpRequest | None = None, event: str = "user_deactivate"
+    *, user: User, actor: str = "", request: HttpRequest | None = None, event: EventType = AccountEvent.USER_DEACTIVATE
 ) -> User:
     """Deactivate and end every open session of the user in this same request."""
     return user_update(user=user, actor=actor, request=request, event=event, is_active=False)
 
 
-def user_delete(*, user: User, actor: str = "", request: HttpRequest | None = None, event: str = "user_delete") -> None:
+def user_delete(
+    *, user: User, actor: str = "", request: HttpRequest | None = None, event: EventType = AccountEvent.USER_DELETE
+) -> None:
     """Delete the user and end their sessions. The last break-glass admin cannot be deleted."""
     with transaction.atomic():
         _account_lock(user)
@@ -258,7 +266,7 @@ def user_set_password(*, user: User, password: str, actor: str = "", request: Ht
         raise ValidationError(MSG_MANAGED_NO_PASSWORD.format(username=user.username))
     user.set_password(password)
     user.save(update_fields=["password"])
-    user_event_record(user=user, event="user_password_set", actor=actor, request=request)
+    user_event_record(user=user, event=AccountEvent.USER_PASSWORD_SET, actor=actor, request=request)
 
 
 def user_manage(
@@ -267,7 +275,7 @@ def user_manage(
     sso_group: Any,
     actor: str,
     request: HttpRequest | None = None,
-    event: str = "user_bind",
+    event: EventType,
 ) -> User:
     """Make ``sso_group`` (an SSO group of the user's account, or None) manage the user.
 
@@ -314,5 +322,7 @@ def account_create(
             password=admin_password,
             actor=actor,
         )
-        event_record(account=account, event="account_create", actor=actor, target=account.name, changes={"plan": plan})
+        event_record(
+            account=account, event=AccountEvent.ACCOUNT_CREATE, actor=actor, target=account.name, changes={"plan": plan}
+        )
     return account, admin

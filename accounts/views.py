@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from accounts.event_types import AccountEvent
 from accounts.events import event_record, user_event_record
 from accounts.forms import LoginForm
 from accounts.identifiers import identifier_normalise
@@ -72,7 +73,7 @@ def _password_attempt(request: HttpRequest, form: LoginForm, *, identifier: str,
         form.add_error(None, message)
         event_record(
             account=None,
-            event="password_login_failure",
+            event=AccountEvent.PASSWORD_LOGIN_FAILURE,
             target=identifier,
             outcome=Event.Outcome.FAILURE,
             reason=reason,
@@ -84,10 +85,10 @@ def _password_attempt(request: HttpRequest, form: LoginForm, *, identifier: str,
     login(request, user)
     request.session["auth_method"] = "password"  # login() may have flushed a different user's session
     auth_time_record(request)
-    user_event_record(user=user, event="password_login_success", request=request)
+    user_event_record(user=user, event=AccountEvent.PASSWORD_LOGIN_SUCCESS, request=request)
     if user.is_admin and account_uses_idp(user.account):
         # SSO is how this account signs in; a password admin coming in anyway is worth a separate look.
-        user_event_record(user=user, event="break_glass_sign_in", request=request)
+        user_event_record(user=user, event=AccountEvent.BREAK_GLASS_SIGN_IN, request=request)
     return user, 200
 
 
@@ -96,7 +97,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     """POST signs out (CSRF-protected); GET only shows the button, so a link cannot sign anyone out."""
     if request.method == "POST":
         if request.user.is_authenticated:
-            user_event_record(user=request.user, event="logout", request=request)
+            user_event_record(user=request.user, event=AccountEvent.LOGOUT, request=request)
         logout(request)
         messages.info(request, "You have been signed out.")
         return redirect("login")

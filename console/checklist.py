@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from accounts.models import Account, Event
+from scim.event_types import ScimEvent
 from scim.models import ScimToken
+from ssogroups.event_types import SSOGroupEvent
 from ssogroups.models import SSOGroup
 
 
@@ -32,12 +34,16 @@ def setup_checklist(*, account: Account) -> list[Step]:
     page = reverse("ssogroup-detail", kwargs={"slug": group.slug}) if group else create
     events = Event.objects.filter(account=account)
     reached = (
-        events.filter(event__in=["sso_login_success", "sso_login_failure", "sso_test_sign_in"]).exists()
+        events.filter(
+            event__in=[SSOGroupEvent.SSO_LOGIN_SUCCESS, SSOGroupEvent.SSO_LOGIN_FAILURE, SSOGroupEvent.SSO_TEST_SIGN_IN]
+        ).exists()
         or account_groups.filter(login_failures__isnull=False).exists()
     )
-    tested = events.filter(event__in=["sso_test_sign_in", "sso_login_success"], outcome="success").exists()
+    tested = events.filter(
+        event__in=[SSOGroupEvent.SSO_TEST_SIGN_IN, SSOGroupEvent.SSO_LOGIN_SUCCESS], outcome="success"
+    ).exists()
     tokens = ScimToken.objects.filter(account=account, revoked_at__isnull=True).count()
-    provisioned = events.filter(event="user_create_provision").exists()
+    provisioned = events.filter(event=ScimEvent.USER_CREATE_PROVISION).exists()
     return [
         Step(
             "Create an SSO group",

@@ -11,6 +11,7 @@ from accounts.models import Event
 from accounts.permissions import account_admin_required
 from accounts.selectors import events_as_json, events_for_account, parse_moment
 from console.event_log import MSG_BAD_CURSOR, EventFilters, cursor_decode, event_filters_parse, event_names, events_page
+from ssogroups.event_types import SSOGroupEvent
 
 EXPORT_FILENAME = "events.json"
 
@@ -54,7 +55,7 @@ def _diagnostics_url(event: Event) -> str:
     """A failed SSO sign-in links to its row in the group's diagnostics (by its reference)."""
     changes = event.changes if isinstance(event.changes, dict) else {}
     group, reference = changes.get("group"), changes.get("reference")
-    if event.event != "sso_login_failure" or not isinstance(group, str) or not isinstance(reference, str):
+    if event.event != SSOGroupEvent.SSO_LOGIN_FAILURE or not isinstance(group, str) or not isinstance(reference, str):
         return ""
     try:
         return reverse("saml_failures", kwargs={"group_slug": group}) + f"#ref-{quote(reference)}"

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.event_types import AccountEvent
 from accounts.models import Account, User
 from accounts.permissions import account_admin_required
 from accounts.reauth import auth_is_recent, reauth_redirect
@@ -85,7 +86,7 @@ def user_active_view(request: HttpRequest, user_id: int) -> HttpResponse:
     if active and user.sso_group_id in scim_group_ids(account=request.user.account):
         messages.error(request, MSG_SCIM_MANAGED.format(username=user.username, group=user.sso_group.name))
         return redirect("account-users")
-    event = "user_activate" if active else "user_deactivate"
+    event = AccountEvent.USER_ACTIVATE if active else AccountEvent.USER_DEACTIVATE
     try:
         user_update(user=user, actor=request.user.username, request=request, event=event, is_active=active)
     except ValidationError as exc:  # e.g. the account's last active admin

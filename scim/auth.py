@@ -23,6 +23,7 @@ from scim.constants import (
     SCIM_FEATURE,
 )
 from scim.errors import ScimError
+from scim.event_types import ScimEvent
 from scim.models import ScimToken
 from scim.tokens import TOKEN_PREFIX, VISIBLE_CHARS, scim_token_authenticate, scim_token_touch, token_actor
 from sparksso import throttle
@@ -66,7 +67,9 @@ def _refuse(request, credential: str, *, reason: str, status_error: ScimError) -
 
 def _event(request, reason: str) -> None:
     # The presented token is never recorded, not even its prefix: it may be a secret pasted by mistake.
-    event_record(account=None, event="scim_auth_failure", outcome=Event.Outcome.FAILURE, reason=reason, request=request)
+    event_record(
+        account=None, event=ScimEvent.SCIM_AUTH_FAILURE, outcome=Event.Outcome.FAILURE, reason=reason, request=request
+    )
 
 
 def authenticate(request) -> ScimToken:
@@ -95,7 +98,7 @@ def authenticate(request) -> ScimToken:
         # A token acts for its SSO group: while the group is disabled, the token provisions nothing.
         event_record(
             account=token.account,
-            event="scim_auth_failure",
+            event=ScimEvent.SCIM_AUTH_FAILURE,
             actor=token_actor(token),
             outcome=Event.Outcome.FAILURE,
             reason="sso group disabled",

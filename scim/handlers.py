@@ -18,6 +18,7 @@ from accounts.users import is_last_admin_error, is_username_taken
 from scim import patch, validate
 from scim.constants import INVALID_VALUE, MSG_ETAG_MISMATCH, MSG_NOT_FOUND, MSG_USERNAME_TAKEN, UNIQUENESS
 from scim.errors import ScimError, failures_recorded_as
+from scim.event_types import ScimEvent
 from scim.models import ScimToken
 from scim.representation import etag_matches
 from scim.resource_types import ResourceType
@@ -64,9 +65,9 @@ class ResourceHandler(ABC):
         return self.token.sso_group
 
     @classmethod
-    def event(cls, action: str) -> str:
-        """``user_lookup_provision``, ``group_update_provision``, …"""
-        return f"{cls.event_prefix}_{action}_provision"
+    def event(cls, action: str) -> ScimEvent:
+        """``user_lookup_provision``, ``group_update_provision``, … (ValueError for one not declared)."""
+        return ScimEvent(f"{cls.event_prefix}_{action}_provision")
 
     # What each resource type says for itself.
     @abstractmethod

@@ -7,8 +7,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest
 
+from accounts.event_types import EventType
 from accounts.events import event_record
 from accounts.models import Account, User
+from scim.event_types import ScimEvent
 from scim.models import ScimGroup, ScimGroupMembership
 from sparksso import clock
 from ssogroups.models import SSOGroup
@@ -61,7 +63,7 @@ def scim_group_create(
     members: list[User] | None = None,
     actor: str = "",
     request: HttpRequest | None = None,
-    event: str = "group_create",
+    event: EventType = ScimEvent.GROUP_CREATE_PROVISION,
 ) -> ScimGroup:
     """Create a SCIM group and its memberships in one transaction."""
     now = clock.now()
@@ -96,7 +98,7 @@ def scim_group_update(
     members: list[User],
     actor: str = "",
     request: HttpRequest | None = None,
-    event: str = "group_update",
+    event: EventType = ScimEvent.GROUP_UPDATE_PROVISION,
 ) -> ScimGroup:
     """Replace a group's name, external id and members; records what changed."""
     members = _members_checked(group, members)
@@ -128,7 +130,11 @@ def scim_group_update(
 
 
 def scim_group_delete(
-    *, group: ScimGroup, actor: str = "", request: HttpRequest | None = None, event: str = "group_delete"
+    *,
+    group: ScimGroup,
+    actor: str = "",
+    request: HttpRequest | None = None,
+    event: EventType = ScimEvent.GROUP_DELETE_PROVISION,
 ) -> None:
     with transaction.atomic():
         event_record(account=group.account, event=event, actor=actor, target=group.display_name, request=request)

@@ -15,6 +15,7 @@ from accounts.events import event_record
 from accounts.models import Account, User
 from accounts.permissions import MSG_PLAN
 from scim.constants import SCIM_FEATURE
+from scim.event_types import ScimEvent
 from scim.models import ScimToken
 from sparksso import clock
 from ssogroups.models import SSOGroup
@@ -81,7 +82,7 @@ def scim_token_create(
             token.save()
             event_record(
                 account=account,
-                event="scim_token_generate",
+                event=ScimEvent.SCIM_TOKEN_GENERATE,
                 actor=actor or (created_by.username if created_by else "system"),
                 target=token.prefix,
                 request=request,
@@ -102,7 +103,7 @@ def scim_token_revoke(*, token: ScimToken, actor: str, request: HttpRequest | No
         token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
         event_record(
-            account=token.account, event="scim_token_revoke", actor=actor, target=token.prefix, request=request
+            account=token.account, event=ScimEvent.SCIM_TOKEN_REVOKE, actor=actor, target=token.prefix, request=request
         )
     return token
 

@@ -10,6 +10,7 @@ from accounts.users import user_create, user_delete, user_update
 from scim import users
 from scim.constants import MSG_ROLE_NOT_ALLOWED
 from scim.errors import ScimError
+from scim.event_types import ScimEvent
 from scim.handlers import ResourceHandler, invalid_from
 from scim.resource_types import USER
 
@@ -55,7 +56,7 @@ class UserHandler(ResourceHandler):
         if fields["role"] != obj.role:
             self._role_check(fields["role"])
         deactivating = obj.is_active and fields["is_active"] is False
-        event = "user_deprovision" if deactivating else self.event("update")
+        event = ScimEvent.USER_DEPROVISION if deactivating else self.event("update")
         try:
             return user_update(user=obj, event=event, actor=self.actor, request=self.request, **fields)
         except ValidationError as exc:

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpResponse
 
+from accounts.event_types import EventType
 from scim import discovery
 from scim.constants import LIST_SCHEMA, MSG_NO_ENDPOINT, MSG_NOT_FOUND, SEARCH_SCHEMA
 from scim.errors import ScimError, failures_recorded_as, scim_response
@@ -129,7 +130,7 @@ def _search_params(scim_request: ScimRequest) -> ListParams:
 
 
 def _params(
-    scim_request: ScimRequest, event: str, target: str, parse: Callable[[ScimRequest], ListParams]
+    scim_request: ScimRequest, event: EventType, target: str, parse: Callable[[ScimRequest], ListParams]
 ) -> ListParams:
     """The list parameters, parsed before any work; refused ones record the operation's event."""
     with failures_recorded_as(event, target):

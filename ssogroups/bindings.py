@@ -6,6 +6,7 @@ from django.http import HttpRequest
 
 from accounts.models import User
 from accounts.users import user_manage
+from ssogroups.event_types import SSOGroupEvent
 from ssogroups.models import SSODomain, SSOGroup
 
 MSG_GROUP_FOREIGN = "That SSO group does not belong to this user's account."
@@ -18,12 +19,12 @@ def user_bind(*, user: User, group: SSOGroup, actor: str, request: HttpRequest |
         raise ValidationError(MSG_GROUP_FOREIGN)
     if user.sso_group_id is not None and user.sso_group_id != group.pk:
         raise ValidationError(MSG_ALREADY_MANAGED.format(username=user.username, group=user.sso_group.name))
-    return user_manage(user=user, sso_group=group, actor=actor, request=request, event="user_bind")
+    return user_manage(user=user, sso_group=group, actor=actor, request=request, event=SSOGroupEvent.USER_BIND)
 
 
 def user_unbind(*, user: User, actor: str, request: HttpRequest | None = None) -> User:
     """No group manages the user any more; she has no password until an admin sets one."""
-    return user_manage(user=user, sso_group=None, actor=actor, request=request, event="user_unbind")
+    return user_manage(user=user, sso_group=None, actor=actor, request=request, event=SSOGroupEvent.USER_UNBIND)
 
 
 def adoptable(*, user: User, group: SSOGroup) -> bool:
@@ -45,4 +46,6 @@ def adoptable(*, user: User, group: SSOGroup) -> bool:
 
 def user_adopt(*, user: User, group: SSOGroup, request: HttpRequest | None = None) -> User:
     """Bind an adoptable user during her first sign-in through ``group``."""
-    return user_manage(user=user, sso_group=group, actor=f"sso:{group.slug}", request=request, event="user_adopt_sso")
+    return user_manage(
+        user=user, sso_group=group, actor=f"sso:{group.slug}", request=request, event=SSOGroupEvent.USER_ADOPT_SSO
+    )

@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 
 from accounts.models import Event
+from ssogroups.event_types import SSOGroupEvent
 from ssogroups.models import SSOGroup, SSOLoginFailure
 from ssogroups.saml import reasons
 
@@ -70,7 +71,10 @@ def signin_chart(*, group: SSOGroup, now: datetime) -> SignInChart:
     # Scoped to the group's own account and slug: other groups' sign-ins are not counted.
     successes = _per_day(
         Event.objects.filter(
-            account_id=group.account_id, event="sso_login_success", changes__group=group.slug, time__gte=start
+            account_id=group.account_id,
+            event=SSOGroupEvent.SSO_LOGIN_SUCCESS,
+            changes__group=group.slug,
+            time__gte=start,
         )
         .annotate(day=TruncDate("time"))
         .values("day")

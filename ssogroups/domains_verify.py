@@ -16,11 +16,12 @@ from accounts.models import Event
 from sparksso import clock
 from sparksso.hostport import host_port_parse
 from ssogroups.domains import MSG_DOMAIN_PUBLIC, PUBLIC_EMAIL_DOMAINS, domain_of_identifier
+from ssogroups.event_types import SSOGroupEvent
 from ssogroups.models import SSODomain
 
 logger = logging.getLogger(__name__)
 
-EVENT = "sso_domain_verify"
+EVENT = SSOGroupEvent.SSO_DOMAIN_VERIFY
 
 REASON_WRONG_TOKEN = "wrong_token"
 REASON_NO_TXT = "no_txt"

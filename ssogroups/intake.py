@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from accounts.models import Account, Event
 from sparksso import clock
 from ssogroups.constants import BINDING_REDIRECT, NAMEID_EMAIL
+from ssogroups.event_types import SSOGroupEvent
 from ssogroups.fetch import MetadataFetchError, metadata_fetch
 from ssogroups.metadata import WARN_CERT_IGNORED, Certificate, IdPMetadata, MetadataError, parse_metadata
 from ssogroups.models import SSOGroup
@@ -242,7 +243,7 @@ def ssogroup_refresh(
             actor=actor,
             request=request,
             source="refresh",
-            event="sso_group_refresh",
+            event=SSOGroupEvent.SSO_GROUP_REFRESH,
             approve=approve,
             withdraw_when_current=True,
             certificates=list(source.metadata.certificates),
@@ -270,5 +271,5 @@ def _refresh_failed(group: SSOGroup, message: str, actor: str, request) -> None:
     group.save(update_fields=["metadata_refresh_error"])
     failed = Event.Outcome.FAILURE
     ssogroup_event_record(
-        group=group, event="sso_group_refresh", actor=actor, outcome=failed, reason=message, request=request
+        group=group, event=SSOGroupEvent.SSO_GROUP_REFRESH, actor=actor, outcome=failed, reason=message, request=request
     )

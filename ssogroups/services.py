@@ -9,12 +9,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
+from accounts.event_types import EventType
 from accounts.events import event_record, jsonable
 from accounts.models import Account, Event, UserSession
 from accounts.sessions import sessions_end
 from sparksso import clock
 from ssogroups.dependents import group_dependent_counts
 from ssogroups.domains import domains_normalize
+from ssogroups.event_types import SSOGroupEvent
 from ssogroups.metadata import Certificate, certificate_warnings, endpoint_warnings
 from ssogroups.models import SSOCertificate, SSODomain, SSOGroup
 from ssogroups.validators import MSG_ENABLE_NEEDS
@@ -49,7 +51,7 @@ IDP_FIELDS = (
 
 
 def ssogroup_event_record(
-    *, group: SSOGroup, event: str, actor: str, request: HttpRequest | None = None, **details: Any
+    *, group: SSOGroup, event: EventType, actor: str, request: HttpRequest | None = None, **details: Any
 ) -> Event:
     """An event about ``group``: in its account, with its slug as the target."""
     return event_record(account=group.account, event=event, actor=actor, target=group.slug, request=request, **details)
@@ -212,7 +214,9 @@ def ssogroup_create(
         changes = {f: getattr(group, f) for f in ("name", "enabled", "idp_entity_id", "sso_url", "idp_metadata_url")}
         changes |= {"certificates": _cert_summary(certificates), "domains": normalized}
         changes |= {f: getattr(group, f) for f in POLICY_FIELDS}
-        ssogroup_event_record(group=group, event="sso_group_create", actor=actor, request=request, changes=changes)
+        ssogroup_event_record(
+            group=group, event=SSOGroupEvent.SSO_GROUP_CREATE, actor=actor, request=request, changes=changes
+        )
     return group
 
 
@@ -229,7 +233,7 @@ def ssogroup_update(
     domains: Iterable[str] | None = None,
     metadata_xml: str | None = None,
     metadata_warnings: Iterable[str] = (),
-    event: str = "sso_group_update",
+    event: EventType = SSOGroupEvent.SSO_GROUP_UPDATE,
     **fields: Any,
 ) -> SSOGroup:
     """Change the given fields (None for certificates/domains: leave them); records what changed."""
@@ -285,7 +289,7 @@ def ssogroup_set_enabled(*, group: SSOGroup, enabled: bool, actor: str, request:
     """Enable (only with an endpoint and a valid certificate) or disable; records sso_group_enable/disable."""
     if group.enabled == enabled:
         return group
-    event = "sso_group_enable" if enabled else "sso_group_disable"
+    event = SSOGroupEvent.SSO_GROUP_ENABLE if enabled else SSOGroupEvent.SSO_GROUP_DISABLE
     return ssogroup_update(group=group, actor=actor, request=request, event=event, enabled=enabled)
 
 
@@ -296,7 +300,9 @@ def ssogroup_delete(*, group: SSOGroup, actor: str, request: HttpRequest | None 
     with transaction.atomic():
         changes = {"name": group.name, "idp_entity_id": group.idp_entity_id}
         changes |= {"bound_users": group.users.count(), **group_dependent_counts(group=group)}
-        ssogroup_event_record(group=group, event="sso_group_delete", actor=actor, request=request, changes=changes)
+        ssogroup_event_record(
+            group=group, event=SSOGroupEvent.SSO_GROUP_DELETE, actor=actor, request=request, changes=changes
+        )
         group.delete()
 
 

@@ -25,7 +25,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
+from accounts.event_types import EventType
 from accounts.models import Account
+from ssogroups.event_types import SSOGroupEvent
 from ssogroups.metadata import Certificate
 from ssogroups.models import SSOGroup, SSOPendingCertificate, SSOTrustChange, scim_roles_default
 from ssogroups.services import (
@@ -36,9 +38,9 @@ from ssogroups.services import (
     ssogroup_validate,
 )
 
-EVENT_PENDING = "sso_group_trust_change_pending"
-EVENT_APPROVE = "sso_group_trust_change_approve"
-EVENT_REJECT = "sso_group_trust_change_reject"
+EVENT_PENDING = SSOGroupEvent.SSO_GROUP_TRUST_CHANGE_PENDING
+EVENT_APPROVE = SSOGroupEvent.SSO_GROUP_TRUST_CHANGE_APPROVE
+EVENT_REJECT = SSOGroupEvent.SSO_GROUP_TRUST_CHANGE_REJECT
 MSG_NOTHING_PENDING = "There is no change of trust waiting for approval."
 MSG_PROPOSAL_CHANGED = (
     "The change waiting for approval is no longer the one you looked at (the metadata was refreshed "
@@ -154,7 +156,7 @@ def ssogroup_change(
     metadata_xml: str | None = None,
     approve: bool = False,
     source: str = "form",
-    event: str = "sso_group_update",
+    event: EventType = SSOGroupEvent.SSO_GROUP_UPDATE,
     withdraw_when_current: bool = False,
     **fields: Any,
 ) -> SSOGroup:

@@ -15,6 +15,7 @@ from ssogroups import intake, selectors, services, trust
 from ssogroups.charts import signin_chart
 from ssogroups.dependents import group_dependents
 from ssogroups.domains_verify import ssodomain_verify
+from ssogroups.event_types import SSOGroupEvent
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.forms import ADMIN_ROLE_WARNING, ConfirmDeleteForm, SSOGroupForm
 from ssogroups.metadata import MetadataError
@@ -211,7 +212,7 @@ def ssogroup_trust_decide_view(request: HttpRequest, slug: str, approve: bool) -
 def ssogroup_set_enabled_view(request: HttpRequest, slug: str, enabled: bool) -> HttpResponse:
     """Enable (needs a recent sign-in) or disable the group (``enabled`` comes from the URL)."""
     group = selectors.ssogroup_get(account=request.user.account, slug=slug)
-    event = "sso_group_enable" if enabled else "sso_group_disable"
+    event = SSOGroupEvent.SSO_GROUP_ENABLE if enabled else SSOGroupEvent.SSO_GROUP_DISABLE
     try:
         trust.ssogroup_change(
             group=group,

@@ -10,6 +10,7 @@ from accounts.models import User
 from accounts.selectors import email_is, username_is
 from accounts.users import user_create, user_update
 from ssogroups.bindings import adoptable, user_adopt
+from ssogroups.event_types import SSOGroupEvent
 from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import ValidatedAssertion
@@ -152,7 +153,7 @@ def sso_user_resolve(*, group: SSOGroup, identity: str, profile: Profile, reques
                 sso_group=group,  # JIT creates managed users only
                 actor=actor,
                 request=request,
-                event="user_create_jit",
+                event=SSOGroupEvent.USER_CREATE_JIT,
             )
         except ValidationError as exc:
             raise refuse(reasons.PROVISIONING_FAILED, "; ".join(exc.messages)) from exc
@@ -169,7 +170,7 @@ def sso_user_resolve(*, group: SSOGroup, identity: str, profile: Profile, reques
     changes = _profile_changes(user, profile)
     if changes:
         try:
-            user = user_update(user=user, actor=actor, request=request, event="user_update_sso", **changes)
+            user = user_update(user=user, actor=actor, request=request, event=SSOGroupEvent.USER_UPDATE_SSO, **changes)
         except ValidationError:
             # An invalid profile value from the IdP must not lock the user out: skip the profile.
             user.refresh_from_db()

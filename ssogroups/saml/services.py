@@ -14,6 +14,7 @@ from accounts.models import Event, User
 from sparksso import clock
 from sparksso.middleware import client_ip
 from sparksso.redirects import safe_next_path
+from ssogroups.event_types import SSOGroupEvent
 from ssogroups.models import SSOCertificate, SSOGroup, SSOLoginFailure
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import validate_response
@@ -85,7 +86,9 @@ def sso_group_issuer_pin(*, group: SSOGroup, issuer: str, request: HttpRequest |
         return
     group.idp_entity_id, group.issuer_pinned_at = issuer, now
     changes = {"idp_entity_id": issuer}
-    ssogroup_event_record(group=group, event="sso_group_issuer_pinned", actor=issuer, request=request, changes=changes)
+    ssogroup_event_record(
+        group=group, event=SSOGroupEvent.SSO_GROUP_ISSUER_PINNED, actor=issuer, request=request, changes=changes
+    )
 
 
 def sso_login_consume(
@@ -196,7 +199,7 @@ def _failure_event(group: SSOGroup, reason: str, request: HttpRequest | None, **
     """``sso_login_failure``: nobody was authenticated, so the actor is anonymous and the group a detail."""
     return event_record(
         account=group.account,
-        event="sso_login_failure",
+        event=SSOGroupEvent.SSO_LOGIN_FAILURE,
         actor=ANONYMOUS,
         outcome=Event.Outcome.FAILURE,
         reason=reason,
@@ -213,7 +216,7 @@ def sso_login_throttled_record(*, group: SSOGroup, limit: AcsLimit, request: Htt
 def sso_login_success_record(*, group: SSOGroup, user: User, request: HttpRequest | None = None) -> Event:
     return event_record(
         account=group.account,
-        event="sso_login_success",
+        event=SSOGroupEvent.SSO_LOGIN_SUCCESS,
         actor=user.username,
         target=user.username,
         request=request,
@@ -225,7 +228,7 @@ def sso_test_report_record(*, group: SSOGroup, report: dict[str, Any], request: 
     """Record an admin's test sign-in (event ``sso_test_sign_in``) and keep its report; returns its key."""
     event_record(
         account=group.account,
-        event="sso_test_sign_in",
+        event=SSOGroupEvent.SSO_TEST_SIGN_IN,
         actor=report.get("issuer", ""),
         target=report.get("name_id", ""),
         outcome=Event.Outcome.SUCCESS if report["ok"] else Event.Outcome.FAILURE,

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.event_types import AccountEvent
 from accounts.events import user_event_record
 from accounts.models import Event
 from accounts.permissions import account_admin_required
@@ -192,13 +193,13 @@ def _reauth_record(request: HttpRequest, user, authn_instant) -> bool:
     refused = sso_reauth_refusal(authn_instant=authn_instant, now=clock.now())
     if refused is None:
         auth_time_record(request)
-        user_event_record(user=user, event="reauth_success", request=request, changes={"method": "sso"})
+        user_event_record(user=user, event=AccountEvent.REAUTH_SUCCESS, request=request, changes={"method": "sso"})
         return True
     auth_refused_record(request, refused.message)
     instant = authn_instant.strftime("%Y-%m-%dT%H:%M:%SZ") if authn_instant else ""
     user_event_record(
         user=user,
-        event="reauth_failure",
+        event=AccountEvent.REAUTH_FAILURE,
         outcome=Event.Outcome.FAILURE,
         reason=refused.reason,
         request=request,

@@ -1,5 +1,6 @@
 """Event names come from one enum type, and the README's table is generated from it."""
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,42 @@ def test_an_event_is_stored_by_its_name(account):
     event.refresh_from_db()
     assert event.event == "user_import"
     assert type(event.event) is str
+
+
+PRODUCT = ("accounts", "ssogroups", "scim", "console", "sparksso")
+
+
+def _literal_event_names(path: Path, names: frozenset[str], root: Path = README.parent) -> list[str]:
+    """String literals in ``path`` that spell an event name, except URL names (``name=``, ``reverse``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names):
+            continue
+        parent = parents.get(node)
+        if isinstance(parent, ast.keyword) and parent.arg == "name":
+            continue  # a URL pattern's name that happens to equal an event's
+        if isinstance(parent, ast.Call) and getattr(parent.func, "id", "") in ("reverse", "redirect", "path"):
+            continue
+        found.append(f"{path.relative_to(root)}:{node.lineno}: {node.value!r}")
+    return found
+
+
+def test_product_code_names_events_only_through_the_enums():
+    """No free strings: a name is written once, in its layer's event_types module."""
+    names = event_names()
+    root = README.parent
+    found = []
+    for app in PRODUCT:
+        for path in sorted((root / app).rglob("*.py")):
+            if "migrations" in path.parts or path.name == "event_types.py":
+                continue
+            found += _literal_event_names(path, names)
+    assert found == []
+
+
+def test_the_literal_check_can_fail(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text('event_record(account=None, event="logout")\npath("x", v, name="logout")\n')
+    assert _literal_event_names(probe, event_names(), root=tmp_path) == ["probe.py:1: 'logout'"]
