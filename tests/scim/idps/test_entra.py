@@ -20,11 +20,13 @@ The pages show the request line and body only; they are sent as application/scim
 the published ids swapped for ours.
 """
 
+import json
+
 import pytest
 
 from accounts.models import User
 from scim.models import ScimGroup
-from tests.scim.conftest import ENTERPRISE, GROUP_SCHEMA, LIST, USER_SCHEMA, error, meta
+from tests.scim.conftest import ENTERPRISE, GROUP_SCHEMA, LIST, SPARKPOST, USER_SCHEMA, error, meta
 
 from .conftest import Wire, body_of, stored
 
@@ -513,3 +515,135 @@ def test_remove_a_member_with_and_without_the_flag(scim, entra_user, mark, body,
     assert [m.user.scim_id for m in row.memberships.all()] == [stored(stays["id"]).scim_id]
     removed = stored(entra_user["id"]).pk
     assert mark.events() == [("group_update_provision", "success", "Sales", {"members_removed": [removed]})]
+
+
+# "Customize user provisioning attribute-mappings" (https://learn.microsoft.com/en-us/entra/identity/app-provisioning/
+# customize-application-attributes), "Provisioning a role to a SCIM app": SingleAppRoleAssignment's example output.
+ROLE_IN_ROLES = """{
+      "schemas": [
+          "urn:ietf:params:scim:schemas:core:2.0:User"
+      ],
+      "externalId": "alias",
+      "userName": "alias@contoso.OnMicrosoft.com",
+      "active": true,
+      "displayName": "First Name Last Name",
+      "meta": {
+           "resourceType": "User"
+      },
+      "roles": [
+         {
+               "primary": true,
+               "type": "WindowsAzureActiveDirectoryRole",
+               "value": "Admin"
+         }
+      ]
+   }"""
+MSG_ROLES = (
+    "The standard 'roles' attribute is not kept: a user's role is set with "
+    "urn:ietf:params:scim:schemas:extension:sparkpost:2.0:User:role (one of admin, developer, templates, "
+    "reporting), within the roles this SSO group allows."
+)
+
+
+def test_a_role_in_the_standard_roles_is_refused_naming_the_extension(make_scim, mark):
+    scim = make_scim(scim_roles=["admin", "developer", "templates", "reporting"])
+    users = User.objects.count()
+    mark()
+
+    response = entra("POST", "/Users", ROLE_IN_ROLES).send(scim)
+
+    assert response.status_code == 400
+    assert body_of(response) == error(400, MSG_ROLES, "invalidValue")
+    assert User.objects.count() == users
+    assert mark.events() == [("user_create_provision", "failure", "alias@contoso.OnMicrosoft.com", {})]
+    # The way the message names works, within the group's allow-list ("Admin" is read as admin).
+    mapped = json.loads(ROLE_IN_ROLES)
+    del mapped["roles"]
+    mapped["schemas"].append(SPARKPOST)
+    mapped[SPARKPOST] = {"role": "Admin"}
+    mapped = json.dumps(mapped)
+    created = entra("POST", "/Users", mapped).send(scim)
+    assert created.status_code == 201, (mapped, created.content)
+    assert body_of(created)[SPARKPOST] == {"role": "admin"}
+    assert stored(body_of(created)["id"]).role == "admin"
+
+
+def test_roles_in_a_patch_is_refused_and_the_stored_role_stays(scim, entra_user, mark):
+    """AppRoleAssignmentsComplex updates roles by PATCH (the same page: "PATCH requests don't contain type");
+    the body is RFC 7644's add of that value."""
+    mark()
+    patch = entra("PATCH", f"/Users/{USER_ID}",
+                  '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],'
+                  '"Operations":[{"op":"Add","path":"roles","value":[{"value":"Admin"}]}]}')  # fmt: skip
+    response = patch.send(scim, {USER_ID: entra_user["id"]})
+    assert response.status_code == 400
+    assert body_of(response) == error(400, MSG_ROLES, "invalidPath")
+    assert stored(entra_user["id"]).role == "reporting"
+    assert mark.events() == [("user_update_provision", "failure", entra_user["id"], {})]
+    # A path-less value carrying roles: the same answer.
+    pathless = entra("PATCH", f"/Users/{USER_ID}",
+                     '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],'
+                     '"Operations":[{"op":"replace","value":{"roles":[{"value":"Admin"}]}}]}')  # fmt: skip
+    assert body_of(pathless.send(scim, {USER_ID: entra_user["id"]})) == error(400, MSG_ROLES, "invalidPath")
+
+
+def test_roles_stored_by_an_older_version_are_never_returned(scim, entra_user):
+    User.objects.filter(scim_id=entra_user["id"]).update(scim_attributes={"roles": [{"value": "admin"}]})
+    assert "roles" not in scim.get(f"/Users/{entra_user['id']}").json()
+    response = entra("PATCH", f"/Users/{USER_ID}", ADD_WITH_FLAG).send(scim, {USER_ID: entra_user["id"]})
+    assert response.status_code == 200 and "roles" not in body_of(response)
+    assert stored(entra_user["id"]).scim_attributes == {"nickName": "Babs"}
+
+
+# The same page, "Provisioning a custom extension attribute to a SCIM compliant application": its example user
+# carries urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User with "CustomAttribute". As published
+# the object ends in a trailing comma (not JSON); with it removed, the extension's attribute reaches us.
+CUSTOM_EXTENSION = """{
+     "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+      "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+      "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"],
+     "userName":"bjensen",
+     "externalId":"bjensen",
+     "name":{
+       "formatted":"Ms. Barbara J Jensen III",
+       "familyName":"Jensen",
+       "givenName":"Barbara"
+     },
+     "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User": {
+     "CustomAttribute": "701984",
+   }
+ }"""
+
+
+def test_an_unknown_extension_carrying_attributes_is_refused_naming_it(scim, mark):
+    users = User.objects.count()
+    mark()
+    as_published = entra("POST", "/Users", CUSTOM_EXTENSION).send(scim)
+    assert (as_published.status_code, body_of(as_published)["scimType"]) == (400, "invalidSyntax")
+
+    response = entra("POST", "/Users", CUSTOM_EXTENSION.replace('"701984",', '"701984"')).send(scim)
+
+    assert response.status_code == 400
+    urn = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User"
+    detail = (f"'{urn}' carries attributes of a schema this server does not keep; the schemas of a User are "
+              f"{USER_SCHEMA}, {ENTERPRISE}, {SPARKPOST}. Remove the attribute mapping in the identity provider "
+              "(an extension URN listed in 'schemas' alone is fine).")  # fmt: skip
+    assert body_of(response) == error(400, detail, "invalidValue")
+    assert User.objects.count() == users
+    # (Not JSON is refused before any operation begins: no event; the refusal names the user.)
+    assert [e[:3] for e in mark.events()] == [("user_create_provision", "failure", "bjensen")]
+    # The same URN in 'schemas' with nothing under it is fine.
+    empty = CUSTOM_EXTENSION.replace('"CustomAttribute": "701984",', "")
+    assert entra("POST", "/Users", empty).send(scim).status_code == 201
+
+
+def test_when_the_core_urn_is_really_missing_the_message_says_so(scim, mark):
+    only_entra = CREATE_GROUP.body.replace('"urn:ietf:params:scim:schemas:core:2.0:Group", ', "")
+    mark()
+    response = entra("POST", "/Groups", only_entra).send(scim)
+    assert response.status_code == 400
+    detail = (f"The 'schemas' attribute must list {GROUP_SCHEMA}; it lists "
+              "'http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group'.")  # fmt: skip
+    assert body_of(response) == error(400, detail, "invalidSyntax")
+    assert not ScimGroup.objects.exists()
+    assert mark.events() == [("group_create_provision", "failure", "displayName", {})]
