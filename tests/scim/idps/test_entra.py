@@ -647,3 +647,16 @@ def test_when_the_core_urn_is_really_missing_the_message_says_so(scim, mark):
     assert body_of(response) == error(400, detail, "invalidSyntax")
     assert not ScimGroup.objects.exists()
     assert mark.events() == [("group_create_provision", "failure", "displayName", {})]
+
+
+def test_the_compliance_flag_on_the_tenant_url_changes_nothing(scim, entra_user):
+    """With ``?aadOptscim062020`` on the Tenant URL the flag may reach us as a query parameter: ignored."""
+    response = entra(
+        "GET", '/Users?aadOptscim062020&filter=userName eq "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1"'
+    )
+    found = response.send(scim)
+    assert (found.status_code, [r["id"] for r in body_of(found)["Resources"]]) == (200, [entra_user["id"]])
+    disable = entra("PATCH", f"/Users/{USER_ID}?aadOptscim062020", DISABLE_WITH_FLAG).send(
+        scim, {USER_ID: entra_user["id"]}
+    )
+    assert (disable.status_code, stored(entra_user["id"]).is_active) == (200, False)
