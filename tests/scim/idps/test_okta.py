@@ -1,10 +1,10 @@
 """Okta, as its own material publishes its requests.
 
 Sources:
-- "Okta SCIM 2.0 SPEC Test", the Runscope suite Okta's guide "Test your SCIM API" tells integrators to run
-  (https://developer.okta.com/docs/guides/scim-provisioning-integration-prepare/main/ links the file
-  https://developer.okta.com/standards/SCIM/SCIMFiles/Okta-SCIM-20-SPEC-Test.json; the steps below are quoted
-  from it: note, method, URL, headers and body, ``{{variables}}`` and all).
+- "Okta SCIM 2.0 SPEC Test", the Runscope suite Okta's guide "Test your SCIM API"
+  (https://developer.okta.com/docs/guides/build-provisioning-integration/test-scim-api/) tells integrators to
+  download and run. The steps below are quoted from that export (as kept in BerriAI/litellm,
+  tests/scim_tests/scim_e2e_test.json): note, method, URL, headers and body, ``{{variables}}`` and all.
 - "Okta and SCIM Version 2.0" (https://developer.okta.com/docs/api/openapi/okta-scim/guides/scim-20), the
   requests of its sections Create the User, Retrieve a specific User, Update the User (PUT), Update a
   specific User (PATCH), Create Groups, Retrieve Groups, Update a specific Group name, Update specific
