@@ -18,7 +18,7 @@ import json
 
 import pytest
 
-from accounts.models import User
+from accounts.models import Event, User
 from scim.models import ScimGroup
 from tests.scim.conftest import GROUP_SCHEMA, LIST, USER_SCHEMA, error, meta
 
@@ -72,8 +72,6 @@ OKTA_GROUP_ID = "abf4dd94-a4c0-4f67-89c9-76b03340cb9b"
 
 def _no_password_anywhere(user: User) -> None:
     """The password is nowhere: not a usable password, not in the stored attributes, not in any event."""
-    from accounts.models import Event
-
     assert not user.has_usable_password()
     assert "1mz050nq" not in json.dumps(user.scim_attributes)
     assert "password" not in user.scim_attributes
