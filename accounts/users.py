@@ -50,6 +50,11 @@ _IDENTIFIER_LABELS = {"username": "The username", "email": "The email address"}
 _RELATED_FIELDS = ("emails",)
 
 
+def _ignored(names: tuple[str, ...]) -> dict[str, str]:
+    """What an event says of input the caller received and did not keep (a SCIM password)."""
+    return dict.fromkeys(names, "ignored")
+
+
 def _username_taken_error() -> ValidationError:
     return ValidationError(
         {"username": ValidationError("A user with that username already exists in this account.", code=USERNAME_TAKEN)}
@@ -105,6 +110,7 @@ def user_create(
     title: str = "",
     scim_attributes: dict[str, Any] | None = None,
     emails: list[dict[str, Any]] | None = None,
+    ignored: tuple[str, ...] = (),
     actor: str = "",
     request: HttpRequest | None = None,
     event: EventType = AccountEvent.USER_CREATE,
@@ -112,6 +118,7 @@ def user_create(
     """Validate and create a user; a clash of usernames (case-insensitive) raises ValidationError.
 
     ``emails`` are SCIM email dicts (value, type, primary, display) kept as rows in that order.
+    ``ignored``: names of input that was received and dropped; the event says so.
     """
     user = User(
         account=account,
@@ -139,7 +146,7 @@ def user_create(
         if emails:
             emails_save(user, emails, replace=False)
         columns = {f: jsonable(getattr(user, f)) for f in USER_FIELDS if f not in _RELATED_FIELDS}
-        changes = columns | ({"emails": emails} if emails else {})
+        changes = columns | ({"emails": emails} if emails else {}) | _ignored(ignored)
         user_event_record(user=user, event=event, actor=actor, request=request, changes=changes)
     return user
 
@@ -202,9 +209,11 @@ def user_update(
     actor: str = "",
     request: HttpRequest | None = None,
     event: EventType = AccountEvent.USER_UPDATE,
+    ignored: tuple[str, ...] = (),
     **fields: Any,
 ) -> User:
-    """Change the given fields; records only what actually changed. Deactivation ends sessions.
+    """Change the given fields; records only what actually changed (and ``ignored``, input that was
+    dropped: an update of nothing else still records it). Deactivation ends sessions.
 
     A change of role or status is checked against the break-glass rule and written in one
     transaction that holds the account lock."""
@@ -227,6 +236,8 @@ def user_update(
         if emails is not None and emails != user_emails(user):
             changes["emails"] = emails
         if not changes:
+            if ignored:
+                user_event_record(user=user, event=event, actor=actor, request=request, changes=_ignored(ignored))
             return user
         _break_glass_guard(user, after=guarded)
         for name, value in fields.items():
@@ -235,7 +246,7 @@ def user_update(
         _clean_and_save(user)
         if "emails" in changes:
             emails_save(user, emails)
-        user_event_record(user=user, event=event, actor=actor, request=request, changes=changes)
+        user_event_record(user=user, event=event, actor=actor, request=request, changes=changes | _ignored(ignored))
     if changes.get("is_active") is False:
         user_sessions_end(user=user)
     return user

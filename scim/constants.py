@@ -61,6 +61,11 @@ MSG_CONTENT_TYPE = "Send the body as application/scim+json (or application/json)
 MSG_USERNAME_TAKEN = "A user with userName {name!r} already exists."
 MSG_ETAG_MISMATCH = "The resource has changed since it was read (If-Match does not match its ETag)."
 MSG_SCHEMAS = "The 'schemas' attribute must list {expected}."
+MSG_SCHEMAS_MISSING_CORE = "The 'schemas' attribute must list {expected}; it lists {given}."
+MSG_UNKNOWN_EXTENSION = (
+    "{urn!r} carries attributes of a schema this server does not keep; the schemas of a {type} are {known}. "
+    "Remove the attribute mapping in the identity provider (an extension URN listed in 'schemas' alone is fine)."
+)
 MSG_UNKNOWN_ATTRIBUTE = "Unknown attribute {name!r}."
 MSG_UNKNOWN_SCHEMA = "Unknown schema {urn!r}."
 MSG_REQUIRED = "Attribute {name!r} is required."
@@ -89,4 +94,10 @@ MSG_PATCH_REMOVE_PATH = "A 'remove' operation needs a 'path'."
 MSG_PATCH_NO_VALUE = "A '{op}' operation needs a 'value'."
 MSG_PATCH_NO_MATCH = "No value matches the filter in path {path!r}."
 MSG_READ_ONLY = "Attribute {name!r} is read-only."
-MSG_PASSWORD = "Passwords cannot be set through SCIM (changePassword is not supported); users sign in through SSO."
+MSG_ROLES = (
+    "The standard 'roles' attribute is not kept: a user's role is set with "
+    "urn:ietf:params:scim:schemas:extension:sparkpost:2.0:User:role (one of admin, developer, templates, "
+    "reporting), within the roles this SSO group allows."
+)
+# What an event's ``changes`` says of a write-only attribute the client sent and we dropped (RFC 7644 §3.3).
+IGNORED = "ignored"

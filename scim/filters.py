@@ -4,6 +4,9 @@ Hand-written rather than a library: we need two consumers of one tree, Django Q 
 (filter_q.py) and an in-memory matcher for PATCH value paths (filter_match.py); a small recursive
 descent parser that builds that tree is simpler than adapting a library's SQL output.
 Precedence, highest first: grouping and ``not``, then ``and``, then ``or``.
+
+Outside the grammar but common (Entra, when the work email is the matching attribute):
+``emails[type eq "work"].value eq "x"`` is read as ``emails[type eq "work" and value eq "x"]``.
 """
 
 import json
@@ -32,6 +35,7 @@ COMPARE_OPS = ("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le")
 _TOKEN_RE = re.compile(
     r"""\s*(?:
       (?P<punct>[()\[\]])
+    | (?P<sub>\.[A-Za-z$][\w$-]*)
     | (?P<string>"(?:[^"\\]|\\.)*")
     | (?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?![\w.:])
     | (?P<word>[A-Za-z$][\w$:.\-]*)
@@ -164,6 +168,8 @@ class _Parser:
             self.expect("]")
             if not (path.attr and path.attr["type"] == "complex" and path.sub is None):
                 raise _fail(f"{text!r} is not a complex attribute")
+            if self.peek() and self.peek()[0] == "sub":  # attr[filter].sub op value (Entra's form)
+                expr = Logical("and", expr, self.parse_sub_compare(path, text))
             return ValuePath(path, expr)
         op_token = self.take()
         op = op_token[1].lower()
@@ -172,6 +178,21 @@ class _Parser:
         if op == "pr":
             return Present(path)
         return Compare(path, op, self.parse_value())
+
+    def parse_sub_compare(self, path: AttrPath, head: str) -> Node:
+        """The ``.sub op value`` after ``attr[filter]``: one more condition on the same value."""
+        name = self.take()[1]
+        self.terms += 1
+        if self.terms > MAX_FILTER_TERMS:
+            raise _too_many(MSG_FILTER_TOO_MANY_TERMS.format(limit=MAX_FILTER_TERMS))
+        sub = resolve_sub(path, name[1:], INVALID_FILTER)
+        op_token = self.peek()
+        op = op_token[1].lower() if op_token and op_token[0] == "word" else ""
+        if op not in (*COMPARE_OPS, "pr"):
+            found = repr(op_token[1]) if op_token else "the end of the filter"
+            raise _fail(f"expected an operator after '{head}[…]{name}' but found {found}")
+        self.take()
+        return Present(sub) if op == "pr" else Compare(sub, op, self.parse_value())
 
     def parse_value(self) -> Any:
         kind, text = self.take()

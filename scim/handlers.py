@@ -126,7 +126,8 @@ class ResourceHandler(ABC):
 
     def create(self, body: Any) -> dict[str, Any]:
         event = self.event("create")
-        with failures_recorded_as(event, ""):
+        named = self.target_of(body) if isinstance(body, dict) else ""
+        with failures_recorded_as(event, named if isinstance(named, str) else ""):  # the name as sent, if any
             doc = validate.resource(body, self.resource_type)
         with failures_recorded_as(event, self.target_of(doc)):
             return self.created_doc(self.create_resource(doc))

@@ -7,7 +7,7 @@ from typing import Any
 from scim.constants import INVALID_PATH, MSG_UNKNOWN_ATTRIBUTE, MSG_UNKNOWN_SCHEMA
 from scim.errors import ScimError
 from scim.resource_types import ResourceType
-from scim.schemas import find
+from scim.schemas import find, refusal
 
 NAME_RE = re.compile(r"^[A-Za-z$][\w$-]*$")
 
@@ -61,7 +61,7 @@ def resolve(
         raise ScimError(400, MSG_UNKNOWN_ATTRIBUTE.format(name=text), scim_type)
     definition = find(resource_type.attributes(urn), parts[0])
     if definition is None:
-        raise ScimError(400, MSG_UNKNOWN_ATTRIBUTE.format(name=text), scim_type)
+        raise ScimError(400, refusal(urn, parts[0]) or MSG_UNKNOWN_ATTRIBUTE.format(name=text), scim_type)
     sub = None
     if len(parts) == 2:
         sub = find(definition.get("subAttributes", []), parts[1])

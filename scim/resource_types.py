@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scim.constants import ENTERPRISE_SCHEMA, GROUP_SCHEMA, SPARKPOST_SCHEMA, USER_SCHEMA
-from scim.schemas import EXTERNAL_ID, SCHEMAS, attr
+from scim.schemas import EXTERNAL_ID, SCHEMAS, UNPUBLISHED, attr
 
 ID = attr("id", mutability="readOnly", returned="always", case_exact=True, uniqueness="server")
 META = attr(
@@ -36,9 +36,10 @@ class ResourceType:
         return (self.schema, *self.extensions)
 
     def attributes(self, urn: str) -> list[dict[str, Any]]:
-        """Attributes of one of this resource type's schemas; the core schema also gets id, externalId, meta."""
+        """Attributes of one of this resource type's schemas; the core schema also gets id, externalId, meta,
+        and the write-only attributes we accept without publishing (``password``)."""
         own = SCHEMAS[urn]["attributes"]
-        return [*COMMON, *own] if urn == self.schema else own
+        return [*COMMON, *own, *UNPUBLISHED.get(urn, [])] if urn == self.schema else own
 
 
 USER = ResourceType("User", "/Users", USER_SCHEMA, (ENTERPRISE_SCHEMA, SPARKPOST_SCHEMA))

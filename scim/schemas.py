@@ -1,12 +1,15 @@
 """The schemas we publish (RFC 7643 §7-8) as plain data: /Schemas serves them, the validator obeys them.
 
-Everything the User schema lists is stored and returned; ``password`` is left out on purpose
-(users sign in through SSO and changePassword is not supported).
+Everything the User schema lists is stored and returned. Two standard attributes are left out on
+purpose: ``password`` (users sign in through SSO; changePassword is not supported) is still
+understood, as RFC 7643 §4.1.1 defines it (write-only), and dropped: Okta sends one on every create
+(``UNPUBLISHED``); ``roles`` would be stored but not obeyed, an untrue answer, since a role is the
+sparkpost extension's (``REFUSED``).
 """
 
 from typing import Any
 
-from scim.constants import ENTERPRISE_SCHEMA, GROUP_SCHEMA, SPARKPOST_SCHEMA, USER_SCHEMA
+from scim.constants import ENTERPRISE_SCHEMA, GROUP_SCHEMA, MSG_ROLES, SPARKPOST_SCHEMA, USER_SCHEMA
 
 ROLES = ["admin", "developer", "templates", "reporting"]
 
@@ -101,7 +104,6 @@ USER_ATTRIBUTES = [
     _ADDRESS,
     _USER_GROUPS,
     _multi("entitlements", []),
-    _multi("roles", []),
     _multi("x509Certificates", [], "binary"),
 ]
 
@@ -152,6 +154,20 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     },
     SPARKPOST_SCHEMA: {"name": "SparkPostUser", "description": "SparkPost role", "attributes": SPARKPOST_ATTRIBUTES},
 }
+
+# Standard attributes a client may send that /Schemas does not list: accepted, never stored nor returned.
+PASSWORD = attr("password", mutability="writeOnly", returned="never", description="Accepted and ignored.")
+UNPUBLISHED: dict[str, list[dict[str, Any]]] = {USER_SCHEMA: [PASSWORD]}
+
+# Standard User attributes we neither publish nor keep, with what to send instead: asked for, they are a 400
+# naming the way that works (sent empty, they are ignored: Entra sends "roles": [] on every create).
+REFUSED: dict[str, dict[str, str]] = {USER_SCHEMA: {"roles": MSG_ROLES}}
+
+
+def refusal(urn: str, name: str) -> str | None:
+    """Why ``name`` of schema ``urn`` is refused (and what to send instead), or None."""
+    return REFUSED.get(urn, {}).get(name.lower())
+
 
 # Attributes every resource has (RFC 7643 §3.1); not part of the schemas above.
 EXTERNAL_ID = attr("externalId", case_exact=True)

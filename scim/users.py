@@ -77,6 +77,7 @@ def to_doc(user: User, *, emails: list | None = None, memberships: list | None =
     """
     extra = copy.deepcopy(user.scim_attributes or {})
     unassigned = set(extra.pop(UNASSIGNED, []))
+    extra.pop("roles", None)  # kept before 'roles' was refused; never answered as if it were the role
     doc: dict[str, Any] = {"schemas": [USER_SCHEMA], "id": str(user.scim_id)}
     for attr, field in _SIMPLE.items():
         if getattr(user, field):
@@ -112,6 +113,8 @@ def to_fields(doc: dict[str, Any], *, sso_group) -> dict[str, Any]:
     """Service keyword arguments (accounts.users.user_create/user_update) for a normalised document."""
     doc = copy.deepcopy(doc)
     doc.pop("groups", None)
+    # Never kept: the service only names it in the event as ignored (scim.validate keeps just a marker).
+    ignored = ("password",) if doc.pop("password", None) is not None else ()
     fields: dict[str, Any] = {field: doc.pop(attr, "") for attr, field in _SIMPLE.items()}
     name = doc.pop("name", {})
     fields.update({field: name.pop(attr, "") for attr, field in _NAME.items()})
@@ -135,4 +138,5 @@ def to_fields(doc: dict[str, Any], *, sso_group) -> dict[str, Any]:
     if unassigned:
         doc[UNASSIGNED] = unassigned
     fields["scim_attributes"] = doc
+    fields["ignored"] = ignored
     return fields

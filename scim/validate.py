@@ -2,7 +2,10 @@
 
 Attribute names become their canonical spelling, booleans sent as "True"/"False" strings
 become booleans, read-only attributes are ignored (RFC 7644 §3.3), null and empty values mean
-unassigned. Anything unknown or of the wrong type is a 400: never silently dropped.
+unassigned. A write-only attribute (``password``) is type-checked and kept only as the marker
+``IGNORED``, so the write can say it was dropped. Extension URNs listed in ``schemas`` that we do not
+know are ignored when they carry nothing (Entra lists its own on every group). Anything else unknown
+or of the wrong type is a 400: never silently dropped.
 """
 
 from typing import Any
@@ -12,6 +15,7 @@ from django.core.validators import EmailValidator
 from django.utils.dateparse import parse_datetime
 
 from scim.constants import (
+    IGNORED,
     INVALID_SYNTAX,
     INVALID_VALUE,
     MAX_MEMBERS_PER_REQUEST,
@@ -20,20 +24,21 @@ from scim.constants import (
     MSG_EMAIL,
     MSG_MULTIPLE_PRIMARY,
     MSG_NUL,
-    MSG_PASSWORD,
     MSG_REQUIRED,
     MSG_SCHEMAS,
+    MSG_SCHEMAS_MISSING_CORE,
     MSG_TOO_LONG,
     MSG_TOO_MANY_MEMBERS,
     MSG_TOO_MANY_VALUES,
     MSG_TYPE,
     MSG_UNKNOWN_ATTRIBUTE,
+    MSG_UNKNOWN_EXTENSION,
     TOO_MANY,
 )
 from scim.errors import ScimError
 from scim.paths import split_urn
 from scim.resource_types import ResourceType
-from scim.schemas import find
+from scim.schemas import find, refusal
 
 # Canonical values we enforce (the others are suggestions, RFC 7643 §2.3.1).
 STRICT_CANONICAL = {"role"}
@@ -174,10 +179,15 @@ def _attributes_into(
             continue  # some clients repeat the extension's URN inside its object
         definition = find(resource_type.attributes(urn), key)
         if definition is None:
-            if key.lower() == "password":
-                raise invalid(MSG_PASSWORD)
-            raise invalid(MSG_UNKNOWN_ATTRIBUTE.format(name=key))
+            refused = refusal(urn, key)
+            if refused and is_unassigned(value):
+                continue  # asserts nothing: Entra sends "roles": [] on every create
+            raise invalid(refused or MSG_UNKNOWN_ATTRIBUTE.format(name=key))
         if definition["mutability"] == "readOnly":
+            continue
+        if definition["mutability"] == "writeOnly":  # RFC 7644 §3.3: accepted, never kept
+            if coerce(value, definition, definition["name"]) is not None:
+                target[definition["name"]] = IGNORED
             continue
         coerced = coerce(value, definition, definition["name"], limit_members=limit_members)
         if coerced is not None:
@@ -193,20 +203,26 @@ def resource(
     if not isinstance(body, dict):
         raise ScimError(400, "The request body must be a JSON object.", INVALID_SYNTAX)
     schemas = body.get("schemas")
+    listed: set[str] = set()
     if check_schemas:
         if not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas):
             raise ScimError(400, MSG_SCHEMAS.format(expected=resource_type.schema), INVALID_SYNTAX)
-        lowered = {s.lower() for s in schemas}
-        if resource_type.schema.lower() not in lowered or not lowered <= {u.lower() for u in resource_type.urns}:
-            known = ", ".join(resource_type.urns)
-            raise ScimError(
-                400, MSG_SCHEMAS.format(expected=resource_type.schema) + f" (known: {known})", INVALID_SYNTAX
-            )
+        listed = {s.lower() for s in schemas}
+        if resource_type.schema.lower() not in listed:
+            given = ", ".join(repr(s[:100]) for s in schemas[:5]) + (", …" if len(schemas) > 5 else "")
+            detail = MSG_SCHEMAS_MISSING_CORE.format(expected=resource_type.schema, given=given or "nothing")
+            raise ScimError(400, detail, INVALID_SYNTAX)
     doc: dict[str, Any] = {}
     core: dict[str, Any] = {}
     for key, value in body.items():
         if key.lower() == "schemas":
             continue
+        if _unknown_extension(key, resource_type, listed):
+            if is_unassigned(value):
+                continue  # an extension we do not keep, sent empty: nothing is lost
+            known = ", ".join(resource_type.urns)
+            detail = MSG_UNKNOWN_EXTENSION.format(urn=key[:200], type=resource_type.name, known=known)
+            raise ScimError(400, detail, INVALID_VALUE)
         urn, rest = split_urn(key, resource_type, INVALID_VALUE)
         if urn == resource_type.schema:
             core[rest or key] = value
@@ -220,6 +236,14 @@ def resource(
             _attributes_into(doc[urn], value, resource_type, urn)
     _attributes_into(doc, core, resource_type, resource_type.schema, limit_members)
     return finish(doc, resource_type)
+
+
+def _unknown_extension(key: str, resource_type: ResourceType, listed: set[str]) -> bool:
+    """A top-level key naming a schema (``urn:…``, or any URN the body lists in ``schemas``) we do not know."""
+    lowered = key.lower()
+    if any(lowered == u.lower() or lowered.startswith(u.lower() + ":") for u in resource_type.urns):
+        return False
+    return lowered.startswith("urn:") or lowered in listed
 
 
 def finish(doc: dict[str, Any], resource_type: ResourceType) -> dict[str, Any]:

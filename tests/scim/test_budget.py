@@ -97,7 +97,7 @@ def test_more_values_of_a_multi_valued_attribute_than_the_limit_are_refused_on_c
                                     "emails": _emails(MAX_VALUES_PER_ATTRIBUTE + 1)})  # fmt: skip
     detail = (f"Attribute 'emails' has {MAX_VALUES_PER_ATTRIBUTE + 1} values; the limit is "
               f"{MAX_VALUES_PER_ATTRIBUTE} values per multi-valued attribute.")  # fmt: skip
-    assert_too_many(response, detail, "user_create_provision")
+    assert_too_many(response, detail, "user_create_provision", "many@example.com")
     assert not User.objects.filter(username="many@example.com").exists()
     assert not UserEmail.objects.filter(value="e0@example.com").exists()
 
@@ -122,7 +122,7 @@ def test_more_members_than_the_limit_in_one_create_are_refused_before_any_is_loo
         response = scim.post("/Groups", body)
     detail = (f"The request names {MAX_MEMBERS_PER_REQUEST + 1} members; the limit is {MAX_MEMBERS_PER_REQUEST} "
               "members per request.")  # fmt: skip
-    assert_too_many(response, detail, "group_create_provision")
+    assert_too_many(response, detail, "group_create_provision", "Big")
     assert not ScimGroup.objects.exists()
     assert not any("accounts_user" in q["sql"] and "scim_id" in q["sql"] for q in queries.captured_queries)
 

@@ -55,6 +55,10 @@ def names(response) -> list[str]:
         ('title pr and (userName sw "d" or userName sw "b")', ["dave@sample.org"]),
         ('emails[type eq "work" and value co "@example.com"]', ["alice@example.com"]),
         ('emails[type eq "home"]', ["alice@example.com", "carol@sample.org"]),
+        # Entra's matching filter: the type and the value must hold for the same email, not any two.
+        ('emails[type eq "work"].value eq "ALICE@example.com"', ["alice@example.com"]),
+        ('emails[type eq "work"].value eq "alice@home.org"', []),
+        ('emails[type eq "home"].value eq "carol@example.com"', ["carol@sample.org"]),
         ('emails.value eq "CAROL@example.com"', ["carol@sample.org"]),
         ('emails co "corp"', ["bob@example.com"]),
         ("emails pr", ["alice@example.com", "bob@example.com", "carol@sample.org"]),

@@ -123,10 +123,12 @@ BAD_BODIES = [
       {"value": "c@d.co", "primary": True}]}, 400, "invalidValue", "At most one value of 'emails' may be primary."),
     ({"schemas": [USER_SCHEMA, SPARKPOST], "userName": "x", SPARKPOST: {"role": "owner"}}, 400, "invalidValue",
      "Attribute 'role' must be one of admin, developer, templates, reporting."),
-    ({"schemas": [USER_SCHEMA], "userName": "x", "password": "hunter2"}, 400, "invalidValue",
-     "Passwords cannot be set through SCIM (changePassword is not supported); users sign in through SSO."),
+    ({"schemas": [USER_SCHEMA], "userName": "x", "password": 42}, 400, "invalidValue",
+     "Attribute 'password' must be a string."),
     ({"schemas": [USER_SCHEMA], "userName": "x", "urn:example:ext:1.0:User": {"a": 1}}, 400, "invalidValue",
-     "Unknown schema 'urn:example:ext:1.0:User'."),
+     "'urn:example:ext:1.0:User' carries attributes of a schema this server does not keep; the schemas of a User "
+     f"are {USER_SCHEMA}, {ENTERPRISE}, {SPARKPOST}. Remove the attribute mapping in the identity provider (an "
+     "extension URN listed in 'schemas' alone is fine)."),
     ({"schemas": [USER_SCHEMA], "userName": "x", "displayName": "d" * 300}, 400, "invalidValue",
      "displayName: Ensure this value has at most 255 characters (it has 300)."),
 ]  # fmt: skip
