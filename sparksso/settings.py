@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "sparksso.apps.SparkssoConfig",
     "accounts",
     "ssogroups",
     "scim",
