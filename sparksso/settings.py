@@ -23,6 +23,9 @@ env = environ.Env(
     SAML_CLOCK_SKEW_SECONDS=(int, 120),
     LOGIN_FAILURE_LIMIT=(int, 5),
     LOGIN_FAILURE_WINDOW_SECONDS=(int, 900),
+    LOGIN_FAILURE_DELAY_MAX_SECONDS=(int, 120),
+    SSO_LOGIN_START_LIMIT=(int, 30),
+    SSO_LOGIN_START_WINDOW_SECONDS=(int, 300),
     SCIM_AUTH_FAILURE_LIMIT=(int, 20),
     SCIM_AUTH_FAILURE_WINDOW_SECONDS=(int, 300),
     SSO_ACS_FAILURE_LIMIT=(int, 20),
@@ -223,9 +226,12 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it even when using finders
 
-# Password sign-in throttle: this many failures per identifier or client IP within the window.
+# Password sign-in throttle (accounts/login_throttle.py): this many failures per identifier and
+# client address (4x that per address) within the window; past it, further failures for an
+# identifier from anywhere make it wait 1, 2, 4 ... seconds between attempts, at most the delay max.
 LOGIN_FAILURE_LIMIT = env("LOGIN_FAILURE_LIMIT")
 LOGIN_FAILURE_WINDOW_SECONDS = env("LOGIN_FAILURE_WINDOW_SECONDS")
+LOGIN_FAILURE_DELAY_MAX_SECONDS = env("LOGIN_FAILURE_DELAY_MAX_SECONDS")
 
 # Metadata URLs are never fetched from loopback, private or link-local addresses (SSRF guard)
 # unless this is set, for an on-premises IdP on an internal network. Metadata URLs must be https
@@ -244,6 +250,9 @@ SCIM_AUTH_FAILURE_WINDOW_SECONDS = env("SCIM_AUTH_FAILURE_WINDOW_SECONDS")
 SSO_ACS_FAILURE_LIMIT = env("SSO_ACS_FAILURE_LIMIT")
 SSO_ACS_GROUP_FAILURE_LIMIT = env("SSO_ACS_GROUP_FAILURE_LIMIT")
 SSO_ACS_FAILURE_WINDOW_SECONDS = env("SSO_ACS_FAILURE_WINDOW_SECONDS")
+# Sign-in starts (GET of a group's /login) per client address and group within the window before 429.
+SSO_LOGIN_START_LIMIT = env("SSO_LOGIN_START_LIMIT")
+SSO_LOGIN_START_WINDOW_SECONDS = env("SSO_LOGIN_START_WINDOW_SECONDS")
 
 # Retention, applied by `manage.py prune` (schedule it; nothing is pruned per request).
 EVENT_RETENTION_DAYS = env("EVENT_RETENTION_DAYS")
