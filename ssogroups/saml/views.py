@@ -155,7 +155,10 @@ def consume_view(request: HttpRequest, account_id: int, group_slug: str) -> Http
             group=group, saml_response=saml_response, relay_state=relay_state, request=request, test=test
         )
     except SamlRejected as rejected:
-        if test:
+        if test:  # counted like any failure: a test's RelayState is no way around the ACS limits
+            limit = acs_failure_count(group=group, ip=client_ip(request))
+            if limit is not None:
+                return _throttled(request, group, limit)
             return test_report_redirect(group, sso_test_failure_record(group=group, rejected=rejected, request=request))
         return _acs_failure(request, group, rejected)
     if result.test_report is not None:
