@@ -128,3 +128,10 @@ def hold_until(name: str) -> datetime | None:
 def hold_set(name: str, *, until: datetime) -> None:
     """Hold ``name`` until ``until`` (replacing any earlier hold): one upsert, pruned once past."""
     _sql(_HOLD, [counter_key(name), EPOCH, until])
+
+
+def hold_take(name: str) -> bool:
+    """End the hold on ``name``: True exactly once if it was on (a delete decides between racers)."""
+    holds = FailureCounter.objects.filter(key=counter_key(name), window_start=EPOCH, expires_at__gt=clock.now())
+    deleted, _ = holds.delete()
+    return deleted > 0
