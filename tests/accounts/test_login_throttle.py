@@ -133,3 +133,16 @@ def test_an_address_spraying_identifiers_meets_its_own_looser_limit(limits, admi
     assert sign_in(HER, admin.email, PASSWORD).status_code == 302
     assert FailureCounter.objects.filter(key__startswith="login-fail:idip:").count() == 20
     assert not FailureCounter.objects.filter(key__startswith="login-fail:id:").exists()
+
+
+def test_reauth_failures_count_per_session_apart_from_sign_in(limits, admin, at):
+    stolen = Client(REMOTE_ADDR=HER)
+    assert sign_in(HER, admin.email, PASSWORD, stolen).status_code == 302
+    for _ in range(5):
+        assert stolen.post("/account/reauth", {"password": "wrong"}).status_code == 401
+    assert stolen.post("/account/reauth", {"password": PASSWORD}).status_code == 429
+    # Neither her sign-in from the same address nor her other session's re-auth is affected.
+    hers = Client(REMOTE_ADDR=HER)
+    assert sign_in(HER, admin.email, PASSWORD, hers).status_code == 302
+    assert hers.post("/account/reauth", {"password": PASSWORD}).status_code == 302
+    assert not Event.objects.filter(event="password_login_failure").exists()
