@@ -145,8 +145,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The default cache lives in the database, so throttles and other short-lived request state
-# are shared by every worker and host. CACHE_URL (e.g. redis://127.0.0.1:6379/0) overrides it.
+# The default cache lives in the database, so short-lived state (test sign-in reports) is shared
+# by every worker and host. CACHE_URL (e.g. redis://127.0.0.1:6379/0) overrides it. Throttle
+# counters are not in it: they have a table of their own (sparksso.models.FailureCounter).
 CACHES = {
     "default": env.cache("CACHE_URL")
     if env.str("CACHE_URL", default="")
