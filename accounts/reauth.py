@@ -21,9 +21,14 @@ from django.views.decorators.http import require_http_methods
 from accounts.event_types import AccountEvent
 from accounts.events import user_event_record
 from accounts.idp_hooks import reauth_route
+from accounts.login_throttle import (
+    login_refusal_is_first,
+    reauth_failure_record,
+    reauth_failures_clear,
+    reauth_refusal,
+)
 from accounts.models import Event
-from sparksso import clock, throttle
-from sparksso.middleware import client_ip
+from sparksso import clock
 from sparksso.redirects import safe_next_path
 
 AUTH_TIME_KEY = "auth_time"  # epoch seconds of the session's last proven authentication
@@ -106,18 +111,23 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
     form = PasswordConfirmForm(request.POST or None, initial={"next": next_path})
     if request.method == "GET" or not form.is_valid():
         return _page(request, form, status=200 if request.method == "GET" else 400)
-    ip = client_ip(request)
-    if throttle.login_throttled(identifier=user.username, ip=ip):
+    session_key = request.session.session_key
+    # Counted per session, apart from sign-in: failures for her address on /login never stop her
+    # open session from confirming it is her (accounts.login_throttle).
+    refusal = reauth_refusal(user=user, session_key=session_key)
+    if refusal is not None:
         message, reason, status = MSG_THROTTLED, "throttled", 429
     elif user.check_password(form.cleaned_data["password"]):
         auth_time_record(request)
-        throttle.login_failures_clear(identifier=user.username)
+        reauth_failures_clear(user=user, session_key=session_key)
         user_event_record(user=user, event=AccountEvent.REAUTH_SUCCESS, request=request, changes={"method": "password"})
         return redirect(next_path)
     else:
-        throttle.login_failure_record(identifier=user.username, ip=ip)
+        reauth_failure_record(user=user, session_key=session_key)
         message, reason, status = MSG_BAD_PASSWORD, "bad credentials", 401
     form.add_error("password", message)
+    if refusal is not None and not login_refusal_is_first(refusal):
+        return _page(request, form, status=status)  # one throttle event per window
     user_event_record(
         user=user,
         event=AccountEvent.REAUTH_FAILURE,

@@ -15,9 +15,16 @@ from accounts.forms import LoginForm
 from accounts.identifiers import identifier_normalise
 from accounts.idp_hooks import account_uses_idp
 from accounts.login_routing import login_route
+from accounts.login_throttle import (
+    failure_target,
+    identifier_names_a_user,
+    login_failure_record,
+    login_refusal,
+    login_refusal_is_first,
+    login_success_record,
+)
 from accounts.models import Event
 from accounts.reauth import auth_time_record
-from sparksso import throttle
 from sparksso.middleware import client_ip
 from sparksso.redirects import safe_next_path
 
@@ -59,28 +66,25 @@ def _password_link(next_path: str) -> dict[str, str]:
 
 
 def _password_attempt(request: HttpRequest, form: LoginForm, *, identifier: str, password: str) -> tuple:
-    """Sign in and return (user, 200); or add the reason to the form and return (None, status)."""
+    """Sign in and return (user, 200); or add the reason to the form and return (None, status).
+
+    A refused attempt (accounts.login_throttle) is not checked and writes one event per window.
+    """
     ip = client_ip(request)
-    user = None
-    if throttle.login_throttled(identifier=identifier, ip=ip):
-        message, reason, status = MSG_THROTTLED, "throttled", 429
-    else:
-        user = authenticate(request, identifier=identifier, password=password)
-        message, reason, status = MSG_BAD_CREDENTIALS, "bad credentials", 401
+    refusal = login_refusal(identifier=identifier, ip=ip)
+    if refusal is not None:
+        form.add_error(None, MSG_THROTTLED)
+        if login_refusal_is_first(refusal):
+            _failure_event(request, identifier, reason="throttled")
+        return None, 429
+    user = authenticate(request, identifier=identifier, password=password)
     if user is None:
-        if reason != "throttled":
-            throttle.login_failure_record(identifier=identifier, ip=ip)
-        form.add_error(None, message)
-        event_record(
-            account=None,
-            event=AccountEvent.PASSWORD_LOGIN_FAILURE,
-            target=identifier,
-            outcome=Event.Outcome.FAILURE,
-            reason=reason,
-            request=request,
-        )
-        return None, status
-    throttle.login_failures_clear(identifier=identifier)
+        known = identifier_names_a_user(identifier)
+        login_failure_record(identifier=identifier, ip=ip, known=known)
+        form.add_error(None, MSG_BAD_CREDENTIALS)
+        _failure_event(request, identifier, reason="bad credentials", known=known)
+        return None, 401
+    login_success_record(identifier=identifier, ip=ip)
     request.session["auth_method"] = "password"
     login(request, user)
     request.session["auth_method"] = "password"  # login() may have flushed a different user's session
@@ -90,6 +94,19 @@ def _password_attempt(request: HttpRequest, form: LoginForm, *, identifier: str,
         # SSO is how this account signs in; a password admin coming in anyway is worth a separate look.
         user_event_record(user=user, event=AccountEvent.BREAK_GLASS_SIGN_IN, request=request)
     return user, 200
+
+
+def _failure_event(request: HttpRequest, identifier: str, *, reason: str, known: bool | None = None) -> None:
+    if known is None:
+        known = identifier_names_a_user(identifier)
+    event_record(
+        account=None,
+        event=AccountEvent.PASSWORD_LOGIN_FAILURE,
+        target=failure_target(identifier, known=known),
+        outcome=Event.Outcome.FAILURE,
+        reason=reason,
+        request=request,
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,7 +1,8 @@
 """Bearer-token authentication for the SCIM API, with throttles that cannot lock out a valid token.
 
 Failures count per client address (``sparksso.middleware.client_ip``, so TRUSTED_PROXIES decides
-what an address is) and per presented token prefix (the visible ``sso_scim_XXXX``). A valid token
+what an address is) and, when the presented token prefix (the visible ``sso_scim_XXXX``) is a live
+token's, per prefix; an unknown prefix counts per address only. A valid token
 is checked first and always accepted: behind one reverse proxy every client may share an address,
 and a token's prefix is shown to admins, so throttling before the check would let anyone lock
 the IdP out. The throttle bounds what bad tokens cost (past the limit: 429, no event beyond one
@@ -41,9 +42,15 @@ def presented_prefix(credential: str) -> str:
 
 
 def _names(request, credential: str) -> list[str]:
+    """The address always; the presented prefix only when it is a live token's.
+
+    Security-critical: a made-up prefix must not create a counter of its own, or a flood of them
+    mints rows without end (and once filled the cache that held every other limit).
+    """
     names = [f"scim-auth-fail:ip:{client_ip(request) or 'unknown'}"]
-    if credential:
-        names.append(f"scim-auth-fail:prefix:{presented_prefix(credential)}")
+    prefix = presented_prefix(credential) if credential else "other"
+    if prefix != "other" and ScimToken.objects.filter(prefix=prefix, revoked_at__isnull=True).exists():
+        names.append(f"scim-auth-fail:prefix:{prefix}")
     return names
 
 

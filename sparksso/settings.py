@@ -23,6 +23,9 @@ env = environ.Env(
     SAML_CLOCK_SKEW_SECONDS=(int, 120),
     LOGIN_FAILURE_LIMIT=(int, 5),
     LOGIN_FAILURE_WINDOW_SECONDS=(int, 900),
+    LOGIN_FAILURE_DELAY_MAX_SECONDS=(int, 120),
+    SSO_LOGIN_START_LIMIT=(int, 30),
+    SSO_LOGIN_START_WINDOW_SECONDS=(int, 300),
     SCIM_AUTH_FAILURE_LIMIT=(int, 20),
     SCIM_AUTH_FAILURE_WINDOW_SECONDS=(int, 300),
     SSO_ACS_FAILURE_LIMIT=(int, 20),
@@ -102,6 +105,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "sparksso.apps.SparkssoConfig",
     "accounts",
     "ssogroups",
     "scim",
@@ -158,8 +162,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The default cache lives in the database, so throttles and other short-lived request state
-# are shared by every worker and host. CACHE_URL (e.g. redis://127.0.0.1:6379/0) overrides it.
+# The default cache lives in the database, so short-lived state (test sign-in reports) is shared
+# by every worker and host. CACHE_URL (e.g. redis://127.0.0.1:6379/0) overrides it. Throttle
+# counters are not in it: they have a table of their own (sparksso.models.FailureCounter).
 CACHES = {
     "default": env.cache("CACHE_URL")
     if env.str("CACHE_URL", default="")
@@ -243,9 +248,12 @@ if not PRODUCTION:
     private_dir(VAR_DIR)  # 0700, before staticfiles/ would create it 0755
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise expects it even when using finders
 
-# Password sign-in throttle: this many failures per identifier or client IP within the window.
+# Password sign-in throttle (accounts/login_throttle.py): this many failures per identifier and
+# client address (4x that per address) within the window; past it, further failures for an
+# identifier from anywhere make it wait 1, 2, 4 ... seconds between attempts, at most the delay max.
 LOGIN_FAILURE_LIMIT = env("LOGIN_FAILURE_LIMIT")
 LOGIN_FAILURE_WINDOW_SECONDS = env("LOGIN_FAILURE_WINDOW_SECONDS")
+LOGIN_FAILURE_DELAY_MAX_SECONDS = env("LOGIN_FAILURE_DELAY_MAX_SECONDS")
 
 # Metadata URLs are never fetched from loopback, private or link-local addresses (SSRF guard)
 # unless this is set, for an on-premises IdP on an internal network. Metadata URLs must be https
@@ -264,6 +272,9 @@ SCIM_AUTH_FAILURE_WINDOW_SECONDS = env("SCIM_AUTH_FAILURE_WINDOW_SECONDS")
 SSO_ACS_FAILURE_LIMIT = env("SSO_ACS_FAILURE_LIMIT")
 SSO_ACS_GROUP_FAILURE_LIMIT = env("SSO_ACS_GROUP_FAILURE_LIMIT")
 SSO_ACS_FAILURE_WINDOW_SECONDS = env("SSO_ACS_FAILURE_WINDOW_SECONDS")
+# Sign-in starts (GET of a group's /login) per client address and group within the window before 429.
+SSO_LOGIN_START_LIMIT = env("SSO_LOGIN_START_LIMIT")
+SSO_LOGIN_START_WINDOW_SECONDS = env("SSO_LOGIN_START_WINDOW_SECONDS")
 
 # Retention, applied by `manage.py prune` (schedule it; nothing is pruned per request).
 EVENT_RETENTION_DAYS = env("EVENT_RETENTION_DAYS")

@@ -1,146 +1,137 @@
-"""Failure counters in the shared cache: fixed windows whose start is part of the key.
+"""Failure counters in a table of their own: fixed windows, one atomic upsert per failure.
 
-Why fixed windows: the database cache's ``incr`` is a get-then-set that also resets the expiry,
-so a counter keyed only by name never ends its window and concurrent failures overwrite each
-other. Here each window is a key of its own (``<name>:<window_start>``, the start read from the
-injectable clock), so a window lasts exactly its configured length whatever the backend's expiry
-does, and the increment is atomic on every supported cache: a compare-and-swap UPDATE on the
-database cache, INCR on Redis, the backend's lock on locmem (one process only).
+Why a table and not the cache: a cache evicts (the database cache culls a third of its rows past
+MAX_ENTRIES; Redis under ``maxmemory``), so anyone who can make it store many keys could flush the
+counters that stop password guessing. ``FailureCounter`` rows leave only through ``manage.py
+prune`` after their window ended, on every cache setting.
+
+Why fixed windows: the window's start (the injectable clock rounded down) is part of the row's
+identity, so a window lasts exactly its configured length and a new one starts from zero. The
+increment is ``INSERT … ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1 RETURNING
+count`` — one statement that SQLite (3.35+) and PostgreSQL both run atomically, so N concurrent
+failures count exactly N.
 """
 
-import base64
 import hashlib
-import pickle
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
-from django.core.cache import caches
-from django.core.cache.backends.db import DatabaseCache
-from django.core.cache.backends.redis import RedisCache
 from django.db import connections, router
 
 from sparksso import clock
+from sparksso.models import FailureCounter
 
-IP_LIMIT_FACTOR = 4  # many people may share one address (NAT), so the per-IP limit is looser
-EXPIRY_MARGIN = 60  # seconds a window's key outlives the window: only memory, never the count
-CAS_ATTEMPTS = 100  # compare-and-swap retries on the database cache before giving up
-
-
-class ThrottleUnavailable(RuntimeError):
-    """The database cache row kept changing under us: more contention than CAS_ATTEMPTS allows."""
+KEY_MAX = FailureCounter._meta.get_field("key").max_length
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the window_start of a hold (a row that is not a window)
 
 
 @dataclass(frozen=True)
 class Window:
-    """One counter's current window: the cache key, and seconds until the window ends."""
+    """One counter's current window: its start, and seconds until it ends."""
 
-    key: str
+    start: datetime
     remaining: int
 
+    def ends_at(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.remaining)
 
-def window_current(name: str, *, seconds: int) -> Window:
-    """The fixed window ``name`` is counting in now (its start is the clock rounded down)."""
+
+def window_current(*, seconds: int) -> Window:
+    """The fixed window of ``seconds`` we are in now (its start is the clock rounded down)."""
     now = int(clock.now().timestamp())
     start = now - now % seconds
-    return Window(key=f"{name}:{start}", remaining=start + seconds - now)
+    return Window(start=datetime.fromtimestamp(start, UTC), remaining=start + seconds - now)
+
+
+def counter_key(name: str) -> str:
+    """``name`` as stored: names longer than the column are replaced by their digest (never cut: two
+    long names must not share a counter)."""
+    if len(name) <= KEY_MAX:
+        return name
+    return "sha256:" + hashlib.sha256(name.encode()).hexdigest()
+
+
+def _sql(statement: str, params: list) -> list[tuple]:
+    db = router.db_for_write(FailureCounter)
+    connection = connections[db]
+    adapt = [connection.ops.adapt_datetimefield_value(p) if isinstance(p, datetime) else p for p in params]
+    with connection.cursor() as cursor:
+        cursor.execute(statement.format(**_names(connection)), adapt)
+        return cursor.fetchall() if cursor.description else [(cursor.rowcount,)]
+
+
+def _names(connection) -> dict[str, str]:
+    qn = connection.ops.quote_name
+    meta = FailureCounter._meta
+    return {
+        "table": qn(meta.db_table),
+        **{field: qn(meta.get_field(field).column) for field in ("key", "window_start", "count", "expires_at")},
+    }
+
+
+# The statements take table and column names from the model, quoted; every value is a parameter.
+_INCR = (
+    "INSERT INTO {table} ({key}, {window_start}, {count}, {expires_at}) VALUES (%s, %s, 1, %s) "  # noqa: S608
+    "ON CONFLICT ({key}, {window_start}) DO UPDATE SET {count} = {table}.{count} + 1 RETURNING {count}"
+)
+_ADD = (
+    "INSERT INTO {table} ({key}, {window_start}, {count}, {expires_at}) VALUES (%s, %s, 1, %s) "  # noqa: S608
+    "ON CONFLICT ({key}, {window_start}) DO NOTHING"
+)
+_HOLD = (
+    "INSERT INTO {table} ({key}, {window_start}, {count}, {expires_at}) VALUES (%s, %s, 1, %s) "  # noqa: S608
+    "ON CONFLICT ({key}, {window_start}) DO UPDATE SET {expires_at} = excluded.{expires_at}"
+)
 
 
 def failure_count(name: str, *, window: int) -> int:
     """Failures counted under ``name`` in the current window of ``window`` seconds."""
-    return int(caches["default"].get(window_current(name, seconds=window).key) or 0)
+    start = window_current(seconds=window).start
+    found = FailureCounter.objects.filter(key=counter_key(name), window_start=start).values_list("count", flat=True)
+    return found.first() or 0
 
 
 def failure_count_incr(name: str, *, window: int) -> int:
-    """Count one failure under ``name`` in the current window; returns the new count."""
-    current = window_current(name, seconds=window)
-    return _incr(current.key, timeout=current.remaining + EXPIRY_MARGIN)
+    """Count one failure under ``name`` in the current window; returns the new count (atomic)."""
+    current = window_current(seconds=window)
+    rows = _sql(_INCR, [counter_key(name), current.start, current.ends_at(clock.now())])
+    return int(rows[0][0])
+
+
+def failure_count_clear(name: str, *, window: int) -> None:
+    """Forget the current window's failures under ``name`` (a success forgives them)."""
+    start = window_current(seconds=window).start
+    FailureCounter.objects.filter(key=counter_key(name), window_start=start).delete()
 
 
 def first_refusal(name: str, *, window: int) -> bool:
-    """True exactly once per window for ``name``: the refusal that records an event (cache.add is atomic)."""
-    current = window_current(f"{name}:refused", seconds=window)
-    return caches["default"].add(current.key, 1, current.remaining + EXPIRY_MARGIN)
+    """True exactly once per window for ``name``: the refusal that records an event.
+
+    An insert that does nothing on conflict: the unique (key, window_start) lets one caller win.
+    """
+    current = window_current(seconds=window)
+    rows = _sql(_ADD, [counter_key(f"{name}:refused"), current.start, current.ends_at(clock.now())])
+    return rows[0][0] == 1
 
 
 def retry_after(*, window: int) -> int:
     """Seconds until the current window of ``window`` seconds ends (for a Retry-After header)."""
-    return window_current("", seconds=window).remaining
+    return window_current(seconds=window).remaining
 
 
-def _incr(key: str, *, timeout: int) -> int:
-    cache = caches["default"]
-    if isinstance(cache, DatabaseCache):
-        return _db_incr(cache, key, timeout=timeout)
-    if isinstance(cache, RedisCache):
-        full_key = cache.make_and_validate_key(key)
-        client = cache._cache.get_client(full_key, write=True)
-        pipe = client.pipeline(transaction=True)  # MULTI/EXEC: the key never lives without expiry
-        pipe.incr(full_key)
-        pipe.expire(full_key, timeout)
-        count, _ = pipe.execute()
-        return int(count)
-    # locmem (and any backend whose add and incr hold its own lock): add creates the key with
-    # the window's expiry; incr keeps that expiry.
-    for _ in range(2):
-        cache.add(key, 0, timeout)
-        try:
-            return cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            continue
-    raise ThrottleUnavailable(key)
+def hold_until(name: str) -> datetime | None:
+    """When the hold on ``name`` ends, if one is on now (``hold_set``); else None."""
+    holds = FailureCounter.objects.filter(key=counter_key(name), window_start=EPOCH, expires_at__gt=clock.now())
+    return holds.values_list("expires_at", flat=True).first()
 
 
-def _db_incr(backend: DatabaseCache, key: str, *, timeout: int) -> int:
-    """Atomic increment on the database cache: add the row, then compare-and-swap its value.
-
-    A plain UPDATE per attempt (no explicit transaction): concurrent writers wait for the row
-    lock, see the value changed and retry, so N failures always count N; the expiry set by
-    ``add`` is never touched, and SQLite's autocommit statements cannot deadlock.
-    """
-    db = router.db_for_write(backend.cache_model_class)
-    connection = connections[db]
-    table = connection.ops.quote_name(backend._table)
-    full_key = backend.make_and_validate_key(key)
-    # The table name is the CACHES setting's, quoted; values are parameters.
-    select = f"SELECT value FROM {table} WHERE cache_key = %s"  # noqa: S608
-    update = f"UPDATE {table} SET value = %s WHERE cache_key = %s AND value = %s"  # noqa: S608
-    for _ in range(CAS_ATTEMPTS):
-        backend.add(key, 0, timeout)
-        with connection.cursor() as cursor:
-            cursor.execute(select, [full_key])
-            row = cursor.fetchone()
-            if row is None:  # culled between add and select
-                continue
-            old = connection.ops.process_clob(row[0])
-            count = pickle.loads(base64.b64decode(old.encode())) + 1  # noqa: S301 - our own row, written by add
-            new = base64.b64encode(pickle.dumps(count, backend.pickle_protocol)).decode("latin1")
-            cursor.execute(update, [new, full_key, old])
-            if cursor.rowcount == 1:
-                return count
-    raise ThrottleUnavailable(key)
+def hold_set(name: str, *, until: datetime) -> None:
+    """Hold ``name`` until ``until`` (replacing any earlier hold): one upsert, pruned once past."""
+    _sql(_HOLD, [counter_key(name), EPOCH, until])
 
 
-def _login_names(identifier: str, ip: str | None) -> list[tuple[str, int]]:
-    limit = settings.LOGIN_FAILURE_LIMIT
-    digest = hashlib.sha256(identifier.strip().lower().encode()).hexdigest()
-    names = [(f"login-fail:id:{digest}", limit)]
-    if ip:
-        names.append((f"login-fail:ip:{ip}", limit * IP_LIMIT_FACTOR))
-    return names
-
-
-def login_throttled(*, identifier: str, ip: str | None) -> bool:
-    """True when the identifier or the address has used up its failures in this window."""
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    return any(failure_count(name, window=window) >= limit for name, limit in _login_names(identifier, ip))
-
-
-def login_failure_record(*, identifier: str, ip: str | None) -> None:
-    for name, _limit in _login_names(identifier, ip):
-        failure_count_incr(name, window=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-
-
-def login_failures_clear(*, identifier: str) -> None:
-    """A successful sign-in forgives the identifier's failures (not the address's)."""
-    name = _login_names(identifier, None)[0][0]
-    caches["default"].delete(window_current(name, seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS).key)
+def hold_take(name: str) -> bool:
+    """End the hold on ``name``: True exactly once if it was on (a delete decides between racers)."""
+    holds = FailureCounter.objects.filter(key=counter_key(name), window_start=EPOCH, expires_at__gt=clock.now())
+    deleted, _ = holds.delete()
+    return deleted > 0

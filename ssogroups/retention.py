@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from accounts.models import Event
+from sparksso.models import FailureCounter
 from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOLoginFailure
 
 DEFAULT_BATCH_SIZE = 2000
@@ -31,7 +32,7 @@ def _delete_in_batches(queryset: QuerySet, *, batch_size: int) -> int:
 
 
 def retention_prune(*, now: datetime, batch_size: int = DEFAULT_BATCH_SIZE) -> dict[str, int]:
-    """Prune expired request state, old sign-in failures and events past retention; counts by kind.
+    """Prune expired request state and failure counters, old sign-in failures and events past retention; counts by kind.
 
     EVENT_RETENTION_DAYS / SSO_LOGIN_FAILURE_RETENTION_DAYS of 0 keep those rows forever.
     """
@@ -42,6 +43,10 @@ def retention_prune(*, now: datetime, batch_size: int = DEFAULT_BATCH_SIZE) -> d
         # A replay record is needed only while its assertion could still be accepted.
         "consumed_assertions": _delete_in_batches(
             ConsumedAssertion.objects.filter(not_on_or_after__lt=now), batch_size=batch_size
+        ),
+        # A counter is of no use once its window (or a hold's time) has ended.
+        "failure_counters": _delete_in_batches(
+            FailureCounter.objects.filter(expires_at__lte=now), batch_size=batch_size
         ),
         "sso_login_failures": 0,
         "events": 0,

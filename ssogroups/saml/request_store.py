@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
 from onelogin.saml2.errors import OneLogin_Saml2_Error
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
-from sparksso import clock
+from sparksso import clock, throttle
 from sparksso.redirects import safe_next_path
 from ssogroups.constants import BINDING_POST
 from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOGroup
@@ -22,6 +21,8 @@ from ssogroups.saml import reasons
 from ssogroups.saml.errors import SamlRejected
 
 PENDING_TTL = timedelta(minutes=10)
+# A browser's pending request is sent again (instead of a new row) while it has this long left.
+REUSE_MIN_LEFT = timedelta(minutes=5)
 TEST_RELAY_PREFIX = "sparksso-test:"
 ASSERTION_ID_MAX = ConsumedAssertion._meta.get_field("assertion_id").max_length
 
@@ -39,6 +40,19 @@ class AuthnStart:
     saml_request: str
     request_id: str
     relay_state: str = ""
+    reused: bool = False  # the browser's own pending request, sent again: no new row was written
+
+
+class _AuthnRequest(OneLogin_Saml2_Authn_Request):
+    """python3-saml's AuthnRequest, with the ID of a pending request when one is sent again
+    (``_generate_request_id`` is the library's hook for choosing the ID)."""
+
+    def __init__(self, settings: OneLogin_Saml2_Settings, *, request_id: str | None, force_authn: bool):
+        self._request_id = request_id
+        super().__init__(settings, force_authn=force_authn)
+
+    def _generate_request_id(self) -> str:
+        return self._request_id or super()._generate_request_id()
 
 
 def _force_authn_key(request_id: str) -> str:
@@ -46,8 +60,25 @@ def _force_authn_key(request_id: str) -> str:
 
 
 def force_authn_take(*, request_id: str) -> bool:
-    """True once if ``request_id`` was sent with ForceAuthn (a re-authentication round trip)."""
-    return bool(caches["default"].delete(_force_authn_key(request_id)))
+    """True once if ``request_id`` was sent with ForceAuthn (a re-authentication round trip).
+
+    The marker is a row of the failure-counter table (sparksso.throttle), not a cache entry: a
+    flood of cache keys cannot evict it.
+    """
+    return throttle.hold_take(_force_authn_key(request_id))
+
+
+def _pending_reusable(*, group: SSOGroup, browser_hash: str, next_path: str) -> str | None:
+    """The ID of this browser's own pending sign-in to this group (same ``next``, not a test, not a
+    re-authentication, with time left), so a reload or a second tab writes no new row."""
+    now = clock.now()
+    candidates = PendingAuthnRequest.objects.filter(
+        group=group, browser_hash=browser_hash, next_path=next_path, is_test=False, expires_at__gt=now + REUSE_MIN_LEFT
+    ).values_list("request_id", flat=True)
+    for request_id in candidates.order_by("-expires_at")[:3]:
+        if throttle.hold_until(_force_authn_key(request_id)) is None:
+            return request_id
+    return None
 
 
 def authn_request_start(
@@ -60,10 +91,11 @@ def authn_request_start(
     is_test: bool = False,
 ) -> AuthnStart:
     """Build an AuthnRequest with a fresh ID and remember it for 10 minutes, with ``next`` and the
-    hash of the starting browser's secret (ssogroups.saml.binding).
+    hash of the starting browser's secret (ssogroups.saml.binding) — or, when this browser already
+    has a pending request to this group for the same ``next`` with time left, send that one again.
 
     ``force_authn`` asks the IdP to authenticate the user again rather than answer from its own
-    session; the marker (in the shared cache, for as long as the request is pending) lets the ACS
+    session; the marker (a row in the counter table, for as long as the request is pending) lets the ACS
     count only such a response as a recent authentication.
 
     ``is_test``: an admin's test sign-in; its response is reported, never signed in. Only a test
@@ -77,22 +109,27 @@ def authn_request_start(
         # Not pinned yet. The AuthnRequest never names the IdP (its Destination is the endpoint), but
         # python3-saml's settings check wants an entity ID: give it the endpoint, for building only.
         settings = {**settings, "idp": {**settings["idp"], "entityId": endpoint["url"]}}
+    next_path = safe_next_path(next_path)
+    reuse = None
+    if browser_hash and not force_authn and not is_test:
+        reuse = _pending_reusable(group=group, browser_hash=browser_hash, next_path=next_path)
     try:
-        authn = OneLogin_Saml2_Authn_Request(OneLogin_Saml2_Settings(settings), force_authn=force_authn)
+        authn = _AuthnRequest(OneLogin_Saml2_Settings(settings), request_id=reuse, force_authn=force_authn)
     except OneLogin_Saml2_Error as exc:
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, str(exc)) from exc
     now = clock.now()
-    PendingAuthnRequest.objects.create(
-        request_id=authn.get_id(),
-        group=group,
-        browser_hash=browser_hash,
-        next_path=safe_next_path(next_path),
-        is_test=is_test,
-        created_at=now,
-        expires_at=now + PENDING_TTL,
-    )
+    if reuse is None:
+        PendingAuthnRequest.objects.create(
+            request_id=authn.get_id(),
+            group=group,
+            browser_hash=browser_hash,
+            next_path=next_path,
+            is_test=is_test,
+            created_at=now,
+            expires_at=now + PENDING_TTL,
+        )
     if force_authn:
-        caches["default"].set(_force_authn_key(authn.get_id()), 1, int(PENDING_TTL.total_seconds()))
+        throttle.hold_set(_force_authn_key(authn.get_id()), until=now + PENDING_TTL)
     post = endpoint["binding"] == BINDING_POST
     saml_request = authn.get_request(deflate=not post)
     relay_state = TEST_RELAY_PREFIX + authn.get_id() if is_test else ""
@@ -106,6 +143,7 @@ def authn_request_start(
         saml_request=saml_request,
         request_id=authn.get_id(),
         relay_state=relay_state,
+        reused=reuse is not None,
     )
 
 

@@ -5,6 +5,10 @@ read (signature checks cost CPU); a group past its limit keeps validating, so it
 sign in, but further failures are answered 429 without a diagnostics row or event, so a flood
 from many addresses cannot fill the tables. Each limit writes one ``sso_login_failure`` event
 with reason ``throttled`` per window, then nothing more until the window ends.
+
+Starting a sign-in (GET of a group's ``/login``) writes a pending-request row, so new starts are
+limited too, per client address and group (``SSO_LOGIN_START_LIMIT``); a browser's own pending
+request sent again is not a new start and is not counted.
 """
 
 from dataclasses import dataclass
@@ -17,7 +21,7 @@ from ssogroups.models import SSOGroup
 
 @dataclass(frozen=True)
 class AcsLimit:
-    scope: str  # "address" or "group": which limit was reached
+    scope: str  # "address", "group" or "start": which limit was reached
     first: bool  # the first refusal of this window, the one that records an event
 
 
@@ -58,3 +62,25 @@ def acs_failure_count(*, group: SSOGroup, ip: str | None) -> AcsLimit | None:
 def acs_retry_after() -> int:
     """Seconds until the current ACS window ends (the Retry-After header)."""
     return throttle.retry_after(window=settings.SSO_ACS_FAILURE_WINDOW_SECONDS)
+
+
+def _start_name(group: SSOGroup, ip: str | None) -> str:
+    return f"saml-start:ip:{ip or 'unknown'}:group:{group.pk}"
+
+
+def login_start_limited(*, group: SSOGroup, ip: str | None) -> AcsLimit | None:
+    """The start limit, when this address has started its allowance of sign-ins to the group."""
+    window = settings.SSO_LOGIN_START_WINDOW_SECONDS
+    name = _start_name(group, ip)
+    if throttle.failure_count(name, window=window) >= settings.SSO_LOGIN_START_LIMIT:
+        return AcsLimit(scope="start", first=throttle.first_refusal(name, window=window))
+    return None
+
+
+def login_start_count(*, group: SSOGroup, ip: str | None) -> None:
+    """Count one new start (a pending row written) for the address and group."""
+    throttle.failure_count_incr(_start_name(group, ip), window=settings.SSO_LOGIN_START_WINDOW_SECONDS)
+
+
+def login_start_retry_after() -> int:
+    return throttle.retry_after(window=settings.SSO_LOGIN_START_WINDOW_SECONDS)

@@ -44,13 +44,22 @@ from ssogroups.saml.services import (
     sso_test_failure_record,
     sso_test_report_record,
 )
-from ssogroups.saml.throttle import AcsLimit, acs_address_limited, acs_failure_count, acs_retry_after
+from ssogroups.saml.throttle import (
+    AcsLimit,
+    acs_address_limited,
+    acs_failure_count,
+    acs_retry_after,
+    login_start_count,
+    login_start_limited,
+    login_start_retry_after,
+)
 
 # The whole POST (SAMLResponse + RelayState + form overhead), checked before the body is read.
 MAX_POST_BYTES = MAX_RESPONSE_BYTES * 2
 BACKEND = "accounts.backends.AccountUserBackend"
 MSG_FAILED = "We could not sign you in with single sign-on."
 MSG_THROTTLED = "Too many failed sign-in attempts. Wait a few minutes and try again."
+MSG_START_THROTTLED = "Too many sign-ins started from your network. Wait a few minutes and try again."
 MSG_NOT_FOUND = "This single sign-on link is not active. Ask your account admin for the current sign-in link."
 
 
@@ -93,10 +102,19 @@ def test_report_redirect(group: SSOGroup, key: str) -> HttpResponse:
 @never_cache
 @require_GET
 def login_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpResponse:
-    """SP-initiated sign-in: send the browser to the IdP with a fresh AuthnRequest."""
+    """SP-initiated sign-in: send the browser to the IdP with a fresh AuthnRequest (or its own
+    pending one again: a reload writes no new row); new starts are limited per address and group."""
     group = ssogroup_get_usable(account_id=account_id, slug=group_slug)
     if group is None:
         return not_found_page(request)
+    ip = client_ip(request)
+    limit = login_start_limited(group=group, ip=ip)
+    if limit is not None:  # each new start writes a pending row: bounded per address and group
+        if limit.first:
+            sso_login_throttled_record(group=group, limit=limit, request=request)
+        response = render(request, "saml/failure.html", {"message": MSG_START_THROTTLED}, status=429)
+        response["Retry-After"] = str(login_start_retry_after())
+        return response
     secret = browser_secret_for(request)
     try:
         start = sso_login_start(
@@ -107,6 +125,8 @@ def login_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpRe
         )
     except SamlRejected as rejected:
         return _failure(request, group, rejected)
+    if not start.reused:
+        login_start_count(group=group, ip=ip)
     return to_idp(request, group, start, secret=secret)
 
 
@@ -162,7 +182,10 @@ def consume_view(request: HttpRequest, account_id: int, group_slug: str) -> Http
             group=group, saml_response=saml_response, relay_state=relay_state, request=request, test=test
         )
     except SamlRejected as rejected:
-        if test:
+        if test:  # counted like any failure: a test's RelayState is no way around the ACS limits
+            limit = acs_failure_count(group=group, ip=client_ip(request))
+            if limit is not None:
+                return _throttled(request, group, limit)
             return test_report_redirect(group, sso_test_failure_record(group=group, rejected=rejected, request=request))
         return _acs_failure(request, group, rejected)
     if result.test_report is not None:

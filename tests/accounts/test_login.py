@@ -6,6 +6,7 @@ from django.contrib.sessions.models import Session
 from accounts.models import Event, UserSession
 from accounts.users import user_create
 from accounts.views import MSG_BAD_CREDENTIALS, MSG_THROTTLED
+from sparksso import clock
 
 PASSWORD = "correct horse 42"
 
@@ -96,7 +97,15 @@ def test_same_identifier_in_two_accounts_signs_in_the_one_whose_password_matches
     assert client.get("/api/v1/session").json()["account_id"] == mine.account_id
 
 
-def test_failed_attempts_are_throttled(client, admin, settings):
+@pytest.fixture
+def frozen(monkeypatch):
+    """Pin our clock: a throttle window's boundary cannot fall mid-test."""
+    moment = clock.now()
+    monkeypatch.setattr("sparksso.clock.now", lambda: moment)
+    return moment
+
+
+def test_failed_attempts_are_throttled(client, admin, settings, frozen):
     settings.LOGIN_FAILURE_LIMIT = 3
     for _ in range(3):
         assert sign_in(client, admin.email, "nope").status_code == 401

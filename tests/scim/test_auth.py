@@ -8,8 +8,19 @@ from django.test import Client
 from accounts.models import Account, Event, User
 from scim.models import ScimToken
 from scim.tokens import scim_token_create, scim_token_revoke
+from sparksso import clock
+from sparksso.models import FailureCounter
 
 from .conftest import BASE, USER_SCHEMA, error
+
+
+@pytest.fixture(autouse=True)
+def frozen(monkeypatch):
+    """Pin our clock: a throttle window's boundary cannot fall mid-test."""
+    moment = clock.now()
+    monkeypatch.setattr("sparksso.clock.now", lambda: moment)
+    return moment
+
 
 PLAN_MESSAGE = (
     "SCIM provisioning is available on the Premier and Enterprise plans. Your account is on the Starter plan; "
@@ -98,6 +109,17 @@ def test_bad_tokens_with_a_valid_tokens_prefix_do_not_lock_it_out(scim, settings
     other_prefix = "sso_scim_ZZZZ-another"
     assert fresh_address.get(f"{BASE}/Users", HTTP_AUTHORIZATION=f"Bearer {other_prefix}").status_code == 401
     assert scim.get("/Users", REMOTE_ADDR="203.0.113.0").status_code == 200
+
+
+def test_an_unknown_prefix_counts_per_address_only(scim, settings):
+    """A made-up prefix mints no counter of its own: a flood of them cannot grow the table without end."""
+    for n in range(5):
+        response = Client(REMOTE_ADDR="203.0.113.9").get(
+            f"{BASE}/Users", HTTP_AUTHORIZATION=f"Bearer sso_scim_{n:04d}x"
+        )
+        assert response.status_code == 401
+    keys = list(FailureCounter.objects.values_list("key", "count"))
+    assert keys == [("scim-auth-fail:ip:203.0.113.9", 5)]
 
 
 def test_behind_trusted_proxies_each_client_counts_on_its_own(scim, settings):

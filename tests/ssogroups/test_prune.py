@@ -16,6 +16,7 @@ from scim.query import filtered, list_params
 from scim.resource_types import USER
 from scim.users import users_of
 from sparksso import clock
+from sparksso.models import FailureCounter
 from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOLoginFailure
 
 DAY = timedelta(days=1)
@@ -48,6 +49,7 @@ def rows(account, make_ssogroup, now):
         ConsumedAssertion.objects.create(
             group=group, assertion_id=f"a-{n}", not_on_or_after=now + offset - timedelta(seconds=1)
         )
+        FailureCounter.objects.create(key=f"c-{n}", window_start=now - DAY, count=1, expires_at=now + offset)
     for n, age in enumerate([400 * DAY, 91 * DAY, 90 * DAY + timedelta(seconds=1), 89 * DAY]):
         SSOLoginFailure.objects.create(group=group, time=now - age, reference=f"R{n}", reason="unsigned")
     for n, age in enumerate([900 * DAY, 366 * DAY, 365 * DAY + timedelta(seconds=1), 364 * DAY]):
@@ -57,13 +59,20 @@ def rows(account, make_ssogroup, now):
 
 def test_prune_deletes_only_what_is_past_its_time(rows, now):
     events_before = Event.objects.count()
-    assert prune() == {"consumed_assertions": 3, "events": 3, "pending_authn_requests": 3, "sso_login_failures": 3}
+    assert prune() == {
+        "consumed_assertions": 3,
+        "events": 3,
+        "failure_counters": 3,
+        "pending_authn_requests": 3,
+        "sso_login_failures": 3,
+    }
     assert list(PendingAuthnRequest.objects.values_list("request_id", flat=True)) == ["id-3"]
     assert list(ConsumedAssertion.objects.values_list("assertion_id", flat=True)) == ["a-3"]
+    assert list(FailureCounter.objects.values_list("key", flat=True)) == ["c-3"]
     assert list(SSOLoginFailure.objects.values_list("reference", flat=True)) == ["R3"]
     assert list(Event.objects.filter(event="old").values_list("target", flat=True)) == ["3"]
     assert Event.objects.count() == events_before - 3  # the account's recent events stay; prune adds none
-    assert prune() == {"consumed_assertions": 0, "events": 0, "pending_authn_requests": 0, "sso_login_failures": 0}
+    assert set(prune().values()) == {0}
 
 
 def test_deletes_run_in_batches(rows):
@@ -72,7 +81,7 @@ def test_deletes_run_in_batches(rows):
     deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]
     event_deletes = [sql for sql in deletes if '"accounts_event"' in sql]
     assert len(event_deletes) == 2  # 3 old events: a batch of 2, then 1
-    assert len(deletes) == 8  # 2 per kind
+    assert len(deletes) == 10  # 2 per kind
 
 
 def test_retention_settings_are_honoured(rows, settings):

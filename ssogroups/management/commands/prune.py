@@ -12,7 +12,7 @@ from ssogroups.retention import DEFAULT_BATCH_SIZE, retention_prune
 
 class Command(BaseCommand):
     help = (
-        "Delete expired pending AuthnRequests and replay records, SSO sign-in failures older than "
+        "Delete expired pending AuthnRequests, replay records and failure counters, SSO sign-in failures older than "
         "SSO_LOGIN_FAILURE_RETENTION_DAYS and events older than EVENT_RETENTION_DAYS, in batches; "
         "on SQLite, then refresh the query planner's statistics (ANALYZE). Prints one JSON line with the counts."
     )

@@ -2,6 +2,7 @@
 
 import threading
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.cache import caches
@@ -41,6 +42,14 @@ def throttle_events(group) -> list[tuple]:
             "account_id", "actor", "target", "changes"
         )
     )
+
+
+@pytest.fixture(autouse=True)
+def frozen(monkeypatch):
+    """Pin our clock: a throttle window's boundary cannot fall mid-test (the IdP's responses stay valid)."""
+    moment = clock.now()
+    monkeypatch.setattr("sparksso.clock.now", lambda: moment)
+    return moment
 
 
 @pytest.fixture
@@ -83,6 +92,25 @@ def test_an_address_past_its_limit_is_refused_unread_with_one_event(limits, idp,
     assert again.status_code == 400
     assert MSG_FAILED in again.content.decode()
     assert SSOLoginFailure.objects.filter(reason="malformed_xml").count() == 4
+
+
+def test_test_sign_in_failures_count_against_the_acs_limits(limits, client, admin, group):
+    """A pending test sign-in's RelayState is no way around the limits: past them, 429, no
+    diagnostics row and one event for the window."""
+    client.force_login(admin)
+    started = client.post(f"/account/sso/{group.slug}/test-sign-in")
+    relay = parse_qs(urlsplit(started["Location"]).query)["RelayState"][0]
+    attacker = Client(REMOTE_ADDR="203.0.113.7")
+    for _ in range(3):
+        response = acs_post(attacker, group, GARBAGE, relay_state=relay)
+        assert response.status_code == 302  # to the admin's report
+        assert response["Location"].startswith(f"/account/sso/{group.slug}/test-sign-in/")
+    assert SSOLoginFailure.objects.count() == 3
+    before = written()
+    for _ in range(5):
+        assert_throttled(acs_post(attacker, group, GARBAGE, relay_state=relay))
+    assert written() == (before[0], before[1] + 1)
+    assert throttle_events(group) == [(group.account_id, "anonymous", "", {"group": group.slug, "limit": "address"})]
 
 
 def test_a_group_past_its_limit_records_nothing_more_but_still_signs_in(settings, idp, group, alice):

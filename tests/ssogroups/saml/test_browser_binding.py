@@ -14,8 +14,8 @@ from tests.ssogroups.saml.idp import authn_request_from_redirect, sp_of
 from tests.ssogroups.saml.test_acs_rejections import assert_refused
 
 
-def _start(client: Client, group) -> str:
-    response = client.get(f"/api/v1/users/saml/{group.account_id}/{group.slug}/login")
+def _start(client: Client, group, query: str = "") -> str:
+    response = client.get(f"/api/v1/users/saml/{group.account_id}/{group.slug}/login{query}")
     assert response.status_code == 302
     return authn_request_from_redirect(response["Location"])[0].get("ID")
 
@@ -64,7 +64,10 @@ def test_a_forged_cookie_value_is_refused(idp, group, alice):
 
 def test_two_tabs_of_one_browser_get_their_own_secrets_and_both_sign_in(idp, group, alice):
     browser = Client()
-    first, second = _start(browser, group), _start(browser, group)
+    # Two pages (two ``next``): two requests. (One page opened twice sends its one pending request
+    # again: tests/ssogroups/saml/test_login_start.py.)
+    first, second = _start(browser, group, "?next=/a"), _start(browser, group, "?next=/b")
+    assert first != second
     hashes = set(PendingAuthnRequest.objects.filter(group=group).values_list("browser_hash", flat=True))
     assert len(hashes) == 2  # a fresh secret per sign-in; the cookie carries both
     assert len(browser.cookies[AUTHN_COOKIE].value.split(".")) == 2

@@ -1,9 +1,11 @@
 """Starting sign-in: the group login URL and the adaptive /login routing."""
 
 import base64
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.test import Client
 from lxml import etree
 
 from accounts.models import Event
@@ -11,7 +13,9 @@ from accounts.users import user_create
 from sparksso import clock
 from ssogroups.constants import BINDING_POST, BINDING_REDIRECT
 from ssogroups.models import PendingAuthnRequest, SSODomain
-from tests.ssogroups.saml.idp import authn_request_from_redirect
+from ssogroups.saml.views import MSG_START_THROTTLED
+from tests.ssogroups.saml.conftest import acs_post
+from tests.ssogroups.saml.idp import authn_request_from_redirect, sp_of
 
 
 def _login_url(group, query: str = "") -> str:
@@ -139,3 +143,72 @@ def test_name_bound_to_groups_in_two_accounts_is_not_guessed(client, group, alic
     response = client.post("/login", {"identifier": "alice@example.com"})
     assert response.status_code == 200
     assert b'name="password"' in response.content
+
+
+# --- bounded writes: a browser's own pending request again, new starts limited ------------------
+
+
+@pytest.fixture
+def at(monkeypatch):
+    """Pin our clock at a window start + ``seconds`` (a window boundary cannot fall mid-test)."""
+    base = datetime.fromtimestamp(int(clock.now().timestamp()) // 300 * 300, UTC)
+
+    def move(seconds: float) -> datetime:
+        moved = base + timedelta(seconds=seconds)
+        monkeypatch.setattr("sparksso.clock.now", lambda: moved)
+        return moved
+
+    move(0)
+    return move
+
+
+def _started_id(client, group, query: str = "") -> str:
+    response = client.get(_login_url(group, query))
+    assert response.status_code == 302
+    return authn_request_from_redirect(response["Location"])[0].get("ID")
+
+
+def test_a_reload_sends_the_browsers_own_pending_request_again(client, group, at):
+    first = _started_id(client, group, "?next=/reports")
+    assert _started_id(client, group, "?next=/reports") == first  # a reload: no new row
+    assert PendingAuthnRequest.objects.count() == 1
+    assert _started_id(client, group, "?next=/other") != first  # another page: its own request
+    assert _started_id(Client(), group, "?next=/reports") != first  # another browser: its own
+    assert _started_id(client, group, "?next=/reports&reauth=1") != first  # a re-auth: always fresh
+    assert PendingAuthnRequest.objects.count() == 4
+    at(299)  # 5 min 1 s left: still sent again
+    assert _started_id(client, group, "?next=/reports") == first
+    at(301)  # less than 5 minutes left: a fresh request, so the IdP round trip has time
+    assert _started_id(client, group, "?next=/reports") != first
+    assert PendingAuthnRequest.objects.count() == 5
+
+
+def test_a_request_sent_again_still_signs_in_once(client, idp, group, alice, monkeypatch):
+    now = clock.now()  # pinned at now: the IdP's responses carry the wall clock's validity window
+    monkeypatch.setattr("sparksso.clock.now", lambda: now)
+    request_id = _started_id(client, group)
+    assert _started_id(client, group) == request_id
+    xml = idp.response(sp_of(group), name_id="alice@example.com", in_response_to=request_id)
+    assert acs_post(client, group, xml).status_code == 302
+    assert client.get("/api/v1/session").json()["username"] == "alice@example.com"
+    assert not PendingAuthnRequest.objects.exists()  # spent: a second answer to it is refused
+
+
+def test_new_starts_are_limited_per_address_and_group(settings, group, make_ssogroup, at):
+    settings.SSO_LOGIN_START_LIMIT = 3
+    for _ in range(3):  # three browsers behind one address
+        _started_id(Client(REMOTE_ADDR="203.0.113.5"), group)
+    before = (PendingAuthnRequest.objects.count(), Event.objects.count())
+    for _ in range(5):
+        refused = Client(REMOTE_ADDR="203.0.113.5").get(_login_url(group))
+        assert refused.status_code == 429
+        assert int(refused["Retry-After"]) == 300
+        assert MSG_START_THROTTLED in refused.content.decode()
+    # No row for the refused starts, one event for the window.
+    assert (PendingAuthnRequest.objects.count(), Event.objects.count()) == (before[0], before[1] + 1)
+    event = Event.objects.get(event="sso_login_failure", reason="throttled")
+    assert event.changes == {"group": group.slug, "limit": "start"}
+    _started_id(Client(REMOTE_ADDR="198.51.100.5"), group)  # another address
+    _started_id(Client(REMOTE_ADDR="203.0.113.5"), make_ssogroup(group.account))  # another group
+    at(300)  # the next window
+    _started_id(Client(REMOTE_ADDR="203.0.113.5"), group)
