@@ -45,6 +45,11 @@ def _presented(request: HttpRequest) -> list[str]:
     return [s for s in raw.split(".")[:MAX_SECRETS] if _SECRET_RE.match(s)]
 
 
+def browser_secrets_presented(request: HttpRequest) -> list[str]:
+    """The secrets of this browser's own pending sign-ins (set by us: ``__Host-`` on https), newest first."""
+    return _presented(request)
+
+
 def browser_cookie_present(request: HttpRequest) -> bool:
     return bool(request.COOKIES.get(authn_cookie_name()))
 

@@ -4,6 +4,7 @@ Both live in the database, not in the session cookie: the IdP's cross-site POST 
 SameSite=Lax cookies, and every worker behind a load balancer must see the same state.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from sparksso.redirects import safe_next_path
 from ssogroups.constants import BINDING_POST
 from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOGroup
 from ssogroups.saml import reasons
+from ssogroups.saml.binding import MAX_SECRETS
 from ssogroups.saml.errors import SamlRejected
 
 PENDING_TTL = timedelta(minutes=10)
@@ -41,6 +43,7 @@ class AuthnStart:
     request_id: str
     relay_state: str = ""
     reused: bool = False  # the browser's own pending request, sent again: no new row was written
+    browser_hash: str = ""  # the hash the pending request is bound to (a reused one's own)
 
 
 class _AuthnRequest(OneLogin_Saml2_Authn_Request):
@@ -68,16 +71,23 @@ def force_authn_take(*, request_id: str) -> bool:
     return throttle.hold_take(_force_authn_key(request_id))
 
 
-def _pending_reusable(*, group: SSOGroup, browser_hash: str, next_path: str) -> str | None:
-    """The ID of this browser's own pending sign-in to this group (same ``next``, not a test, not a
-    re-authentication, with time left), so a reload or a second tab writes no new row."""
+def _pending_reusable(*, group: SSOGroup, browser_hashes: Sequence[str], next_path: str) -> tuple[str, str] | None:
+    """(ID, browser hash) of this browser's own pending sign-in to this group (same ``next``, not a
+    test, not a re-authentication, with time left), so a reload or a second tab writes no new row.
+    ``browser_hashes`` are the hashes of the secrets the browser presents (each start issued one)."""
+    if not browser_hashes:
+        return None
     now = clock.now()
     candidates = PendingAuthnRequest.objects.filter(
-        group=group, browser_hash=browser_hash, next_path=next_path, is_test=False, expires_at__gt=now + REUSE_MIN_LEFT
-    ).values_list("request_id", flat=True)
-    for request_id in candidates.order_by("-expires_at")[:3]:
+        group=group,
+        browser_hash__in=list(browser_hashes)[:MAX_SECRETS],
+        next_path=next_path,
+        is_test=False,
+        expires_at__gt=now + REUSE_MIN_LEFT,
+    ).values_list("request_id", "browser_hash")
+    for request_id, browser_hash in candidates.order_by("-expires_at")[:3]:
         if throttle.hold_until(_force_authn_key(request_id)) is None:
-            return request_id
+            return request_id, browser_hash
     return None
 
 
@@ -87,6 +97,7 @@ def authn_request_start(
     settings: dict,
     next_path: str,
     browser_hash: str,
+    reuse_hashes: Sequence[str] = (),
     force_authn: bool = False,
     is_test: bool = False,
 ) -> AuthnStart:
@@ -111,8 +122,10 @@ def authn_request_start(
         settings = {**settings, "idp": {**settings["idp"], "entityId": endpoint["url"]}}
     next_path = safe_next_path(next_path)
     reuse = None
-    if browser_hash and not force_authn and not is_test:
-        reuse = _pending_reusable(group=group, browser_hash=browser_hash, next_path=next_path)
+    if not force_authn and not is_test:
+        found = _pending_reusable(group=group, browser_hashes=reuse_hashes, next_path=next_path)
+        if found is not None:
+            reuse, browser_hash = found
     try:
         authn = _AuthnRequest(OneLogin_Saml2_Settings(settings), request_id=reuse, force_authn=force_authn)
     except OneLogin_Saml2_Error as exc:
@@ -144,6 +157,7 @@ def authn_request_start(
         request_id=authn.get_id(),
         relay_state=relay_state,
         reused=reuse is not None,
+        browser_hash=browser_hash,
     )
 
 

@@ -2,6 +2,7 @@
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,7 +56,13 @@ def _group_settings(group: SSOGroup) -> dict:
 
 
 def sso_login_start(
-    *, group: SSOGroup, next_path: str, browser_hash: str, force_authn: bool = False, is_test: bool = False
+    *,
+    group: SSOGroup,
+    next_path: str,
+    browser_hash: str,
+    reuse_hashes: Sequence[str] = (),
+    force_authn: bool = False,
+    is_test: bool = False,
 ):
     """Begin SP-initiated sign-in: an AuthnStart (redirect URL or POST form) for the browser.
 
@@ -66,6 +73,7 @@ def sso_login_start(
         settings=_group_settings(group),
         next_path=next_path,
         browser_hash=browser_hash,
+        reuse_hashes=reuse_hashes,
         force_authn=force_authn,
         is_test=is_test,
     )

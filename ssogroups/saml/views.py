@@ -30,7 +30,12 @@ from ssogroups.constants import BINDING_POST
 from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import MAX_RESPONSE_BYTES
-from ssogroups.saml.binding import browser_cookie_set, browser_secret_for, browser_secret_hash
+from ssogroups.saml.binding import (
+    browser_cookie_set,
+    browser_secret_for,
+    browser_secret_hash,
+    browser_secrets_presented,
+)
 from ssogroups.saml.errors import SamlRejected
 from ssogroups.saml.reauth import sso_reauth_refusal
 from ssogroups.saml.request_store import PENDING_TTL, AuthnStart, pending_test_peek
@@ -115,17 +120,21 @@ def login_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpRe
         response = render(request, "saml/failure.html", {"message": MSG_START_THROTTLED}, status=429)
         response["Retry-After"] = str(login_start_retry_after())
         return response
-    secret = browser_secret_for(request)
+    secret = browser_secret_for(request)  # fresh, unless this browser's own pending request is reused
+    presented = {browser_secret_hash(s): s for s in browser_secrets_presented(request)}
     try:
         start = sso_login_start(
             group=group,
             next_path=safe_next_path(request.GET.get("next")),
             browser_hash=browser_secret_hash(secret),
+            reuse_hashes=list(presented),
             force_authn=request.GET.get("reauth") == "1",  # the reauth page's fresh round trip
         )
     except SamlRejected as rejected:
         return _failure(request, group, rejected)
-    if not start.reused:
+    if start.reused:
+        secret = presented[start.browser_hash]
+    else:
         login_start_count(group=group, ip=ip)
     return to_idp(request, group, start, secret=secret)
 
