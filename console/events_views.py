@@ -58,7 +58,7 @@ def _diagnostics_url(event: Event) -> str:
     if event.event != SSOGroupEvent.SSO_LOGIN_FAILURE or not isinstance(group, str) or not isinstance(reference, str):
         return ""
     try:
-        return reverse("saml_failures", kwargs={"group_slug": group}) + f"#ref-{quote(reference)}"
+        return reverse("saml_failures", kwargs={"slug": group}) + f"#ref-{quote(reference)}"
     except NoReverseMatch:  # a group slug from an old event that no longer fits the URL
         return ""
 

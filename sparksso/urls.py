@@ -11,6 +11,6 @@ urlpatterns = [
     path("account/settings/", include("scim.settings_urls")),
     path("account/sso/", include("ssogroups.urls")),
     path("account/sso/", include("ssogroups.saml.admin_urls")),
-    path("api/v1/users/saml/<int:account_id>/<slug:group_slug>/", include("ssogroups.saml.urls")),
+    path("api/v1/users/saml/<int:account_id>/<slug:slug>/", include("ssogroups.saml.urls")),
     path("api/v1/users/scim/v2", include("scim.urls")),
 ]

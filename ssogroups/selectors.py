@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Max, QuerySet
-from django.http import Http404
 
 from accounts.models import Account
 from sparksso import clock
@@ -32,20 +31,23 @@ def ssogroup_list(*, account: Account) -> QuerySet[SSOGroup]:
     )
 
 
-def ssogroup_get(*, account: Account, slug: str) -> SSOGroup:
-    """One of the account's groups; another account's slug is a 404, exactly like an unknown one."""
-    try:
-        return ssogroup_list(account=account).get(slug=slug)
-    except SSOGroup.DoesNotExist as exc:
-        raise Http404("No such SSO group.") from exc
+# Accounts whose plan includes SSO groups and SCIM.
+SSO_PLANS = (Account.Plan.PREMIER, Account.Plan.ENTERPRISE)
 
 
-def ssogroup_get_public(*, account_id: int, slug: str) -> SSOGroup:
-    """For the public SP metadata URL: the group named by its account id and slug, or 404."""
-    try:
-        return SSOGroup.objects.select_related("account").get(account_id=account_id, slug=slug)
-    except SSOGroup.DoesNotExist as exc:
-        raise Http404("No such SSO group.") from exc
+def ssogroup_get(*, account_id: int, slug: str, usable: bool = False) -> SSOGroup | None:
+    """The group ``slug`` of account ``account_id`` (with its account), or None.
+
+    ``usable``: only an enabled group of an account whose plan includes SSO (what sign-in needs).
+    The one way to find a group by its slug: an admin page passes the admin's own account, so
+    another account's slug is simply not found; what a miss means (a 404 page, an "unknown
+    group" sign-in page) is the caller's to say.
+    """
+    # It is *crucial* for tenant isolation that this filters by account.
+    groups = SSOGroup.objects.select_related("account").filter(account_id=account_id, slug=slug)
+    if usable:
+        groups = groups.filter(enabled=True, account__plan__in=SSO_PLANS)
+    return groups.first()
 
 
 def certificate_status(not_after: datetime | None, *, now: datetime | None = None) -> CertificateStatus:

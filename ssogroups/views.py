@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
@@ -19,6 +19,7 @@ from ssogroups.event_types import SSOGroupEvent
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.forms import ADMIN_ROLE_WARNING, ConfirmDeleteForm, SSOGroupForm
 from ssogroups.metadata import MetadataError
+from ssogroups.models import SSOGroup
 from ssogroups.saml.config import saml_settings_for_group
 from ssogroups.slugs import slugs_taken
 from ssogroups.spmetadata import CONTENT_TYPE, sp_metadata_build
@@ -71,6 +72,14 @@ def _form_page(request: HttpRequest, form: SSOGroupForm, group, status: int) -> 
     return render(request, "ssogroups/form.html", context, status=status)
 
 
+def _group_or_404(request: HttpRequest, slug: str) -> SSOGroup:
+    """The admin's own group ``slug``: another account's is a 404, exactly like an unknown one."""
+    group = selectors.ssogroup_get(account_id=request.user.account_id, slug=slug)
+    if group is None:
+        raise Http404("No such SSO group.")
+    return group
+
+
 def _actor(request: HttpRequest) -> str:
     return request.user.username
 
@@ -94,7 +103,7 @@ def ssogroup_form_view(request: HttpRequest, slug: str | None = None) -> HttpRes
     """Create a group (no slug) or edit one. "Read the file" previews the metadata and saves nothing;
     a valid form goes to the service, whose errors come back on the form."""
     account = request.user.account
-    group = selectors.ssogroup_get(account=account, slug=slug) if slug is not None else None
+    group = _group_or_404(request, slug) if slug is not None else None
     form = SSOGroupForm(request.POST or None, request.FILES or None, account=account, group=group)
     if request.method == "POST" and form.preview:
         if form.is_valid() and form.source is not None:
@@ -137,7 +146,7 @@ def _flash_pending(request: HttpRequest, group) -> None:
 @require_GET
 @account_admin_required(FEATURE)
 def ssogroup_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
-    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    group = _group_or_404(request, slug)
     return _detail_page(request, group, status=200)
 
 
@@ -170,7 +179,7 @@ def _detail_page(request: HttpRequest, group, *, status: int) -> HttpResponse:
 @account_admin_required(FEATURE)
 @recent_auth_required
 def ssogroup_refresh_view(request: HttpRequest, slug: str) -> HttpResponse:
-    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    group = _group_or_404(request, slug)
     try:
         group = intake.ssogroup_refresh(
             group=group, actor=_actor(request), request=request, authority=trust.Authority.RECENT
@@ -193,7 +202,7 @@ def ssogroup_refresh_view(request: HttpRequest, slug: str) -> HttpResponse:
 def ssogroup_trust_decide_view(request: HttpRequest, slug: str, approve: bool) -> HttpResponse:
     """Approve or reject the waiting change of trust (``approve`` comes from the URL); the form posts
     the version it showed, and a different proposal waiting now is refused with 409."""
-    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    group = _group_or_404(request, slug)
     decide = trust.trust_change_approve if approve else trust.trust_change_reject
     try:
         decide(group=group, version=request.POST.get("version", ""), actor=_actor(request), request=request)
@@ -211,7 +220,7 @@ def ssogroup_trust_decide_view(request: HttpRequest, slug: str, approve: bool) -
 @account_admin_required(FEATURE)
 def ssogroup_set_enabled_view(request: HttpRequest, slug: str, enabled: bool) -> HttpResponse:
     """Enable (needs a recent sign-in) or disable the group (``enabled`` comes from the URL)."""
-    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    group = _group_or_404(request, slug)
     event = SSOGroupEvent.SSO_GROUP_ENABLE if enabled else SSOGroupEvent.SSO_GROUP_DISABLE
     try:
         trust.ssogroup_change(
@@ -235,7 +244,7 @@ def ssogroup_set_enabled_view(request: HttpRequest, slug: str, enabled: bool) ->
 @account_admin_required(FEATURE)
 def ssodomain_verify_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Check one claimed domain's TXT record now; the outcome is a message on the group's page."""
-    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    group = _group_or_404(request, slug)
     # Scoped to the admin's own group: another account's claim is a 404, exactly like an unknown one.
     claim = get_object_or_404(group.domains.select_related("account", "group"), pk=pk)
     check = ssodomain_verify(claim=claim, actor=_actor(request), request=request)
@@ -247,7 +256,7 @@ def ssodomain_verify_view(request: HttpRequest, slug: str, pk: int) -> HttpRespo
 @account_admin_required(FEATURE)
 @recent_auth_required
 def ssogroup_delete_view(request: HttpRequest, slug: str) -> HttpResponse:
-    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    group = _group_or_404(request, slug)
     form = ConfirmDeleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         name = group.name
@@ -264,9 +273,11 @@ def ssogroup_delete_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe  # GET and HEAD: some IdPs probe the metadata URL with HEAD
-def sp_metadata_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpResponse:
+def sp_metadata_view(request: HttpRequest, account_id: int, slug: str) -> HttpResponse:
     """Public (IdPs fetch it unauthenticated); unknown account or slug is a 404."""
-    group = selectors.ssogroup_get_public(account_id=account_id, slug=group_slug)
+    group = selectors.ssogroup_get(account_id=account_id, slug=slug)
+    if group is None:
+        raise Http404("No such SSO group.")
     # The same settings the AuthnRequests and the ACS use (no IdP certificates needed here).
     body = sp_metadata_build(saml_settings=saml_settings_for_group(group, certificates_pem=[]))
     response = HttpResponse(body, content_type=CONTENT_TYPE)

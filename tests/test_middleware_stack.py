@@ -119,6 +119,6 @@ def test_a_foreign_host_is_refused_on_the_acs(client, make_account, make_ssogrou
 
 
 def test_the_sign_in_transaction_finds_the_acs_by_its_url_name():
-    match = resolve(reverse(ACS_URL_NAME, kwargs={"account_id": 1, "group_slug": "jumpcloud"}))
+    match = resolve(reverse(ACS_URL_NAME, kwargs={"account_id": 1, "slug": "jumpcloud"}))
     assert match.view_name == ACS_URL_NAME
     assert match.func is consume_view

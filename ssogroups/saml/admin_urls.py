@@ -5,7 +5,7 @@ from django.urls import path
 from ssogroups.saml import trial_views, views
 
 urlpatterns = [
-    path("<slug:group_slug>/failures", views.failures_view, name="saml_failures"),
-    path("<slug:group_slug>/test-sign-in", trial_views.test_sign_in_start_view, name="saml_test_start"),
-    path("<slug:group_slug>/test-sign-in/<str:key>", trial_views.test_report_view, name="saml_test_report"),
+    path("<slug:slug>/failures", views.failures_view, name="saml_failures"),
+    path("<slug:slug>/test-sign-in", trial_views.test_sign_in_start_view, name="saml_test_start"),
+    path("<slug:slug>/test-sign-in/<str:key>", trial_views.test_report_view, name="saml_test_report"),
 ]

@@ -2,22 +2,13 @@
 
 from django.db.models import QuerySet
 
-from accounts.models import Account, User
+from accounts.models import User
 from accounts.selectors import email_is, username_is
 from ssogroups.domains import domain_of_identifier
 from ssogroups.models import SSODomain, SSOGroup, SSOLoginFailure
+from ssogroups.selectors import SSO_PLANS
 
-SSO_PLANS = (Account.Plan.PREMIER, Account.Plan.ENTERPRISE)
 FAILURES_SHOWN = 100
-
-
-def ssogroup_get_usable(*, account_id: int, slug: str) -> SSOGroup | None:
-    """An enabled group of an account whose plan includes SSO; None for anything else."""
-    return (
-        SSOGroup.objects.select_related("account")
-        .filter(account_id=account_id, slug=slug, enabled=True, account__plan__in=SSO_PLANS)
-        .first()
-    )
 
 
 def _usable(group: SSOGroup | None) -> SSOGroup | None:
@@ -58,11 +49,6 @@ def ssogroup_for_identifier(*, identifier: str) -> SSOGroup | None:
             if group is not None:
                 return group
     return _usable(claim.group) if claim is not None else None
-
-
-def ssogroup_get_for_admin(*, account: Account, slug: str) -> SSOGroup | None:
-    # Scoped to the admin's own account: another account's slug is simply not found.
-    return SSOGroup.objects.filter(account=account, slug=slug).first()
 
 
 def login_failures_recent(*, group: SSOGroup) -> QuerySet[SSOLoginFailure]:

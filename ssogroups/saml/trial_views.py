@@ -9,10 +9,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import account_admin_required
 from ssogroups.saml.binding import browser_secret_for, browser_secret_hash
 from ssogroups.saml.errors import SamlRejected
-from ssogroups.saml.selectors import ssogroup_get_for_admin
 from ssogroups.saml.services import sso_login_start, sso_test_failure_record
 from ssogroups.saml.trial import trial_report_load
 from ssogroups.saml.views import not_found_page, test_report_redirect, to_idp
+from ssogroups.selectors import ssogroup_get
 
 FEATURE = "single sign-on"
 MSG_ENABLE_FIRST = "Enable the group first: a test sign-in goes through the group's live ACS."
@@ -22,9 +22,9 @@ MSG_REPORT_GONE = "That test report has expired (reports are kept for ten minute
 @never_cache
 @require_POST
 @account_admin_required(FEATURE)
-def test_sign_in_start_view(request: HttpRequest, group_slug: str) -> HttpResponse:
+def test_sign_in_start_view(request: HttpRequest, slug: str) -> HttpResponse:
     """Send the admin's browser to the IdP with an AuthnRequest marked as a test."""
-    group = ssogroup_get_for_admin(account=request.user.account, slug=group_slug)
+    group = ssogroup_get(account_id=request.user.account_id, slug=slug)
     if group is None:
         return not_found_page(request)
     if not group.enabled:
@@ -41,8 +41,8 @@ def test_sign_in_start_view(request: HttpRequest, group_slug: str) -> HttpRespon
 @never_cache
 @require_GET
 @account_admin_required(FEATURE)
-def test_report_view(request: HttpRequest, group_slug: str, key: str) -> HttpResponse:
-    group = ssogroup_get_for_admin(account=request.user.account, slug=group_slug)
+def test_report_view(request: HttpRequest, slug: str, key: str) -> HttpResponse:
+    group = ssogroup_get(account_id=request.user.account_id, slug=slug)
     if group is None:
         return not_found_page(request)
     report = trial_report_load(key=key, account_id=group.account_id, slug=group.slug)

@@ -1,4 +1,4 @@
-"""Mounted at /api/v1/users/saml/<int:account_id>/<slug:group_slug>/ (sparksso/urls.py)."""
+"""Mounted at /api/v1/users/saml/<int:account_id>/<slug:slug>/ (sparksso/urls.py)."""
 
 from django.urls import path
 

@@ -39,7 +39,7 @@ from ssogroups.saml.binding import (
 from ssogroups.saml.errors import SamlRejected
 from ssogroups.saml.reauth import sso_reauth_refusal
 from ssogroups.saml.request_store import PENDING_TTL, AuthnStart, pending_test_peek
-from ssogroups.saml.selectors import login_failures_recent, ssogroup_get_for_admin, ssogroup_get_usable
+from ssogroups.saml.selectors import login_failures_recent
 from ssogroups.saml.services import (
     sso_login_consume,
     sso_login_failure_record,
@@ -58,6 +58,7 @@ from ssogroups.saml.throttle import (
     login_start_limited,
     login_start_retry_after,
 )
+from ssogroups.selectors import ssogroup_get
 
 # The whole POST (SAMLResponse + RelayState + form overhead), checked before the body is read.
 MAX_POST_BYTES = MAX_RESPONSE_BYTES * 2
@@ -101,15 +102,15 @@ def _failure(request: HttpRequest, group: SSOGroup, rejected: SamlRejected) -> H
 
 def test_report_redirect(group: SSOGroup, key: str) -> HttpResponse:
     # To the admin's page (a top-level GET carries the admin's session cookie; this POST did not).
-    return HttpResponseRedirect(reverse("saml_test_report", kwargs={"group_slug": group.slug, "key": key}))
+    return HttpResponseRedirect(reverse("saml_test_report", kwargs={"slug": group.slug, "key": key}))
 
 
 @never_cache
 @require_GET
-def login_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpResponse:
+def login_view(request: HttpRequest, account_id: int, slug: str) -> HttpResponse:
     """SP-initiated sign-in: send the browser to the IdP with a fresh AuthnRequest (or its own
     pending one again: a reload writes no new row); new starts are limited per address and group."""
-    group = ssogroup_get_usable(account_id=account_id, slug=group_slug)
+    group = ssogroup_get(account_id=account_id, slug=slug, usable=True)
     if group is None:
         return not_found_page(request)
     ip = client_ip(request)
@@ -164,9 +165,9 @@ def _content_length(request: HttpRequest) -> int:
 @transaction.atomic  # one commit per sign-in instead of nine (docs/performance.md: 1.35x); a refusal
 # returns normally, so its diagnostics row and event commit too, and a replay still meets the unique
 # constraint of the first worker's ConsumedAssertion row when that worker commits.
-def consume_view(request: HttpRequest, account_id: int, group_slug: str) -> HttpResponse:
+def consume_view(request: HttpRequest, account_id: int, slug: str) -> HttpResponse:
     """Assertion Consumer Service (HTTP-POST binding)."""
-    group = ssogroup_get_usable(account_id=account_id, slug=group_slug)
+    group = ssogroup_get(account_id=account_id, slug=slug, usable=True)
     if group is None:
         return not_found_page(request)
     limit = acs_address_limited(group=group, ip=client_ip(request))
@@ -242,9 +243,9 @@ def _reauth_record(request: HttpRequest, user, authn_instant) -> bool:
 
 @account_admin_required("single sign-on")
 @require_GET
-def failures_view(request: HttpRequest, group_slug: str) -> HttpResponse:
+def failures_view(request: HttpRequest, slug: str) -> HttpResponse:
     """Recent sign-in failures of one group with the precise reason, for the account admin."""
-    group = ssogroup_get_for_admin(account=request.user.account, slug=group_slug)
+    group = ssogroup_get(account_id=request.user.account_id, slug=slug)
     if group is None:
         return not_found_page(request)
     rows = [
