@@ -80,6 +80,11 @@ def force_recent_login(client, user) -> None:
     """``force_login`` plus a sign-in time of now, as a password or ForceAuthn sign-in records it:
     what sensitive admin actions (accounts.reauth.recent_auth_required) ask for."""
     client.force_login(user)
+    recent_sign_in(client)
+
+
+def recent_sign_in(client) -> None:
+    """Mark the client's signed-in session as authenticated just now."""
     session = client.session
     session[AUTH_TIME_KEY] = int(clock.now().timestamp())
     session.save()

@@ -14,6 +14,7 @@ from accounts.users import user_create
 from devidp import spfetch
 from devidp.app import DevIdP
 from ssogroups.models import SSOGroup, SSOLoginFailure
+from tests.conftest import recent_sign_in
 from tests.devidp.conftest import IDP_BASE, call
 
 BASE_URL = "http://localhost:8000"
@@ -49,6 +50,7 @@ def connected(settings, state_dir, make_account):
     idp = DevIdP(base_url=IDP_BASE, state_dir=state_dir, sp_learn=sp_learn)
     admin_browser = Client()
     admin_browser.force_login(admin, backend="accounts.backends.AccountUserBackend")
+    recent_sign_in(admin_browser)  # creating a group with a key is a change of trust
     created = admin_browser.post(
         "/account/sso/new",
         {
