@@ -292,7 +292,7 @@ def user_manage(
 
     Binding removes the usable password and ends the user's sessions: SSO and password sign-in are
     exclusive. The account's last break-glass admin cannot be bound. Callers check that the group
-    belongs to the user's account (ssogroups.bindings does).
+    belongs to the user's account (ssogroups.managed does).
     """
     group_id = sso_group.pk if sso_group is not None else None
     with transaction.atomic():

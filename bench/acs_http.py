@@ -34,7 +34,7 @@ from bench.timing import Report, Samples
 from sparksso import clock
 from ssogroups.models import ConsumedAssertion, SSOLoginFailure
 from ssogroups.saml import library
-from ssogroups.saml.binding import AUTHN_COOKIE, browser_secret_hash
+from ssogroups.saml.browser_secret import AUTHN_COOKIE, browser_secret_hash
 from ssogroups.saml.config import saml_settings_for_group
 from ssogroups.saml.services import sso_login_start
 

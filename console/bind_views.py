@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import account_admin_required
 from accounts.reauth import recent_auth_required
 from console.users_views import account_user
-from ssogroups.bindings import user_bind, user_unbind
+from ssogroups.managed import user_bind, user_unbind
 from ssogroups.models import SSOGroup
 
 MSG_BOUND = "{username} now signs in through {group} only; her password no longer works."

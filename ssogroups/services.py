@@ -281,7 +281,7 @@ def ssogroup_update(
             recorded = {k: jsonable(v) for k, v in changes.items()}
             ssogroup_event_record(group=group, event=event, actor=actor, request=request, changes=recorded)
     if changes.get("enabled") is False:
-        sso_group_sessions_end(group=group)
+        ssogroup_sessions_end(group=group)
     return group
 
 
@@ -296,7 +296,7 @@ def ssogroup_set_enabled(*, group: SSOGroup, enabled: bool, actor: str, request:
 def ssogroup_delete(*, group: SSOGroup, actor: str, request: HttpRequest | None = None) -> None:
     """Delete the group and end the sessions signed in through it. Bound users stay (unbound); what
     higher layers registered as its dependents (SCIM tokens) goes with it."""
-    sso_group_sessions_end(group=group)
+    ssogroup_sessions_end(group=group)
     with transaction.atomic():
         changes = {"name": group.name, "idp_entity_id": group.idp_entity_id}
         changes |= {"bound_users": group.users.count(), **group_dependent_counts(group=group)}
@@ -306,7 +306,7 @@ def ssogroup_delete(*, group: SSOGroup, actor: str, request: HttpRequest | None 
         group.delete()
 
 
-def sso_group_sessions_end(*, group: SSOGroup) -> int:
+def ssogroup_sessions_end(*, group: SSOGroup) -> int:
     """End every session signed in through ``group`` (its managed users' SSO sessions), e.g. when an
     admin disables or deletes the IdP connection because it is compromised."""
     return sessions_end(UserSession.objects.filter(user__sso_group=group, auth_method="sso"))

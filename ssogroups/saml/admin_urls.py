@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from ssogroups.saml import trial_views, views
+from ssogroups.saml import sign_in_test_views, views
 
 urlpatterns = [
     path("<slug:slug>/failures", views.failures_view, name="saml_failures"),
-    path("<slug:slug>/test-sign-in", trial_views.test_sign_in_start_view, name="saml_test_start"),
-    path("<slug:slug>/test-sign-in/<str:key>", trial_views.test_report_view, name="saml_test_report"),
+    path("<slug:slug>/test-sign-in", sign_in_test_views.sign_in_test_start_view, name="saml_test_start"),
+    path("<slug:slug>/test-sign-in/<str:key>", sign_in_test_views.sign_in_test_report_view, name="saml_test_report"),
 ]

@@ -9,8 +9,8 @@ from accounts.identifiers import identifier_normalise
 from accounts.models import User
 from accounts.selectors import email_is, username_is
 from accounts.users import user_create, user_update
-from ssogroups.bindings import adoptable, user_adopt
 from ssogroups.event_types import SSOGroupEvent
+from ssogroups.managed import adoptable, user_adopt
 from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import ValidatedAssertion

@@ -19,7 +19,7 @@ from sparksso.redirects import safe_next_path
 from ssogroups.constants import BINDING_POST
 from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOGroup
 from ssogroups.saml import reasons
-from ssogroups.saml.binding import MAX_SECRETS
+from ssogroups.saml.browser_secret import MAX_SECRETS
 from ssogroups.saml.errors import SamlRejected
 
 PENDING_TTL = timedelta(minutes=10)
@@ -34,7 +34,7 @@ class AuthnStart:
     """How to send the browser to the IdP: a redirect URL, or a form to POST (binding == POST).
 
     No RelayState for sign-in: the pending request (found by InResponseTo) holds ``next`` and the
-    browser binding. A test sign-in sends one that names its request (``pending_test_peek``).
+    browser secret. A test sign-in sends one that names its request (``pending_test_peek``).
     """
 
     binding: str
@@ -102,7 +102,7 @@ def authn_request_start(
     is_test: bool = False,
 ) -> AuthnStart:
     """Build an AuthnRequest with a fresh ID and remember it for 10 minutes, with ``next`` and the
-    hash of the starting browser's secret (ssogroups.saml.binding) — or, when this browser already
+    hash of the starting browser's secret (ssogroups.saml.browser_secret) — or, when this browser already
     has a pending request to this group for the same ``next`` with time left, send that one again.
 
     ``force_authn`` asks the IdP to authenticate the user again rather than answer from its own

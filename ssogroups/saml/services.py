@@ -19,7 +19,7 @@ from ssogroups.event_types import SSOGroupEvent
 from ssogroups.models import SSOCertificate, SSOGroup, SSOLoginFailure
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import validate_response
-from ssogroups.saml.binding import AUTHN_COOKIE, browser_cookie_present, browser_matches
+from ssogroups.saml.browser_secret import AUTHN_COOKIE, browser_cookie_present, browser_matches
 from ssogroups.saml.config import saml_settings_for_group
 from ssogroups.saml.errors import SamlRejected
 from ssogroups.saml.identity import identity_value, profile_from_attributes, sso_user_resolve
@@ -29,8 +29,13 @@ from ssogroups.saml.request_store import (
     force_authn_take,
     pending_request_consume,
 )
+from ssogroups.saml.sign_in_test import (
+    sign_in_test_report_failure,
+    sign_in_test_report_store,
+    sign_in_test_report_success,
+    sign_in_test_user_resolve,
+)
 from ssogroups.saml.throttle import AcsLimit
-from ssogroups.saml.trial import trial_report_failure, trial_report_store, trial_report_success, trial_user_resolve
 from ssogroups.services import ssogroup_event_record
 
 logger = logging.getLogger(__name__)
@@ -79,7 +84,7 @@ def sso_login_start(
     )
 
 
-def sso_group_issuer_pin(*, group: SSOGroup, issuer: str, request: HttpRequest | None = None) -> None:
+def ssogroup_issuer_pin(*, group: SSOGroup, issuer: str, request: HttpRequest | None = None) -> None:
     """Pin ``issuer`` (of a response whose signature verified against the group's certificate) on a
     group that has no IdP entity ID yet; raises SamlRejected when another Issuer was pinned first."""
     now = clock.now()
@@ -106,7 +111,7 @@ def sso_login_consume(
 
     The pending request (InResponseTo) and the assertion ID are consumed once validation
     passes, so a response is single-use even if the user is then refused. A solicited response
-    must come from the browser that started the request (ssogroups.saml.binding). A response to a
+    must come from the browser that started the request (ssogroups.saml.browser_secret). A response to a
     test request (or any response when ``test``) signs nobody in and writes no user.
     """
     now = clock.now()
@@ -141,7 +146,7 @@ def sso_login_consume(
     if not assertion_consume(group=group, assertion_id=validated.assertion_id, until=validated.replay_until):
         raise reject(reasons.REPLAY, f"assertion ID {validated.assertion_id[:100]!r}")
     if not group.idp_entity_id:
-        sso_group_issuer_pin(group=group, issuer=validated.issuer, request=request)
+        ssogroup_issuer_pin(group=group, issuer=validated.issuer, request=request)
     if test:
         return _test_result(group, validated)
 
@@ -162,10 +167,12 @@ def _test_result(group: SSOGroup, validated) -> SsoLoginResult:
     user, rejected = None, None
     try:
         identity = identity_value(validated=validated, identity_attribute=group.identity_attribute)
-        user = trial_user_resolve(group=group, identity=identity, profile=profile_from_attributes(validated.attributes))
+        user = sign_in_test_user_resolve(
+            group=group, identity=identity, profile=profile_from_attributes(validated.attributes)
+        )
     except SamlRejected as exc:
         rejected = exc
-    report = trial_report_success(group=group, validated=validated, user=user, rejected=rejected)
+    report = sign_in_test_report_success(group=group, validated=validated, user=user, rejected=rejected)
     return SsoLoginResult(user=None, next_path="", session_not_on_or_after=None, test_report=report)
 
 
@@ -244,10 +251,12 @@ def sso_test_report_record(*, group: SSOGroup, report: dict[str, Any], request: 
         request=request,
         changes={"group": group.slug},
     )
-    return trial_report_store(report)
+    return sign_in_test_report_store(report)
 
 
 def sso_test_failure_record(*, group: SSOGroup, rejected: SamlRejected, request: HttpRequest | None = None) -> str:
     """A refused test response: recorded like any failure (diagnostics, reference), then reported."""
     failure = sso_login_failure_record(group=group, rejected=rejected, request=request)
-    return trial_report_store(trial_report_failure(group=group, rejected=rejected, reference=failure.reference))
+    return sign_in_test_report_store(
+        sign_in_test_report_failure(group=group, rejected=rejected, reference=failure.reference)
+    )

@@ -30,7 +30,7 @@ from ssogroups.constants import BINDING_POST
 from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import MAX_RESPONSE_BYTES
-from ssogroups.saml.binding import (
+from ssogroups.saml.browser_secret import (
     browser_cookie_set,
     browser_secret_for,
     browser_secret_hash,
@@ -100,7 +100,7 @@ def _failure(request: HttpRequest, group: SSOGroup, rejected: SamlRejected) -> H
     )
 
 
-def test_report_redirect(group: SSOGroup, key: str) -> HttpResponse:
+def sign_in_test_report_redirect(group: SSOGroup, key: str) -> HttpResponse:
     # To the admin's page (a top-level GET carries the admin's session cookie; this POST did not).
     return HttpResponseRedirect(reverse("saml_test_report", kwargs={"slug": group.slug, "key": key}))
 
@@ -196,10 +196,12 @@ def consume_view(request: HttpRequest, account_id: int, slug: str) -> HttpRespon
             limit = acs_failure_count(group=group, ip=client_ip(request))
             if limit is not None:
                 return _throttled(request, group, limit)
-            return test_report_redirect(group, sso_test_failure_record(group=group, rejected=rejected, request=request))
+            return sign_in_test_report_redirect(
+                group, sso_test_failure_record(group=group, rejected=rejected, request=request)
+            )
         return _acs_failure(request, group, rejected)
     if result.test_report is not None:
-        return test_report_redirect(
+        return sign_in_test_report_redirect(
             group, sso_test_report_record(group=group, report=result.test_report, request=request)
         )
 

@@ -13,7 +13,7 @@ from accounts.login_throttle import failure_target
 from accounts.models import Event, User
 from accounts.users import MSG_LAST_ADMIN, user_delete, user_update
 from accounts.views import MSG_BAD_CREDENTIALS
-from ssogroups.bindings import user_bind
+from ssogroups.managed import user_bind
 from tests.conftest import force_recent_login
 
 PASSWORD = "correct horse 42"

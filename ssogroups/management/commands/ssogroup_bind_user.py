@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from accounts.selectors import email_is, username_is
-from ssogroups.bindings import user_bind, user_unbind
+from ssogroups.managed import user_bind, user_unbind
 from ssogroups.models import SSOGroup
 
 

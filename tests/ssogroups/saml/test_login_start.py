@@ -31,7 +31,7 @@ def test_redirect_binding_carries_a_fresh_request_and_no_relay_state(client, gro
     assert request_xml.get("ProtocolBinding") == "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
     pending = PendingAuthnRequest.objects.get(group=group)
     assert pending.request_id == request_xml.get("ID")
-    assert "RelayState" not in query  # the pending row holds next and the browser binding
+    assert "RelayState" not in query  # the pending row holds next and the browser secret's hash
     assert pending.next_path == "/dashboard"
     assert (pending.expires_at - pending.created_at).total_seconds() == 600
     # Nothing about the request is kept in the browser's session.

@@ -81,7 +81,7 @@ FIX_HINTS = {
 
 
 @dataclass(frozen=True)
-class TrialUser:
+class SignInTestUser:
     """Whom a test sign-in would have signed in (or created, with JIT provisioning)."""
 
     username: str
@@ -95,7 +95,7 @@ class _Rollback(Exception):
         self.user = user
 
 
-def trial_user_resolve(*, group: SSOGroup, identity: str, profile: Profile) -> TrialUser:
+def sign_in_test_user_resolve(*, group: SSOGroup, identity: str, profile: Profile) -> SignInTestUser:
     """Run the real user resolution inside a savepoint and roll it back: its exact answer, nothing
     written (no JIT user, no binding, no profile update). Raises SamlRejected like a sign-in."""
     try:
@@ -103,7 +103,7 @@ def trial_user_resolve(*, group: SSOGroup, identity: str, profile: Profile) -> T
             raise _Rollback(sso_user_resolve(group=group, identity=identity, profile=profile))
     except _Rollback as done:
         user = done.user
-    return TrialUser(
+    return SignInTestUser(
         username=user.username, email=user.email, would_create=not User.objects.filter(pk=user.pk).exists()
     )
 
@@ -121,8 +121,8 @@ def _checks(failed: str | None, *, all_passed: bool) -> list[dict[str, str]]:
     return rows
 
 
-def trial_report_success(
-    *, group: SSOGroup, validated: ValidatedAssertion, user: TrialUser | None, rejected: SamlRejected | None
+def sign_in_test_report_success(
+    *, group: SSOGroup, validated: ValidatedAssertion, user: SignInTestUser | None, rejected: SamlRejected | None
 ) -> dict[str, Any]:
     """Every check passed; ``user`` is who it maps to, or ``rejected`` says why nobody."""
     report = _base(group, ok=rejected is None)
@@ -139,7 +139,7 @@ def trial_report_success(
     return report
 
 
-def trial_report_failure(*, group: SSOGroup, rejected: SamlRejected, reference: str) -> dict[str, Any]:
+def sign_in_test_report_failure(*, group: SSOGroup, rejected: SamlRejected, reference: str) -> dict[str, Any]:
     """A check refused the response: which one, the admin's reason and what to change."""
     report = _base(group, ok=False)
     failed = _CHECK_OF_REASON.get(rejected.reason.code)
@@ -173,14 +173,14 @@ def _reason(rejected: SamlRejected) -> dict[str, str]:
     }
 
 
-def trial_report_store(report: dict[str, Any]) -> str:
+def sign_in_test_report_store(report: dict[str, Any]) -> str:
     """Keep the report for ten minutes; returns the random key the admin's page reads it by."""
     key = secrets.token_urlsafe(18)
     cache.set(_KEY.format(key=key), report, REPORT_TTL_SECONDS)
     return key
 
 
-def trial_report_load(*, key: str, account_id: int, slug: str) -> dict[str, Any] | None:
+def sign_in_test_report_load(*, key: str, account_id: int, slug: str) -> dict[str, Any] | None:
     """The report, only for the account and group it belongs to (crucial: another account's key is None)."""
     report = cache.get(_KEY.format(key=key[:64]))
     if not report or report.get("account_id") != account_id or report.get("group") != slug:

@@ -7,11 +7,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import account_admin_required
-from ssogroups.saml.binding import browser_secret_for, browser_secret_hash
+from ssogroups.saml.browser_secret import browser_secret_for, browser_secret_hash
 from ssogroups.saml.errors import SamlRejected
 from ssogroups.saml.services import sso_login_start, sso_test_failure_record
-from ssogroups.saml.trial import trial_report_load
-from ssogroups.saml.views import not_found_page, test_report_redirect, to_idp
+from ssogroups.saml.sign_in_test import sign_in_test_report_load
+from ssogroups.saml.views import not_found_page, sign_in_test_report_redirect, to_idp
 from ssogroups.selectors import ssogroup_get
 
 FEATURE = "single sign-on"
@@ -22,7 +22,7 @@ MSG_REPORT_GONE = "That test report has expired (reports are kept for ten minute
 @never_cache
 @require_POST
 @account_admin_required(FEATURE)
-def test_sign_in_start_view(request: HttpRequest, slug: str) -> HttpResponse:
+def sign_in_test_start_view(request: HttpRequest, slug: str) -> HttpResponse:
     """Send the admin's browser to the IdP with an AuthnRequest marked as a test."""
     group = ssogroup_get(account_id=request.user.account_id, slug=slug)
     if group is None:
@@ -34,18 +34,20 @@ def test_sign_in_start_view(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         start = sso_login_start(group=group, next_path="", browser_hash=browser_secret_hash(secret), is_test=True)
     except SamlRejected as rejected:
-        return test_report_redirect(group, sso_test_failure_record(group=group, rejected=rejected, request=request))
+        return sign_in_test_report_redirect(
+            group, sso_test_failure_record(group=group, rejected=rejected, request=request)
+        )
     return to_idp(request, group, start, secret=secret)
 
 
 @never_cache
 @require_GET
 @account_admin_required(FEATURE)
-def test_report_view(request: HttpRequest, slug: str, key: str) -> HttpResponse:
+def sign_in_test_report_view(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     group = ssogroup_get(account_id=request.user.account_id, slug=slug)
     if group is None:
         return not_found_page(request)
-    report = trial_report_load(key=key, account_id=group.account_id, slug=group.slug)
+    report = sign_in_test_report_load(key=key, account_id=group.account_id, slug=group.slug)
     if report is None:
         messages.error(request, MSG_REPORT_GONE)
         return redirect("ssogroup-detail", slug=group.slug)

@@ -8,7 +8,7 @@ from django.test import Client
 from accounts.models import Event
 from ssogroups.models import PendingAuthnRequest
 from ssogroups.saml import reasons
-from ssogroups.saml.binding import AUTHN_COOKIE, HOST_AUTHN_COOKIE, cookie_attributes
+from ssogroups.saml.browser_secret import AUTHN_COOKIE, HOST_AUTHN_COOKIE, cookie_attributes
 from tests.ssogroups.saml.conftest import acs_post, counts, session_json
 from tests.ssogroups.saml.idp import authn_request_from_redirect, sp_of
 from tests.ssogroups.saml.test_acs_rejections import assert_refused
