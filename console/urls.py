@@ -1,5 +1,5 @@
-"""The console's pages (DESIGN.md's stable URLs): the dashboard and the session JSON, the users page
-and its actions, the event log and its export."""
+"""The console's pages (stable URLs: the README's "Stable URLs and commands"): the dashboard and
+the session JSON, the users page and its actions, the event log and its export."""
 
 from django.urls import path
 

@@ -21,7 +21,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def session_view(request: HttpRequest) -> JsonResponse:
-    """The current browser session as JSON (DESIGN.md: /api/v1/session)."""
+    """The current browser session as JSON (a stable URL: the README's "Stable URLs and commands")."""
     user = request.user
     if not user.is_authenticated:
         return JsonResponse({"authenticated": False}, status=401)

@@ -1,8 +1,9 @@
 """Parse RFC 7644 §3.4.2.2 filters into a small tree, by recursive descent.
 
-Hand-written rather than a library: we need two consumers of one tree, Django Q objects for lists
-(filter_q.py) and an in-memory matcher for PATCH value paths (filter_match.py); a small recursive
-descent parser that builds that tree is simpler than adapting a library's SQL output.
+Hand-written: one tree feeds two consumers, Django Q objects for lists (filter_q.py) and an
+in-memory matcher for PATCH value paths (filter_match.py), and the parser counts terms and depth
+as it reads, so a filter over a limit is refused before any work (docs/security.md, "Bounded
+work"). The grammar is one page of the RFC.
 Precedence, highest first: grouping and ``not``, then ``and``, then ``or``.
 
 Outside the grammar but common (Entra, when the work email is the matching attribute):

@@ -109,7 +109,12 @@ def scim_token_revoke(*, token: ScimToken, actor: str, request: HttpRequest | No
 
 
 def scim_token_authenticate(*, plaintext: str) -> ScimToken | None:
-    """The active token with this plaintext, or None; the digest is compared in constant time."""
+    """The active token with this plaintext, or None.
+
+    The database finds the row by the token's SHA-256 digest (an indexed equality, not a
+    constant-time compare); that is safe because what it compares is a digest of a 256-bit random
+    secret, whose timing says nothing about any token's plaintext. The compare_digest below only
+    re-checks the row the index returned."""
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > MAX_TOKEN_LENGTH:
         return None
     digest = token_digest(plaintext)

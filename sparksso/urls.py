@@ -1,4 +1,4 @@
-"""Stable URLs (DESIGN.md). Each feature owns its own URL module."""
+"""Stable URLs (the README's "Stable URLs and commands"). Each feature owns its own URL module."""
 
 from django.urls import include, path
 
