@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.ssogroups import samples
+from tests.support.keys import shared_keypair
 
 
 @dataclass
@@ -89,3 +90,14 @@ def allow_private(settings, allow_http):
 def fixed_now(monkeypatch):
     monkeypatch.setattr("sparksso.clock.now", lambda: samples.FIXED_NOW)
     return samples.FIXED_NOW
+
+
+# A group's signing key and the key a rollover (or an attacker) proposes instead.
+@pytest.fixture
+def old_keys():
+    return shared_keypair("saml-idp-main")
+
+
+@pytest.fixture
+def new_keys():
+    return shared_keypair("saml-idp-rotated")

@@ -20,7 +20,7 @@ from ssogroups.views import MSG_TRUST_APPROVED, MSG_TRUST_PENDING, MSG_TRUST_REJ
 from tests.conftest import force_recent_login
 from tests.ssogroups import samples as s
 from tests.ssogroups.saml.idp import TestIdP, sp_of
-from tests.support.keys import make_keypair, shared_keypair
+from tests.support.keys import make_keypair
 
 ENTITY = "https://idp.example.test/saml"
 URL = "https://md.example/idp.xml"
@@ -33,16 +33,6 @@ def metadata(*certs_b64: str, location: str = "https://idp.example.test/sso") ->
 
 def fingerprint(cert_b64: str) -> str:
     return certificate_load(cert_b64).sha256_fingerprint
-
-
-@pytest.fixture
-def old_keys():
-    return shared_keypair("saml-idp-main")
-
-
-@pytest.fixture
-def new_keys():
-    return shared_keypair("saml-idp-rotated")
 
 
 @pytest.fixture

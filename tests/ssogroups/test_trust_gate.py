@@ -22,7 +22,6 @@ from ssogroups.models import SSOGroup, SSOTrustChange
 from tests.conftest import force_recent_login
 from tests.ssogroups import samples as s
 from tests.ssogroups.saml.idp import TestIdP, sp_of
-from tests.support.keys import shared_keypair
 
 ENTITY = "https://idp.example.test/saml"
 SSO = "https://idp.example.test/sso"
@@ -30,16 +29,6 @@ SSO = "https://idp.example.test/sso"
 
 def metadata(cert_b64: str, *, location: str = SSO, entity_id: str = ENTITY) -> str:
     return s.idp_metadata(cert_b64, entity_id=entity_id, location=location)
-
-
-@pytest.fixture
-def old_keys():
-    return shared_keypair("saml-idp-main")
-
-
-@pytest.fixture
-def new_keys():
-    return shared_keypair("saml-idp-rotated")
 
 
 def _group(account, slug: str, cert_b64: str, *, enable: bool) -> SSOGroup:

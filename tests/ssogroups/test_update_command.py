@@ -14,7 +14,7 @@ from ssogroups.metadata import certificate_load
 from ssogroups.models import SSOGroup, SSOTrustChange
 from ssogroups.trust import MSG_PROPOSAL_CHANGED
 from tests.ssogroups import samples as s
-from tests.support.keys import make_keypair, shared_keypair
+from tests.support.keys import make_keypair
 
 ENTITY = "https://idp.example.test/saml"
 SSO = "https://idp.example.test/sso"
@@ -22,16 +22,6 @@ SSO = "https://idp.example.test/sso"
 
 def metadata(cert_b64: str, *, location: str = SSO) -> str:
     return s.idp_metadata(cert_b64, entity_id=ENTITY, location=location)
-
-
-@pytest.fixture
-def old_keys():
-    return shared_keypair("saml-idp-main")
-
-
-@pytest.fixture
-def new_keys():
-    return shared_keypair("saml-idp-rotated")
 
 
 def make_group(account, slug: str, keys, *, enable: bool, url: str = "") -> SSOGroup:
