@@ -15,6 +15,7 @@ def _statements(queries) -> list[str]:
     return [q["sql"].split()[0].upper() for q in queries if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE"))]
 
 
+@pytest.mark.plans
 def test_a_new_session_is_one_insert():
     store = SessionStore()
     store["k"] = "v"

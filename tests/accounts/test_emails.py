@@ -16,6 +16,7 @@ def people(account, make_user):
     return ann, bob, cy
 
 
+@pytest.mark.plans
 def test_each_users_rows_in_order_in_one_query(people):
     ann, bob, cy = people
     with CaptureQueriesContext(connection) as queries:
@@ -26,6 +27,7 @@ def test_each_users_rows_in_order_in_one_query(people):
     assert [(row.type, row.primary) for row in found[ann.pk]] == [("work", True), ("home", None)]
 
 
+@pytest.mark.plans
 def test_no_users_asks_nothing(db):
     with CaptureQueriesContext(connection) as queries:
         assert emails_of([]) == {}

@@ -11,6 +11,7 @@ from accounts.user_import import NewUser, users_import
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.plans
 def test_imports_users_with_their_email_rows_and_one_event(account):
     people = [NewUser(username=f"u{k}@example.com", email=f"u{k}@example.com", first_name="U") for k in range(50)]
     with CaptureQueriesContext(connection) as queries:

@@ -158,6 +158,7 @@ def test_attribute_names_at_the_limit_are_resolved_once(scim, user):
          "emails": [{"value": "bjensen@example.com"}]}]  # fmt: skip
 
 
+@pytest.mark.plans
 def test_an_or_of_emails_filters_is_one_subquery_not_one_per_term(scim, user):
     scim.create_user("other@example.com", emails=[{"value": "other@example.com"}])
     text = " or ".join(f'emails co "n{i}"' for i in range(MAX_FILTER_TERMS - 1)) + ' or emails co "bjensen@"'

@@ -47,6 +47,7 @@ def _writes(queries) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(WRITES)]
 
 
+@pytest.mark.plans
 @pytest.mark.parametrize("params", LOOKUPS)
 def test_lookups_and_pages_write_nothing(scim, params):
     people = _people(scim, 4)
@@ -60,6 +61,7 @@ def test_lookups_and_pages_write_nothing(scim, params):
     assert Event.objects.count() == events
 
 
+@pytest.mark.plans
 def test_a_failed_lookup_records_its_event_and_nothing_else(scim):
     _used_just_now(scim)
     with CaptureQueriesContext(connection) as queries:
@@ -70,6 +72,7 @@ def test_a_failed_lookup_records_its_event_and_nothing_else(scim):
     assert (event.outcome, event.target) == (Event.Outcome.FAILURE, 'userName zz "x"')
 
 
+@pytest.mark.plans
 def test_last_used_at_is_written_at_most_once_a_minute(scim, monkeypatch):
     start = timezone.now()
     monkeypatch.setattr(clock, "now", lambda: start)
@@ -98,6 +101,7 @@ def test_a_page_of_users_with_emails_and_groups_costs_a_fixed_number_of_queries(
     assert any(r.get("groups") for r in page["Resources"]) or users > 100
 
 
+@pytest.mark.plans
 def test_a_lookup_never_counts(scim, django_assert_max_num_queries):
     _people(scim, 3)
     _used_just_now(scim)
@@ -109,6 +113,7 @@ def test_a_lookup_never_counts(scim, django_assert_max_num_queries):
     assert len(queries.captured_queries) <= 4  # token, user, emails, groups
 
 
+@pytest.mark.plans
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL's depends on table statistics")
 def test_a_pages_keys_come_from_the_list_order_index(scim):
     queryset = filtered(users_of(scim.group), USER, list_params({}))
@@ -120,6 +125,7 @@ def test_a_pages_keys_come_from_the_list_order_index(scim):
 CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT")
 
 
+@pytest.mark.plans
 def test_a_create_writes_its_rows_without_asking_first(scim):
     """The username's uniqueness is the database constraint's to decide (it also settles a race):
     a create sends no existence check, and answers from what it wrote, reading back only its emails."""
@@ -147,6 +153,7 @@ def test_a_create_writes_its_rows_without_asking_first(scim):
     assert (refused.outcome, refused.target) == (Event.Outcome.FAILURE, "NEW@example.com")
 
 
+@pytest.mark.plans
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL's depends on table statistics")
 def test_a_lookup_reads_its_user_by_primary_key_not_by_walking_the_group(scim):
     """Without planner statistics (no ANALYZE yet), a rows query that repeated the account and group

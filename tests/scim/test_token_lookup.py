@@ -39,6 +39,7 @@ def _fields(instance) -> list[tuple]:
     ]
 
 
+@pytest.mark.plans
 @pytest.mark.django_db
 def test_the_lookup_builds_what_the_orm_builds_in_one_select(minted):
     token, plaintext = minted

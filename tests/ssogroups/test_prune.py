@@ -75,6 +75,7 @@ def test_prune_deletes_only_what_is_past_its_time(rows, now):
     assert set(prune().values()) == {0}
 
 
+@pytest.mark.plans
 def test_deletes_run_in_batches(rows):
     with CaptureQueriesContext(connection) as queries:
         prune(batch_size=2)
@@ -105,6 +106,7 @@ def test_sign_in_no_longer_prunes_on_every_request(client, rows):
     assert ConsumedAssertion.objects.count() == 4
 
 
+@pytest.mark.plans
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's autovacuum keeps its statistics")
 def test_prune_gives_sqlite_the_statistics_that_keep_an_email_lookup_on_its_index(account, make_ssogroup):
     group = make_ssogroup(account)

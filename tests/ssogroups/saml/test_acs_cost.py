@@ -14,6 +14,7 @@ from tests.ssogroups.saml.idp import sp_of
 CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK")
 
 
+@pytest.mark.plans
 @pytest.mark.django_db(transaction=True)
 def test_a_sign_in_is_one_commit_of_a_few_statements(client, idp, group, alice):
     xml = idp.response(sp_of(group), name_id="alice@example.com", sign_assertion=True)
