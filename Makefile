@@ -16,7 +16,7 @@ APT_PACKAGES := xmlsec1 chromium
 STAMP_RUN := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
-.PHONY: run test idp lint format bench smoke bootstrap bootstrap-run apt clean
+.PHONY: run test idp lint format bench smoke screenshots bootstrap bootstrap-run apt clean
 
 bootstrap: apt $(STAMP)
 
@@ -57,6 +57,12 @@ test: bootstrap
 IDP_PORT ?= 8001
 idp: bootstrap
 	IDP_PORT=$(IDP_PORT) $(PY) -m devidp
+
+# The README walkthrough's pictures (docs/walkthrough/), regenerated from the real pages: sparksso
+# on 127.0.0.1:8100 and the dev IdP on 127.0.0.1:8101, a fresh database, the walkthrough typed as the
+# README says (tests/browser/walkthrough.py). Needs chromium (bootstrap installs it as root).
+screenshots: bootstrap
+	$(PY) -m tests.browser.screenshots --out docs/walkthrough
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .
