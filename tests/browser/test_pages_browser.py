@@ -52,6 +52,14 @@ IDENT_BROKEN = r"""() => {
       }
     }
   }
+  // An address in a table cell outside |ident would wrap anywhere the browser likes.
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const cell = node.parentElement.closest('td, th');
+    if (/\S@\S/.test(node.textContent) && cell && !node.parentElement.closest('.ident, .visually-hidden')) {
+      broken.push(`not an identifier: ${node.textContent.trim()}`);
+    }
+  }
   return broken;
 }"""
 SCROLL = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
