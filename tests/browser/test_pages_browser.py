@@ -20,6 +20,7 @@ from accounts.events import event_record
 from accounts.users import account_create, user_create
 from scim.tokens import scim_token_create
 from sparksso import clock
+from ssogroups import trust
 from ssogroups.models import SSOCertificate, SSODomain, SSOGroup, SSOLoginFailure
 from tests.browser.conftest import sign_in
 from tests.ssogroups.samples import cert_pem
@@ -63,6 +64,22 @@ IDENT_BROKEN = r"""() => {
   return broken;
 }"""
 SCROLL = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+# Text running past the right edge of its card (or the window), outside a table's own scroll region:
+# what scrollWidth misses when it overflows a card but not the window.
+OVERFLOW = r"""() => {
+  const out = [], width = document.documentElement.clientWidth;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!node.textContent.trim() || parent.closest('.table-scroll, .visually-hidden, .skip, select')) continue;
+    const box = parent.closest('.card');
+    const edge = box ? box.getBoundingClientRect().right : width;
+    const range = document.createRange(); range.selectNodeContents(node);
+    const past = Array.from(range.getClientRects()).some(r => r.right > edge + 1);
+    if (past) out.push(node.textContent.trim().slice(0, 80));
+  }
+  return out;
+}"""
 
 
 @pytest.fixture
@@ -82,6 +99,10 @@ def world(sparksso):
     SSODomain.objects.create(account=account, group=live, domain="engineering.subsidiary.example-corporation.com",
                              verification_token="t" * 43)  # fmt: skip
     SSOGroup.objects.create(account=account, name="Okta (not set up yet)", slug="okta", enabled=False)
+    # A change of trust waiting for approval: the group page's table of values now and proposed.
+    new_url = "https://sso.jumpcloud.com/saml2/sparkpost-production-emea-subsidiaries-2027"
+    trust.ssogroup_change(group=live, authority=trust.Authority.RECENT, actor=ADMIN, sso_url=new_url)
+    assert trust.trust_change_get(group=live) is not None
     users = []
     for n in range(6):
         users.append(
@@ -134,6 +155,8 @@ def _check(page, url: str) -> dict:
     scroll_width, client_width = page.evaluate(SCROLL)
     if scroll_width > client_width:
         problems["horizontal scroll"] = f"{scroll_width} > {client_width}"
+    if overflowing := page.evaluate(OVERFLOW):
+        problems["text past the right edge"] = overflowing[:3]
     if violations := page.evaluate(AXE_RUN, WCAG):
         problems["axe"] = violations
     if broken := page.evaluate(IDENT_BROKEN):
