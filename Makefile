@@ -15,10 +15,15 @@ APT_PACKAGES := xmlsec1 chromium
 # Two stamps: `make run` installs only the runtime requirements; test/lint/bench add the dev ones.
 STAMP_RUN := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
+# axe-core (the accessibility rules the browser tests run in each page), pinned, from the npm
+# registry into var/node/ (tests/browser/test_pages_browser.py reads axe.min.js from there).
+AXE_VERSION := 4.14.1
+AXE_DIR := var/node
+AXE_STAMP := $(AXE_DIR)/.axe-core-$(AXE_VERSION)
 
-.PHONY: run test idp lint format bench smoke bootstrap bootstrap-run apt clean
+.PHONY: run test idp lint format bench smoke screenshots bootstrap bootstrap-run apt clean
 
-bootstrap: apt $(STAMP)
+bootstrap: apt $(STAMP) $(AXE_STAMP)
 
 bootstrap-run: $(STAMP_RUN)
 
@@ -32,6 +37,13 @@ apt:
 	    echo "warning: missing Debian packages:$$missing (run make as root, or apt-get install them)"; \
 	  fi; \
 	fi
+
+$(AXE_STAMP):
+	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq npm >/dev/null; } \
+	  || echo "warning: npm is missing (run make as root, or install npm): the accessibility tests will fail"
+	mkdir -p $(AXE_DIR)
+	npm install --silent --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION)
+	touch $(AXE_STAMP)
 
 $(STAMP_RUN): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +69,12 @@ test: bootstrap
 IDP_PORT ?= 8001
 idp: bootstrap
 	IDP_PORT=$(IDP_PORT) $(PY) -m devidp
+
+# The README walkthrough's pictures (docs/walkthrough/), regenerated from the real pages: sparksso
+# on 127.0.0.1:8100 and the dev IdP on 127.0.0.1:8101, a fresh database, the walkthrough typed as the
+# README says (tests/browser/walkthrough.py). Needs chromium (bootstrap installs it as root).
+screenshots: bootstrap
+	$(PY) -m tests.browser.screenshots --out docs/walkthrough
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .

@@ -73,9 +73,9 @@ def setup_checklist(*, account: Account) -> list[Step]:
         Step(
             "Test sign-in",
             tested,
-            "A sign-in went through." if tested else "Run a round trip through your IdP; it signs nobody in.",
+            _test_detail(tested=tested, enabled=any(g.enabled for g in groups)),
             page,
-            "Test sign-in",
+            "Test sign-in" if any(g.enabled for g in groups) else "Open the group",
         ),
         Step(
             "Generate a SCIM token",
@@ -92,3 +92,15 @@ def setup_checklist(*, account: Account) -> list[Step]:
             "See users",
         ),
     ]
+
+
+# Test sign-in is on an enabled group's page only (issue 24): until then, say so, not "run it".
+TEST_DONE = "A sign-in went through."
+TEST_TODO = "Run a round trip through your IdP; it signs nobody in."
+TEST_NEEDS_ENABLED = "Enable the group first: its page then offers Test sign-in, a round trip that signs nobody in."
+
+
+def _test_detail(*, tested: bool, enabled: bool) -> str:
+    if tested:
+        return TEST_DONE
+    return TEST_TODO if enabled else TEST_NEEDS_ENABLED

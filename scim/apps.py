@@ -17,6 +17,7 @@ class ScimConfig(AppConfig):
                 key="scim_tokens",
                 label="SCIM token",
                 note="provisioning into this group will be deleted too.",
+                disable_note="provisioning into this group are refused (401) until it is enabled again.",
                 count=lambda group: ScimToken.objects.filter(sso_group=group).count(),
             )
         )

@@ -7,8 +7,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import MSG_PLAN, account_admin_required
 from accounts.reauth import recent_auth_required
@@ -19,7 +20,22 @@ from ssogroups.models import SSOGroup
 
 SSO_FEATURE = "Single Sign-On and SCIM provisioning"
 MSG_NO_GROUP = "Generating a SCIM token needs an enabled SSO group. Create or enable one under SSO first."
-MSG_REVOKED = "Token {prefix}… revoked. Requests using it are refused from now on."
+MSG_REVOKED = (
+    "Token {prefix}… revoked. Requests using it are refused from now on; a revoked token cannot come back: "
+    "to provision again, generate a new one and paste it into your IdP."
+)
+# The confirmation page (issue 24: revoking was one click): what stops working, and that it is final.
+MSG_REVOKE_STOPS = (
+    "Your IdP's provisioning with this token stops at once: every SCIM request carrying it is refused (401), "
+    "so new users, changes and deactivations in “{group}” no longer reach sparksso through it."
+)
+MSG_REVOKE_LAST = (
+    "It is the only active token of “{group}”: provisioning for that group stops entirely until your IdP "
+    "has a new token."
+)
+MSG_REVOKE_OTHERS = "{count} other active token{s} of “{group}” keep{verb} working."
+MSG_REVOKE_FINAL = "A revoked token cannot come back. To provision again later, generate a new token."
+MSG_REVOKE_UNCONFIRMED = "Nothing was revoked: confirm on this page first."
 MSG_FORM_USED = (
     "This form already generated its SCIM token, so no other token was made. The token is shown only once "
     "and cannot be shown again: if you did not copy it, revoke it below and generate a new one."
@@ -107,15 +123,49 @@ def scim_token_generate_view(request: HttpRequest) -> HttpResponse:
     return _page(request, _fresh_form(account), plaintext=plaintext, status=201)
 
 
+def _revoke_confirm_page(request: HttpRequest, token: ScimToken, *, status: int = 200) -> HttpResponse:
+    group = token.sso_group
+    others = (
+        ScimToken.objects.filter(account=token.account, sso_group=group, revoked_at__isnull=True)
+        .exclude(pk=token.pk)
+        .count()
+    )
+    consequence = (
+        MSG_REVOKE_OTHERS.format(count=others, s=pluralize(others), verb="" if others != 1 else "s", group=group.name)
+        if others
+        else MSG_REVOKE_LAST.format(group=group.name)
+    )
+    context = {
+        "token": token,
+        "stops": MSG_REVOKE_STOPS.format(group=group.name),
+        "consequence": consequence,
+        "final": MSG_REVOKE_FINAL,
+    }
+    return render(request, "scim/revoke_confirm.html", context, status=status)
+
+
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 @account_admin_required("SCIM tokens")
 @recent_auth_required
 def scim_token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
+    """GET: what revoking stops, and that it is final; POST from that page (``confirm``): revoke.
+    Revoking is never one click: a POST without the confirmation revokes nothing."""
     # Crucial: another account's token id is a 404.
-    token = ScimToken.objects.filter(pk=token_id, account=request.user.account).select_related("account").first()
+    token = (
+        ScimToken.objects.filter(pk=token_id, account=request.user.account)
+        .select_related("account", "sso_group")
+        .first()
+    )
     if token is None:
         raise Http404("No such token")
+    if not token.is_active:
+        return redirect("settings")
+    if request.method != "POST":
+        return _revoke_confirm_page(request, token)
+    if request.POST.get("confirm") != "revoke":
+        messages.error(request, MSG_REVOKE_UNCONFIRMED)
+        return _revoke_confirm_page(request, token, status=400)
     scim_token_revoke(token=token, actor=request.user.username, request=request)
     messages.success(request, MSG_REVOKED.format(prefix=token.prefix))
     return redirect("settings")

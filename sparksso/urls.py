@@ -2,10 +2,12 @@
 
 from django.urls import include, path
 
+from sparksso.favicon import favicon
 from sparksso.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("accounts.urls")),
     path("", include("console.urls")),
     path("account/settings/", include("scim.settings_urls")),

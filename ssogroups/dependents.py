@@ -1,6 +1,6 @@
-"""What goes with an SSO group when it is deleted, as higher layers declare it: SCIM registers its
-tokens (ScimConfig.ready), so ssogroups counts them for the delete page and the event without
-knowing SCIM."""
+"""What goes with an SSO group when it is deleted (or stops while it is disabled), as higher layers
+declare it: SCIM registers its tokens (ScimConfig.ready), so ssogroups counts them for the delete and
+disable pages and the event without knowing SCIM."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +14,7 @@ class Dependent:
     label: str  # singular noun for the delete page, e.g. "SCIM token"
     note: str  # what the delete page says happens to them
     count: Callable[[SSOGroup], int]
+    disable_note: str = ""  # what the disable page says happens to them while the group is disabled
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class DependentCount:
     label: str
     note: str
     count: int
+    disable_note: str = ""
 
 
 _dependents: list[Dependent] = []
@@ -35,7 +37,7 @@ def group_dependent_register(dependent: Dependent) -> None:
 
 def group_dependents(*, group: SSOGroup) -> list[DependentCount]:
     """Every registered dependent of ``group`` with its count, in registration order."""
-    return [DependentCount(d.key, d.label, d.note, d.count(group)) for d in _dependents]
+    return [DependentCount(d.key, d.label, d.note, d.count(group), d.disable_note) for d in _dependents]
 
 
 def group_dependent_counts(*, group: SSOGroup) -> dict[str, int]:

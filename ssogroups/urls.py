@@ -12,7 +12,7 @@ group_urlpatterns = [
     path("trust-change/approve", views.ssogroup_trust_decide_view, {"approve": True}, name="ssogroup-trust-approve"),
     path("trust-change/reject", views.ssogroup_trust_decide_view, {"approve": False}, name="ssogroup-trust-reject"),
     path("enable", views.ssogroup_set_enabled_view, {"enabled": True}, name="ssogroup-enable"),
-    path("disable", views.ssogroup_set_enabled_view, {"enabled": False}, name="ssogroup-disable"),
+    path("disable", views.ssogroup_disable_view, name="ssogroup-disable"),
     path("domains/<int:pk>/verify", views.ssodomain_verify_view, name="ssodomain-verify"),
     path("delete", views.ssogroup_delete_view, name="ssogroup-delete"),
 ]

@@ -4,6 +4,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 
 from accounts.models import User
@@ -30,7 +32,16 @@ MSG_UPDATED = "SSO group “{name}” was saved."
 MSG_REFRESHED = "The metadata was refreshed from {url}."
 MSG_REFRESH_FAILED = "Refreshing from the URL failed; the previous values are kept. {reason}"
 MSG_ENABLED = "SSO group “{name}” is enabled."
-MSG_DISABLED = "SSO group “{name}” is disabled; its users cannot sign in through it."
+MSG_DISABLED = "SSO group “{name}” is disabled; its users cannot sign in through it. Its settings are kept."
+# The disable page (issue 24): what stops, and that it can be undone.
+MSG_DISABLE_USERS = (
+    "{count} user{s} bound to this group cannot sign in through it, and their sign-ins through it end now."
+)
+MSG_DISABLE_ROUTING = (
+    "The IdP's app tile and the sign-in page stop sending people through this group; its email domains route no one."
+)
+MSG_DISABLE_UNDO = "Nothing is deleted: you can enable it again from its page (that needs a recent sign-in)."
+UNDO_ENABLE = "undo-enable"  # extra tag of the disabled message: base.html offers "Enable it again" in it
 MSG_DELETED = "SSO group “{name}” was deleted."
 MSG_READ = "Read the metadata of {entity}: check the values below, then create the group."
 MSG_FIX_ERRORS = "Nothing was saved. Please correct the errors below."
@@ -84,11 +95,6 @@ def _actor(request: HttpRequest) -> str:
     return request.user.username
 
 
-def _flash_warnings(request: HttpRequest, warnings: list[str]) -> None:
-    for warning in warnings:
-        messages.warning(request, warning)
-
-
 @require_GET
 @account_admin_required(FEATURE)
 def ssogroup_list_view(request: HttpRequest) -> HttpResponse:
@@ -126,7 +132,7 @@ def ssogroup_form_view(request: HttpRequest, slug: str | None = None) -> HttpRes
             messages.success(request, (MSG_CREATED if slug is None else MSG_UPDATED).format(name=saved.name))
             if slug is not None and saved.slug != slug:
                 messages.warning(request, MSG_SLUG_CHANGED)
-            _flash_warnings(request, saved.metadata_warnings)
+            # Its metadata warnings are on the group's page already: flashing them too said them twice.
             _flash_pending(request, saved)
             return redirect("ssogroup-detail", slug=saved.slug)
     messages.error(request, MSG_FIX_ERRORS)
@@ -170,6 +176,10 @@ def _detail_page(request: HttpRequest, group, *, status: int) -> HttpResponse:
         "enable_missing": " and ".join(group.enable_missing()),
         "chart": signin_chart(group=group, now=clock.now()),
         "scim_roles": [label for value, label in User.Role.choices if value in group.scim_roles],
+        # The disabled message's undo button (base.html); only where enabling can work.
+        "undo_enable_url": ""
+        if group.enabled or group.enable_missing()
+        else reverse("ssogroup-enable", args=[group.slug]),
     }
     return render(request, "ssogroups/detail.html", context, status=status)
 
@@ -191,7 +201,6 @@ def ssogroup_refresh_view(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         messages.success(request, MSG_REFRESHED.format(url=group.idp_metadata_url))
         _flash_pending(request, group)
-        _flash_warnings(request, group.metadata_warnings)
     return redirect("ssogroup-detail", slug=slug)
 
 
@@ -236,8 +245,35 @@ def ssogroup_set_enabled_view(request: HttpRequest, slug: str, enabled: bool) ->
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, (MSG_ENABLED if enabled else MSG_DISABLED).format(name=group.name))
+        if enabled:
+            messages.success(request, MSG_ENABLED.format(name=group.name))
+        else:
+            messages.success(request, MSG_DISABLED.format(name=group.name), extra_tags=UNDO_ENABLE)
     return redirect("ssogroup-detail", slug=slug)
+
+
+@require_GET
+@account_admin_required(FEATURE)
+def ssogroup_disable_confirm_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """What disabling stops, before the admin posts it (the page's button posts to the same URL)."""
+    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    if not group.enabled:
+        return redirect("ssogroup-detail", slug=slug)
+    users = selectors.ssogroup_bound_user_count(group=group)
+    context = {
+        "group": group,
+        "stops": [
+            MSG_DISABLE_USERS.format(count=users, s=pluralize(users)),
+            MSG_DISABLE_ROUTING,
+            *(
+                f"{d.count} {d.label}{pluralize(d.count)} {d.disable_note}"
+                for d in group_dependents(group=group)
+                if d.count and d.disable_note
+            ),
+        ],
+        "undo": MSG_DISABLE_UNDO,
+    }
+    return render(request, "ssogroups/disable.html", context)
 
 
 @require_POST
@@ -283,3 +319,10 @@ def sp_metadata_view(request: HttpRequest, account_id: int, slug: str) -> HttpRe
     response = HttpResponse(body, content_type=CONTENT_TYPE)
     response["Content-Disposition"] = f'inline; filename="sparksso-{group.account_id}-{group.slug}-metadata.xml"'
     return response
+
+
+def ssogroup_disable_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """/disable: GET shows what disabling stops; its button POSTs here and disables."""
+    if request.method == "POST":
+        return ssogroup_set_enabled_view(request, slug=slug, enabled=False)
+    return ssogroup_disable_confirm_view(request, slug=slug)

@@ -87,6 +87,7 @@ class SignInTestUser:
     username: str
     email: str
     would_create: bool
+    full_name: str = ""  # what the page names her by (issue 24: it showed her address twice)
 
 
 class _Rollback(Exception):
@@ -104,7 +105,10 @@ def sign_in_test_user_resolve(*, group: SSOGroup, identity: str, profile: Profil
     except _Rollback as done:
         user = done.user
     return SignInTestUser(
-        username=user.username, email=user.email, would_create=not User.objects.filter(pk=user.pk).exists()
+        username=user.username,
+        email=user.email,
+        would_create=not User.objects.filter(pk=user.pk).exists(),
+        full_name=user.full_name,
     )
 
 

@@ -24,6 +24,12 @@
       return candidate;
     };
     var show = function () {
+      // Nothing typed yet: no ID to show (it said "Its URLs will end in /group/").
+      if (!slug.value && !current && !name.value.trim()) {
+        preview.textContent = "";
+        preview.classList.remove("error");
+        return;
+      }
       var value = slug.value || (current ? current : unique(fromName(name.value)));
       var clash = taken.indexOf(value) !== -1 && value !== current;
       preview.textContent = clash ? "This account already has an SSO group with the ID " + value + "."

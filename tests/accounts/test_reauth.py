@@ -136,7 +136,8 @@ def test_re_entering_the_password_allows_the_action(client, admin, world, now):
     assert right.status_code == 302 and right["Location"] == next_path
     assert client.session[AUTH_TIME_KEY] == int(now["now"].timestamp())
     assert list(Event.objects.values_list("event", "actor")[before:]) == [("reauth_success", admin.username)]
-    assert client.post(f"/account/settings/scim-tokens/{world['token'].pk}/revoke").status_code == 302
+    revoke = f"/account/settings/scim-tokens/{world['token'].pk}/revoke"
+    assert client.post(revoke, {"confirm": "revoke"}).status_code == 302
     assert ScimToken.objects.get(pk=world["token"].pk).revoked_at is not None
 
 

@@ -75,3 +75,17 @@ def test_scim_managed_users_are_read_only_and_say_by_whom(admin_client, account,
     assert not Event.objects.filter(event="user_activate").exists()
     assert Event.objects.count() == events
     assert User.objects.get(pk=carol.pk).is_active is True
+
+
+def test_the_test_sign_in_step_waits_for_an_enabled_group(admin_client, account, make_ssogroup):
+    """Issue 24: the checklist sent the admin to a Test sign-in button a disabled group's page lacks."""
+    from console.checklist import TEST_NEEDS_ENABLED, TEST_TODO
+
+    group = make_ssogroup(account, enabled=False)
+    html = admin_client.get("/").content.decode()
+    assert TEST_NEEDS_ENABLED in html and TEST_TODO not in html
+    assert ">Test sign-in<span" not in html
+    group.enabled = True
+    group.save(update_fields=["enabled"])
+    html = admin_client.get("/").content.decode()
+    assert TEST_TODO in html and ">Test sign-in<span" in html

@@ -5,9 +5,11 @@ import re
 import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils.html import escape
 
 from accounts.models import Account, Event
 from accounts.users import user_create
+from scim import settings_views
 from scim.models import ScimToken
 from scim.tokens import scim_token_authenticate, scim_token_create
 from tests.conftest import force_recent_login
@@ -53,14 +55,49 @@ def test_generate_shows_the_token_exactly_once_with_no_store(browser, group):
 
 def test_revoke_from_the_page(browser, account, admin, group):
     token, plaintext = scim_token_create(account=account, sso_group=group, label="old", created_by=admin)
-    response = browser.post(f"/account/settings/scim-tokens/{token.pk}/revoke")
+    response = browser.post(f"/account/settings/scim-tokens/{token.pk}/revoke", {"confirm": "revoke"})
     assert response.status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert scim_token_authenticate(plaintext=plaintext) is None
     page = browser.get("/account/settings/").content.decode()
     assert f"Token {token.prefix}… revoked." in page
+    assert "a revoked token cannot come back" in page
     assert Event.objects.filter(event="scim_token_revoke", actor=admin.username).count() == 1
+
+
+def test_the_token_table_links_to_a_confirmation_not_a_one_click_revoke(browser, account, admin, group):
+    token, _ = scim_token_create(account=account, sso_group=group, label="JC prod", created_by=admin)
+    page = browser.get("/account/settings/").content.decode()
+    revoke = f"/account/settings/scim-tokens/{token.pk}/revoke"
+    assert f'<a class="button danger" href="{revoke}"' in page
+    assert f'action="{revoke}"' not in page  # no form that revokes from the table
+
+
+def test_the_confirmation_says_what_stops_and_that_it_is_final(browser, account, admin, group):
+    token, _ = scim_token_create(account=account, sso_group=group, label="JC prod", created_by=admin)
+    page = browser.get(f"/account/settings/scim-tokens/{token.pk}/revoke")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert escape(settings_views.MSG_REVOKE_STOPS.format(group=group.name)) in html
+    assert escape(settings_views.MSG_REVOKE_LAST.format(group=group.name)) in html
+    assert escape(settings_views.MSG_REVOKE_FINAL) in html
+    assert 'name="confirm" value="revoke"' in html
+    assert ScimToken.objects.get().revoked_at is None  # looking revokes nothing
+    assert not Event.objects.filter(event="scim_token_revoke").exists()
+
+    scim_token_create(account=account, sso_group=group, label="new", created_by=admin)
+    html = browser.get(f"/account/settings/scim-tokens/{token.pk}/revoke").content.decode()
+    assert escape(settings_views.MSG_REVOKE_OTHERS.format(count=1, s="", verb="s", group=group.name)) in html
+
+
+def test_a_revoke_without_the_confirmation_revokes_nothing(browser, account, admin, group):
+    token, plaintext = scim_token_create(account=account, sso_group=group, label="old", created_by=admin)
+    response = browser.post(f"/account/settings/scim-tokens/{token.pk}/revoke")
+    assert response.status_code == 400
+    assert escape(settings_views.MSG_REVOKE_UNCONFIRMED) in response.content.decode()
+    assert scim_token_authenticate(plaintext=plaintext) == token
+    assert not Event.objects.filter(event="scim_token_revoke").exists()
 
 
 def test_another_accounts_token_cannot_be_revoked(browser, make_account, make_ssogroup):

@@ -40,7 +40,9 @@ def test_success_reports_every_check_and_the_user_and_signs_nobody_in(admin_clie
     for label in ("Signature", "Issuer", "Audience", "Destination and recipient", "Time window"):
         assert f'<span class="check-state">Passed</span> {label}' in page
     assert "alice@example.com" in page and "firstName" in page and "Alicia" in page
-    assert 'Maps to <span class="ident">alice@example.com</span>' in page
+    # Her name (as this response would set it), then her username once (issue 24: it said
+    # "alice@example.com (alice@example.com)").
+    assert 'Maps to Alicia Liddell (<span class="ident">alice@example.com</span>).' in page
     # Nobody signed in, nothing about alice written; the admin is still herself.
     assert UserSession.objects.count() == sessions
     assert admin_client.get("/api/v1/session").json()["username"] == admin.username
