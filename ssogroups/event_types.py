@@ -44,6 +44,23 @@ class SSOGroupEvent(EventType):
         "SSO groups",
         "An admin (or the operator) rejected a waiting change; nothing changed.",
     )
+    SSO_GROUP_CERTIFICATE_EXPIRING = (
+        "sso_group_certificate_expiring",
+        "SSO groups",
+        "`ssogroups_check`: the group's latest IdP certificate expires within 30 (then 7) days; its admins were "
+        "emailed (once per threshold; fingerprint, date and threshold in `changes`).",
+    )
+    SSO_GROUP_CERTIFICATE_EXPIRED = (
+        "sso_group_certificate_expired",
+        "SSO groups",
+        "`ssogroups_check`: every IdP certificate of the group has expired, so its sign-ins fail; admins emailed once.",
+    )
+    SSO_GROUP_METADATA_REFRESH_FAILING = (
+        "sso_group_metadata_refresh_failing",
+        "SSO groups",
+        "`ssogroups_check`: the group's IdP metadata URL has failed to refresh for 7 days; admins emailed once "
+        "per outage.",
+    )
     SSO_DOMAIN_VERIFY = "sso_domain_verify", "SSO groups", "A claimed domain's DNS TXT record was checked (reason)."
     SSO_DOMAIN_UNVERIFY = (
         "sso_domain_unverify",
