@@ -8,10 +8,15 @@ class SSOGroupEvent(EventType):
     SSO_LOGIN_FAILURE = (
         "sso_login_failure",
         "sign-in",
-        "A response was refused, with the precise reason; actor `anonymous`, the claimed issuer and NameID "
-        "in `changes`.",
+        "A response was refused, with the precise reason; actor `anonymous`, the claimed NameID as the target "
+        "(`target_claimed`: searchable, never taken as proven), the claimed issuer and NameID in `changes`.",
     )
-    SSO_TEST_SIGN_IN = "sso_test_sign_in", "sign-in", "An admin's test sign-in ran (it signs nobody in)."
+    SSO_TEST_SIGN_IN = (
+        "sso_test_sign_in",
+        "sign-in",
+        "An admin's test sign-in ran (it signs nobody in): every outcome, with its reason; never counted as a "
+        "sign-in failure.",
+    )
     USER_CREATE_JIT = "user_create_jit", "users", "A first sign-in created a managed user (JIT provisioning)."
     USER_UPDATE_SSO = "user_update_sso", "users", "A sign-in updated a managed user's name or email."
     USER_BIND = "user_bind", "users", "An admin handed a user to an SSO group; her password stopped working."
