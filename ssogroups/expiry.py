@@ -25,9 +25,10 @@ WARNING_DAYS = CERTIFICATE_THRESHOLDS[0]
 REFRESH_FAILING_DAYS = 7
 
 MSG_CERT_EXPIRING = (
-    "SSO group {group}: its SAML 2.0 Certificate (SHA-256 {fingerprint}) expires on {date} (in {days} day(s)). "
+    "SSO group {group}: its SAML 2.0 Certificate (SHA-256 {fingerprint}) expires on {date} (in {days}). "
     "Sign-in through this group stops then, unless the IdP's new certificate is added to the group first."
 )
+DAYS_ONE, DAYS_MANY = "1 day", "{days} days"
 MSG_CERT_EXPIRED = (
     "SSO group {group}: its SAML 2.0 Certificate (SHA-256 {fingerprint}) expired on {date}. "
     "Sign-in through this group fails until the IdP's new certificate is added to the group."
@@ -93,7 +94,7 @@ def _certificate_warning(group: SSOGroup, fingerprint: str, not_after: datetime,
     else:
         event, level = SSOGroupEvent.SSO_GROUP_CERTIFICATE_EXPIRING, "warning"
         threshold = min(t for t in CERTIFICATE_THRESHOLDS if days <= t)
-        message = MSG_CERT_EXPIRING.format(days=days, **facts)
+        message = MSG_CERT_EXPIRING.format(days=DAYS_ONE if days == 1 else DAYS_MANY.format(days=days), **facts)
     return ExpiryWarning(group, event, level, fingerprint, threshold, not_after, message)
 
 

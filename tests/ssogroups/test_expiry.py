@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import Event, User
+from ssogroups.expiry import group_expiry_warnings
 from ssogroups.models import SSOCertificate, SSOExpiryNotice
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -73,7 +74,7 @@ def test_certificate_expiring_in_10_days_is_warned_on_every_page(client, admin, 
     html = client.get(path).content.decode()
     assert (
         f'<li class="msg msg-warning">SSO group JumpCloud: its SAML 2.0 Certificate (SHA-256 {FINGERPRINT}) '
-        "expires on 2026-06-11 (in 10 day(s))."
+        "expires on 2026-06-11 (in 10 days)."
     ) in html
 
 
@@ -123,7 +124,7 @@ def test_check_emails_each_admin_once_per_threshold(account, admin, make_user, m
     assert all(len(m.to) == 1 for m in mail_locmem)  # no admin learns the others' addresses
     first = mail_locmem[0]
     assert first.subject == "SSO group JumpCloud: its IdP certificate expires on 2026-06-11"
-    assert FINGERPRINT in first.body and "expires on 2026-06-11 (in 10 day(s))" in first.body
+    assert FINGERPRINT in first.body and "expires on 2026-06-11 (in 10 days)" in first.body
     assert "http://127.0.0.1:8000/account/sso/jumpcloud/" in first.body
     assert expiry_events() == [("sso_group_certificate_expiring", "jumpcloud", 30)]
     event = Event.objects.get(event="sso_group_certificate_expiring")
@@ -211,3 +212,9 @@ def test_the_prune_timer_runs_the_check_after_prune():
     unit = (Path(__file__).resolve().parents[2] / "deploy" / "sparksso-prune.service").read_text()
     starts = [line.split("manage.py ")[1] for line in unit.splitlines() if line.startswith("ExecStart=")]
     assert starts == ["prune", "ssogroups_check"]
+
+
+def test_the_last_day_is_said_in_the_singular(account, make_ssogroup, clock_at):
+    group = expiring_group(make_ssogroup, account, days_left=0.5)
+    [warning] = group_expiry_warnings(group, now=NOW)
+    assert "expires on 2026-06-02 (in 1 day)." in warning.message and warning.threshold == 7
