@@ -27,10 +27,12 @@ def events_for_account(
     since: datetime | None = None,
     until: datetime | None = None,
     event: str | None = None,
+    target: str | None = None,
     newest_first: bool = False,
 ) -> QuerySet[Event]:
     """The account's events from ``since`` (included) to ``until`` (excluded), oldest first unless
-    ``newest_first``. Scoped to the account: tenants never see each other's events."""
+    ``newest_first``; ``target``: whose target contains it (a claimed NameID too), as the page filters.
+    Scoped to the account: tenants never see each other's events."""
     events = Event.objects.filter(account=account)
     if since is not None:
         events = events.filter(time__gte=since)
@@ -38,6 +40,8 @@ def events_for_account(
         events = events.filter(time__lt=until)
     if event:
         events = events.filter(event=event)
+    if target:
+        events = events.filter(target__icontains=target)
     return events.order_by("-time", "-id") if newest_first else events.order_by("time", "id")
 
 

@@ -41,8 +41,8 @@ def events_view(request: HttpRequest) -> HttpResponse:
 
 
 def _export_query(filters: EventFilters) -> str:
-    """The page's event name and UTC days as the export's ``event``, ``since`` and ``until``."""
-    query = {"event": filters.text.get("event", "")}
+    """The page's event name, target and UTC days as the export's ``event``, ``target``, ``since`` and ``until``."""
+    query = {"event": filters.text.get("event", ""), "target": filters.text.get("target", "")}
     if filters.date_from:
         query["since"] = datetime.combine(filters.date_from, time.min, tzinfo=UTC).isoformat()
     if filters.date_to:
@@ -68,7 +68,7 @@ def events_export_view(request: HttpRequest) -> HttpResponse:
     """``{"events": [...]}``, newest first like the page, streamed as a file download.
 
     ``since`` (included) and ``until`` (excluded) are ISO 8601 date-times with a zone; ``event``
-    is an event name."""
+    is an event name; ``target`` a part of the target (a person's address finds her claimed failures too)."""
     moments = {}
     for name in ("since", "until"):
         if raw := request.GET.get(name, "").strip():
@@ -77,7 +77,8 @@ def events_export_view(request: HttpRequest) -> HttpResponse:
             except ValueError as exc:
                 return JsonResponse({"error": str(exc)}, status=400)
     event = request.GET.get("event", "").strip() or None
-    events = events_for_account(account=request.user.account, event=event, newest_first=True, **moments)
+    target = request.GET.get("target", "").strip()[: Event._meta.get_field("target").max_length] or None
+    events = events_for_account(account=request.user.account, event=event, target=target, newest_first=True, **moments)
     response = StreamingHttpResponse(events_as_json(events), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="{EXPORT_FILENAME}"'
     return response

@@ -7,6 +7,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from console.checklist import setup_checklist
+from sparksso import clock
+from ssogroups.expiry import expiry_warnings_for_account
 
 
 @login_required
@@ -16,6 +18,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         steps = setup_checklist(account=request.user.account)
         context["steps"] = steps
         context["steps_done"] = sum(step.done for step in steps)
+        context["expiry_warnings"] = expiry_warnings_for_account(account=request.user.account, now=clock.now())
     return render(request, "console/dashboard.html", context)
 
 

@@ -295,6 +295,26 @@ if not 0 < DNS_TIMEOUT_SECONDS <= 30:
 # Allowed clock difference between us and an IdP when checking assertion validity windows.
 SAML_CLOCK_SKEW_SECONDS = env("SAML_CLOCK_SKEW_SECONDS")
 
+# Email: ssogroups_check's warnings to account admins. EMAIL_URL (django-environ: smtp://, smtp+tls://,
+# smtps://, consolemail://) or EMAIL_HOST and its companions; with neither, development prints mail
+# to the console and production hands it to an SMTP server on localhost:25.
+if env.str("EMAIL_URL", default=""):
+    try:
+        globals().update(env.email_url("EMAIL_URL"))
+    except ImproperlyConfigured:
+        refuse("EMAIL_URL must start with smtp://, smtp+tls://, smtps://, consolemail:// or filemail://.")
+else:
+    _smtp = PRODUCTION or bool(env.str("EMAIL_HOST", default=""))
+    EMAIL_BACKEND = f"django.core.mail.backends.{'smtp' if _smtp else 'console'}.EmailBackend"
+    EMAIL_HOST = env.str("EMAIL_HOST", default="") or "localhost"  # EMAIL_HOST= (empty) is unset too
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="") or f"sparksso <noreply@{_base.hostname}>"
+
 # Production logs one JSON object per line (sparksso.jsonlog), including one line per request
 # (sparksso.request_log); development keeps plain text and leaves request lines to runserver.
 LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")

@@ -8,10 +8,15 @@ class SSOGroupEvent(EventType):
     SSO_LOGIN_FAILURE = (
         "sso_login_failure",
         "sign-in",
-        "A response was refused, with the precise reason; actor `anonymous`, the claimed issuer and NameID "
-        "in `changes`.",
+        "A response was refused, with the precise reason; actor `anonymous`, the claimed NameID as the target "
+        "(`target_claimed`: searchable, never taken as proven), the claimed issuer and NameID in `changes`.",
     )
-    SSO_TEST_SIGN_IN = "sso_test_sign_in", "sign-in", "An admin's test sign-in ran (it signs nobody in)."
+    SSO_TEST_SIGN_IN = (
+        "sso_test_sign_in",
+        "sign-in",
+        "An admin's test sign-in ran (it signs nobody in): every outcome, with its reason; never counted as a "
+        "sign-in failure.",
+    )
     USER_CREATE_JIT = "user_create_jit", "users", "A first sign-in created a managed user (JIT provisioning)."
     USER_UPDATE_SSO = "user_update_sso", "users", "A sign-in updated a managed user's name or email."
     USER_BIND = "user_bind", "users", "An admin handed a user to an SSO group; her password stopped working."
@@ -43,6 +48,23 @@ class SSOGroupEvent(EventType):
         "sso_group_trust_change_reject",
         "SSO groups",
         "An admin (or the operator) rejected a waiting change; nothing changed.",
+    )
+    SSO_GROUP_CERTIFICATE_EXPIRING = (
+        "sso_group_certificate_expiring",
+        "SSO groups",
+        "`ssogroups_check`: the group's latest IdP certificate expires within 30 (then 7) days; its admins were "
+        "emailed (once per threshold; fingerprint, date and threshold in `changes`).",
+    )
+    SSO_GROUP_CERTIFICATE_EXPIRED = (
+        "sso_group_certificate_expired",
+        "SSO groups",
+        "`ssogroups_check`: every IdP certificate of the group has expired, so its sign-ins fail; admins emailed once.",
+    )
+    SSO_GROUP_METADATA_REFRESH_FAILING = (
+        "sso_group_metadata_refresh_failing",
+        "SSO groups",
+        "`ssogroups_check`: the group's IdP metadata URL has failed to refresh for 7 days; admins emailed once "
+        "per outage.",
     )
     SSO_DOMAIN_VERIFY = "sso_domain_verify", "SSO groups", "A claimed domain's DNS TXT record was checked (reason)."
     SSO_DOMAIN_UNVERIFY = (

@@ -7,6 +7,7 @@ fetch (connect, TLS, headers, body, redirects), a size cap, and a few redirects 
 checked the same way and never go from https down to http.
 """
 
+import errno
 import http.client
 import io
 import ipaddress
@@ -19,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 
 from accounts.identifiers import domain_to_ascii
-from ssogroups.metadata import MAX_METADATA_BYTES
+from ssogroups.metadata import MAX_METADATA_BYTES, looks_like_html, looks_like_xml
 
 TIMEOUT_SECONDS = 10
 MAX_REDIRECTS = 3
@@ -45,6 +46,18 @@ MSG_STATUS = "The metadata URL answered HTTP {status}; expected 200."
 MSG_TOO_LARGE = "The metadata at the URL is larger than 1 MiB."
 MSG_REDIRECTS = "The metadata URL redirected more than {count} times."
 MSG_TLS = "The metadata URL's TLS certificate could not be verified: {detail}."
+MSG_HTML = (
+    "The metadata URL returned an HTML page, not SAML metadata (content type {content_type}). It may be a "
+    "sign-in or error page: use the URL the IdP gives as its SAML metadata URL."
+)
+# What went wrong with the connection, in words (never an exception's class name).
+CONNECT_REFUSED = "the server refused the connection"
+CONNECT_CLOSED = "the server closed the connection before answering"
+CONNECT_UNREACHABLE = "the server's network is unreachable"
+CONNECT_NOT_HTTP = "the server's answer was not valid HTTP"
+CONNECT_FAILED = "the connection failed"
+HTML_CONTENT_TYPES = ("text/html", "application/xhtml+xml")
+CONTENT_TYPE_NONE = "none given"
 
 
 class MetadataFetchError(ValueError):
@@ -214,6 +227,26 @@ def _split(url: str) -> tuple[str, str, int, str]:
     return scheme, host, port or (443 if scheme == "https" else 80), path
 
 
+def _connect_failure(exc: OSError | http.client.HTTPException) -> str:
+    """The words for a failed connection (its class name would tell the admin nothing)."""
+    if isinstance(exc, ConnectionRefusedError):
+        return CONNECT_REFUSED
+    if isinstance(exc, ConnectionError):  # reset, aborted, broken pipe, http.client.RemoteDisconnected
+        return CONNECT_CLOSED
+    if isinstance(exc, http.client.HTTPException):
+        return CONNECT_NOT_HTTP
+    if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return CONNECT_UNREACHABLE
+    return CONNECT_FAILED
+
+
+def _html_refuse(content_type: str | None, body: bytes) -> None:
+    """An HTML page where metadata was expected (a sign-in or error page) is said as such."""
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    if looks_like_html(body) or (mime in HTML_CONTENT_TYPES and not looks_like_xml(body)):
+        raise MetadataFetchError(MSG_HTML.format(content_type=mime or CONTENT_TYPE_NONE))
+
+
 def _get_once(url: str, deadline: _Deadline, max_bytes: int) -> tuple[int, str | None, bytes]:
     scheme, host, port, path = _split(url)
     address = resolve_checked(host, port)
@@ -237,13 +270,15 @@ def _get_once(url: str, deadline: _Deadline, max_bytes: int) -> tuple[int, str |
             if size > max_bytes:
                 raise MetadataFetchError(MSG_TOO_LARGE)
             chunks.append(chunk)
-        return 200, None, b"".join(chunks)
+        body = b"".join(chunks)
+        _html_refuse(response.getheader("Content-Type"), body)
+        return 200, None, body
     except ssl.SSLError as exc:
         raise MetadataFetchError(MSG_TLS.format(detail=getattr(exc, "reason", None) or exc)) from exc
     except TimeoutError as exc:  # socket.timeout is TimeoutError; _Deadline raises it too
         raise MetadataFetchError(MSG_TIMEOUT.format(seconds=deadline.seconds)) from exc
     except (OSError, http.client.HTTPException) as exc:
-        raise MetadataFetchError(MSG_CONNECT.format(detail=exc.__class__.__name__)) from exc
+        raise MetadataFetchError(MSG_CONNECT.format(detail=_connect_failure(exc))) from exc
     finally:
         connection.close()
 

@@ -57,6 +57,10 @@ MSG_DOCTYPE = (
     "it is refused for security (XXE / entity expansion)."
 )
 MSG_NOT_XML = "The metadata is not well-formed XML: {detail}"
+MSG_HTML = (
+    "This is an HTML page, not SAML metadata. It may be a sign-in or error page: use the file (or URL) the "
+    "IdP offers as its SAML metadata (JumpCloud: the SSO tab's “Export Metadata”)."
+)
 MSG_NOT_METADATA = (
     "This is XML but not SAML 2.0 metadata: the root element is <{tag}>, "
     "expected <EntityDescriptor> in namespace " + NS_MD + "."
@@ -85,6 +89,20 @@ WHAT_NAME_ID_FORMATS = "NameIDFormat elements"
 WHAT_CERTIFICATES = "signing certificates (X509Certificate elements)"
 
 _DECL = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+# The start of an HTML page (after a BOM, white space and comments): a web page where metadata was
+# expected, said as such rather than as a refused DOCTYPE.
+_HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S)
+_XML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<(?:\?xml|(?:[\w.-]+:)?Entit)")
+
+
+def looks_like_html(data: bytes) -> bool:
+    """Whether ``data`` starts as an HTML page does (read on its first 4 KiB only)."""
+    return bool(_HTML_START.match(data[:4096]))
+
+
+def looks_like_xml(data: bytes) -> bool:
+    """Whether ``data`` starts as an XML document or a metadata element does."""
+    return bool(_XML_START.match(data[:4096]))
 
 
 @dataclass(frozen=True)
@@ -151,6 +169,8 @@ def _parse_xml(data: bytes) -> etree._Element:
     candidates = [data]
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         candidates.append(data.decode("utf-16", errors="ignore").encode("utf-8"))
+    if looks_like_html(data):
+        raise MetadataError(MSG_HTML)  # refused like any DOCTYPE, and said for what it is
     if any(_DECL.search(c) for c in candidates):
         raise MetadataError(MSG_DOCTYPE)
     parser = etree.XMLParser(
@@ -165,7 +185,8 @@ def _parse_xml(data: bytes) -> etree._Element:
     try:
         root = etree.fromstring(data, parser=parser)  # noqa: S320 - hardened parser, DTDs refused above
     except etree.XMLSyntaxError as exc:
-        raise MetadataError(MSG_NOT_XML.format(detail=_short(str(exc), 160))) from exc
+        # exc.msg: lxml's words without the "(<string>, line 1)" its str() adds about its own input.
+        raise MetadataError(MSG_NOT_XML.format(detail=_short(exc.msg or str(exc), 160))) from exc
     if root is None:
         raise MetadataError(MSG_EMPTY)
     docinfo = root.getroottree().docinfo

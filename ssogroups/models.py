@@ -204,6 +204,31 @@ class SSOTrustChange(models.Model):
         return f"{self.group_id} {self.version[:12]}"
 
 
+class SSOExpiryNotice(models.Model):
+    """A warning ssogroups_check has already sent (event and email): one row per group, kind, subject
+    and threshold, so a daily run warns once per threshold. The unique constraint makes two runs at
+    once send it once."""
+
+    group = models.ForeignKey(SSOGroup, on_delete=models.CASCADE, related_name="expiry_notices")
+    # An event name: sso_group_certificate_expiring / _expired / sso_group_metadata_refresh_failing.
+    kind = models.CharField(max_length=64)
+    # What it is about: a certificate's fingerprint, or when the metadata last refreshed (one episode).
+    subject = models.CharField(max_length=100)
+    # Days before expiry (30, 7; 0 for expired) or days of failing refresh (7).
+    threshold = models.IntegerField()
+    sent_at = models.DateTimeField(default=clock.default_now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "kind", "subject", "threshold"], name="ssogroups_expiry_notice_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject} {self.threshold}"
+
+
 class SSODomain(models.Model):
     """An email domain a group claims. It routes /login identifiers only once the account has proven
     it owns the domain (a DNS TXT record); a domain is verified by one account at most."""

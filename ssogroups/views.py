@@ -18,6 +18,7 @@ from ssogroups.charts import signin_chart
 from ssogroups.dependents import group_dependents
 from ssogroups.domains_verify import ssodomain_verify
 from ssogroups.event_types import SSOGroupEvent
+from ssogroups.expiry import expiry_warnings_for_account, group_expiry_warnings
 from ssogroups.fetch import MetadataFetchError
 from ssogroups.forms import ADMIN_ROLE_WARNING, ConfirmDeleteForm, SSOGroupForm
 from ssogroups.metadata import MetadataError
@@ -100,7 +101,8 @@ def _actor(request: HttpRequest) -> str:
 def ssogroup_list_view(request: HttpRequest) -> HttpResponse:
     groups = list(selectors.ssogroup_list(account=request.user.account))
     rows = [(g, selectors.certificate_status(g.cert_not_after)) for g in groups]
-    return render(request, "ssogroups/list.html", {"rows": rows})
+    warnings = expiry_warnings_for_account(account=request.user.account, now=clock.now())
+    return render(request, "ssogroups/list.html", {"rows": rows, "expiry_warnings": warnings})
 
 
 @require_http_methods(["GET", "POST"])
@@ -175,6 +177,7 @@ def _detail_page(request: HttpRequest, group, *, status: int) -> HttpResponse:
         # issue #12: what enabling still needs, the sign-in chart, the SCIM policy (issue #8)
         "enable_missing": " and ".join(group.enable_missing()),
         "chart": signin_chart(group=group, now=clock.now()),
+        "expiry_warnings": group_expiry_warnings(group, now=clock.now()),
         "scim_roles": [label for value, label in User.Role.choices if value in group.scim_roles],
         # The disabled message's undo button (base.html); only where enabling can work.
         "undo_enable_url": ""

@@ -1,4 +1,4 @@
-"""Commands that check or refresh many things in turn (ssodomain_verify, ssogroups_refresh)."""
+"""Commands that check or refresh many things in turn (ssodomain_verify, ssogroups_refresh, ssogroups_check)."""
 
 from collections.abc import Callable, Sequence
 from typing import Any

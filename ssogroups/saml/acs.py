@@ -183,6 +183,17 @@ def _subject_confirmation_diagnose(document, *, acs_url: str, now: datetime) -> 
     return reasons.SUBJECT_CONFIRMATION
 
 
+def _audience_detail(document, *, ours: str) -> str:
+    """What the assertion was addressed to, next to what this group is (the admin's detail)."""
+    sent = [
+        "".join(node.itertext()).strip()[:_DISPLAY_MAX]
+        for node in document.xpath(
+            "//saml:Assertion/saml:Conditions/saml:AudienceRestriction/saml:Audience", namespaces=NS
+        )
+    ]
+    return reasons.WRONG_AUDIENCE_DETAIL.format(sent=", ".join(sent) or reasons.WRONG_AUDIENCE_NONE, ours=ours)
+
+
 def _response_parse(settings: dict, encoded: str) -> OneLogin_Saml2_Response:
     try:
         # Receiving needs no IdP SSO URL (an IdP-initiated-only group may have none), so only
@@ -247,6 +258,8 @@ def validate_response(
             reason = reasons.INVALID_RESPONSE  # none at all: malformed, not a wrapping attempt
         elif exc.code == V.WRONG_SUBJECTCONFIRMATION:
             reason = _subject_confirmation_diagnose(document, acs_url=acs_url, now=now)
+        elif exc.code == V.WRONG_AUDIENCE:
+            raise reject(reason, _audience_detail(document, ours=settings["sp"]["entityId"])) from exc
         raise reject(reason, str(exc)) from exc
     except OneLogin_Saml2_Error as exc:
         raise reject(reasons.INVALID_RESPONSE, str(exc)) from exc

@@ -54,6 +54,13 @@ DEPRECATED_ALGORITHM = _r("deprecated_algorithm", "Signed with SHA-1, which this
 
 # Addressing.
 WRONG_AUDIENCE = _r("wrong_audience", "The assertion's Audience is not this group's SP entity ID.")
+# The detail of WRONG_AUDIENCE: what the IdP sent and what we are, never our own ID as "the invalid one"
+# (python3-saml's own message, "<our entity ID> is not a valid audience", reads as if ours were wrong).
+WRONG_AUDIENCE_DETAIL = (
+    "The response is for audience {sent}; this group's Audience URI (SP Entity ID) is {ours}: the IdP's "
+    "SP Entity ID (audience) must be exactly that."
+)
+WRONG_AUDIENCE_NONE = "(none)"
 WRONG_DESTINATION = _r("wrong_destination", "The response's Destination is not exactly this group's ACS URL.")
 WRONG_RECIPIENT = _r("wrong_recipient", "The SubjectConfirmation Recipient is not exactly this group's ACS URL.")
 WRONG_ISSUER = _r("wrong_issuer", "The Issuer is not this group's IdP entity ID.")

@@ -203,19 +203,30 @@ def sso_login_failure_record(
         failure.reference,
         rejected.detail[:300],
     )
-    # The issuer and NameID may come from a response nobody verified: they are kept as claimed
-    # values, never as the event's actor or target, which the event log presents as facts.
-    claimed = {"claimed_issuer": rejected.issuer[:1024], "claimed_name_id": rejected.name_id[:512]}
-    _failure_event(group, rejected.reason.code, request, reference=failure.reference, **claimed)
+    claims = _claims(rejected)
+    _failure_event(group, rejected.reason.code, request, target=rejected.name_id, reference=failure.reference, **claims)
     return failure
 
 
-def _failure_event(group: SSOGroup, reason: str, request: HttpRequest | None, **changes: Any) -> Event:
+def _claims(rejected: SamlRejected) -> dict[str, Any]:
+    """The issuer and NameID a refused response claimed. Nobody may have verified them: the actor stays
+    anonymous, and the NameID is the event's target only marked ``target_claimed`` (searchable, so
+    "alice" finds her failures, but never shown or linked as the user it was not proven to be)."""
+    claims: dict[str, Any] = {"claimed_issuer": rejected.issuer[:1024], "claimed_name_id": rejected.name_id[:512]}
+    if rejected.name_id:
+        claims["target_claimed"] = True
+    return claims
+
+
+def _failure_event(
+    group: SSOGroup, reason: str, request: HttpRequest | None, *, target: str = "", **changes: Any
+) -> Event:
     """``sso_login_failure``: nobody was authenticated, so the actor is anonymous and the group a detail."""
     return event_record(
         account=group.account,
         event=SSOGroupEvent.SSO_LOGIN_FAILURE,
         actor=ANONYMOUS,
+        target=target,
         outcome=Event.Outcome.FAILURE,
         reason=reason,
         request=request,
@@ -240,23 +251,42 @@ def sso_login_success_record(*, group: SSOGroup, user: User, request: HttpReques
 
 
 def sso_test_report_record(*, group: SSOGroup, report: dict[str, Any], request: HttpRequest | None = None) -> str:
-    """Record an admin's test sign-in (event ``sso_test_sign_in``) and keep its report; returns its key."""
-    event_record(
-        account=group.account,
-        event=SSOGroupEvent.SSO_TEST_SIGN_IN,
-        actor=report.get("issuer", ""),
-        target=report.get("name_id", ""),
-        outcome=Event.Outcome.SUCCESS if report["ok"] else Event.Outcome.FAILURE,
-        reason=report.get("reason", ""),
-        request=request,
-        changes={"group": group.slug},
-    )
+    """Record an admin's test sign-in whose response passed every check (event ``sso_test_sign_in``,
+    outcome success, or failure with the identity's reason) and keep its report; returns its key."""
+    user = report.get("user")
+    if report["ok"] and user:  # proven: the signed response maps to this user
+        _test_event(group, report, request, actor=report.get("issuer", ""), target=user["username"])
+    else:  # a NameID no user (yet) answers to: a claim, as in a failure
+        claims = {"claimed_name_id": report.get("name_id", "")[:512], "target_claimed": bool(report.get("name_id"))}
+        _test_event(group, report, request, actor=report.get("issuer", ""), target=report.get("name_id", ""), **claims)
     return sign_in_test_report_store(report)
 
 
 def sso_test_failure_record(*, group: SSOGroup, rejected: SamlRejected, request: HttpRequest | None = None) -> str:
-    """A refused test response: recorded like any failure (diagnostics, reference), then reported."""
-    failure = sso_login_failure_record(group=group, rejected=rejected, request=request)
-    return sign_in_test_report_store(
-        sign_in_test_report_failure(group=group, rejected=rejected, reference=failure.reference)
+    """A refused test response: recorded and counted like every test outcome, as ``sso_test_sign_in``
+    with its reason, never as a real ``sso_login_failure`` (nor in the group's failure chart)."""
+    report = sign_in_test_report_failure(group=group, rejected=rejected)
+    logger.info(
+        "SSO test sign-in refused: account=%s group=%s reason=%s detail=%s",
+        group.account_id,
+        group.slug,
+        rejected.reason.code,
+        rejected.detail[:300],
+    )
+    _test_event(group, report, request, actor=ANONYMOUS, target=rejected.name_id, **_claims(rejected))
+    return sign_in_test_report_store(report)
+
+
+def _test_event(
+    group: SSOGroup, report: dict[str, Any], request: HttpRequest | None, *, actor: str, target: str, **changes: Any
+) -> Event:
+    return event_record(
+        account=group.account,
+        event=SSOGroupEvent.SSO_TEST_SIGN_IN,
+        actor=actor,
+        target=target,
+        outcome=Event.Outcome.SUCCESS if report["ok"] else Event.Outcome.FAILURE,
+        reason=report.get("reason", ""),
+        request=request,
+        changes={"group": group.slug, **{k: v for k, v in changes.items() if v}},
     )

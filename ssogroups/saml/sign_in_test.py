@@ -87,7 +87,8 @@ class SignInTestUser:
     username: str
     email: str
     would_create: bool
-    full_name: str = ""  # what the page names her by (issue 24: it showed her address twice)
+    name: str = ""  # first and last, for "Maps to Alice Liddell (alice@example.com)"
+    other_email: str = ""  # the email, when it is not the username too
 
 
 class _Rollback(Exception):
@@ -104,11 +105,13 @@ def sign_in_test_user_resolve(*, group: SSOGroup, identity: str, profile: Profil
             raise _Rollback(sso_user_resolve(group=group, identity=identity, profile=profile))
     except _Rollback as done:
         user = done.user
+    other_email = user.email if user.email.casefold() != user.username.casefold() else ""
     return SignInTestUser(
         username=user.username,
         email=user.email,
         would_create=not User.objects.filter(pk=user.pk).exists(),
-        full_name=user.full_name,
+        name=user.full_name,
+        other_email=other_email,
     )
 
 
@@ -143,7 +146,7 @@ def sign_in_test_report_success(
     return report
 
 
-def sign_in_test_report_failure(*, group: SSOGroup, rejected: SamlRejected, reference: str) -> dict[str, Any]:
+def sign_in_test_report_failure(*, group: SSOGroup, rejected: SamlRejected) -> dict[str, Any]:
     """A check refused the response: which one, the admin's reason and what to change."""
     report = _base(group, ok=False)
     failed = _CHECK_OF_REASON.get(rejected.reason.code)
@@ -151,7 +154,6 @@ def sign_in_test_report_failure(*, group: SSOGroup, rejected: SamlRejected, refe
         checks=_checks(failed, all_passed=rejected.reason.code in _IDENTITY_REASONS),
         issuer=rejected.issuer,
         name_id=rejected.name_id,
-        reference=reference,
         **_reason(rejected),
     )
     return report

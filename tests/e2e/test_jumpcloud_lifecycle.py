@@ -218,13 +218,13 @@ def test_jumpcloud_lifecycle(account, admin, jumpcloud_idp):
         ("user_update_provision", actor, ALICE),
         ("sso_login_success", ALICE, ALICE),
         ("user_deprovision", actor, ALICE),
-        ("sso_login_failure", "anonymous", ""),  # the claimed issuer and NameID are in changes
+        ("sso_login_failure", "anonymous", ALICE),  # her claimed NameID, marked target_claimed
         ("user_update_provision", actor, ALICE),
         ("sso_login_success", ALICE, ALICE),
         (lookup, actor, str(admin.scim_id)),  # the password admin is not the group's: a 404
         ("user_delete_provision", actor, ALICE),
         (lookup, actor, scim_id),
-        ("sso_login_failure", "anonymous", ""),  # the claimed issuer and NameID are in changes
+        ("sso_login_failure", "anonymous", ALICE),  # her claimed NameID, marked target_claimed
     ]
     changes = [
         e.changes

@@ -150,7 +150,7 @@ def test_refresh_command(account, allow_private, metadata_server, make_ssogroup,
     make_ssogroup(account, slug="no-url")  # not URL-based: left alone
     rotated = s.idp_metadata(cert_b64("Rotated"), entity_id="samlify", location=s.JUMPCLOUD_SSO_URL)
     metadata_server.serve("/metadata", rotated.encode())
-    metadata_server.serve("/broken", b"<html>maintenance</html>")
+    metadata_server.serve("/broken", b"<html>maintenance</html>", headers={"Content-Type": "text/html"})
     metadata_server.hits.clear()
 
     with pytest.raises(SystemExit) as exc:
@@ -163,8 +163,8 @@ def test_refresh_command(account, allow_private, metadata_server, make_ssogroup,
         f"{account.pk}/good: refreshed; a change of {held} waits for approval ({change.version[:16]})\n"
     )
     assert captured.err == (
-        f"{account.pk}/broken: failed: This is XML but not SAML 2.0 metadata: the root element is <html>, expected "
-        "<EntityDescriptor> in namespace urn:oasis:names:tc:SAML:2.0:metadata.\n"
+        f"{account.pk}/broken: failed: The metadata URL returned an HTML page, not SAML metadata (content type "
+        "text/html). It may be a sign-in or error page: use the URL the IdP gives as its SAML metadata URL.\n"
         "CommandError: 1 of 2 group(s) could not be refreshed\n"
     )
     assert sorted(metadata_server.hits) == ["/broken", "/metadata"]
@@ -173,5 +173,5 @@ def test_refresh_command(account, allow_private, metadata_server, make_ssogroup,
     assert good_group.pending_certificates.get().subject == "CN=Rotated"
     kept = SSOGroup.objects.get(pk=broken["id"])
     assert kept.certificates.get().sha256_fingerprint == s.JUMPCLOUD_FINGERPRINT
-    assert kept.metadata_refresh_error.startswith("This is XML but not SAML 2.0 metadata")
+    assert kept.metadata_refresh_error.startswith("The metadata URL returned an HTML page")
     assert kept.enabled is True

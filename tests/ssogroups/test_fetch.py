@@ -146,7 +146,7 @@ def test_connection_refused(allow_private):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # bound, never listening: the connection is refused
         assert fetch_error(f"http://127.0.0.1:{port}/") == (
-            "The metadata URL could not be fetched: ConnectionRefusedError."
+            "The metadata URL could not be fetched: the server refused the connection."
         )
 
 

@@ -86,7 +86,7 @@ BAD_INPUTS = [
     pytest.param(PLAIN_DOCTYPE, m.MSG_DOCTYPE, id="doctype-without-entities"),
     pytest.param(_utf16_doctype(), m.MSG_DOCTYPE, id="doctype-in-utf16"),
     pytest.param(_too_large(), m.MSG_TOO_LARGE, id="over-1-mib"),
-    pytest.param(b"<html><body>Sign in</body></html>", m.MSG_NOT_METADATA.format(tag="html"), id="html-page"),
+    pytest.param(b"<html><body>Sign in</body></html>", m.MSG_HTML, id="html-page"),
     pytest.param(
         '<EntityDescriptor entityID="x"><IDPSSODescriptor/></EntityDescriptor>',
         m.MSG_NOT_METADATA.format(tag="EntityDescriptor"),

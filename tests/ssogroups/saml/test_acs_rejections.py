@@ -448,3 +448,15 @@ def test_missing_identity_attribute_is_refused(client, idp, group, alice):
     group.save()
     xml = idp.response(sp_of(group), name_id="alice@example.com", attributes={"email": ["alice@example.com"]})
     assert_refused(client, acs_post(client, group, xml), group, "no_name_id")
+
+
+def test_wrong_audience_names_what_the_idp_sent_and_what_this_group_is(client, idp, group, alice):
+    before = counts()
+    sent = "https://sso.jumpcloud.com/saml2/sparkpost"  # JumpCloud's default SP Entity ID, left unchanged
+    xml = idp.response(sp_of(group), name_id="alice@example.com", mutate=_set("//saml:Audience", None, sent))
+    failure = assert_refused(client, acs_post(client, group, xml), group, "wrong_audience", before=before)
+    assert failure.detail == (
+        f"The response is for audience {sent}; this group's Audience URI (SP Entity ID) is {group.sp_entity_id}: "
+        "the IdP's SP Entity ID (audience) must be exactly that."
+    )
+    assert "not a valid audience" not in failure.detail

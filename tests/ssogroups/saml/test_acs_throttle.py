@@ -138,14 +138,17 @@ def test_a_forged_issuer_is_stored_as_a_claim_never_as_the_actor(client, idp, gr
     failure = SSOLoginFailure.objects.get()
     assert (failure.issuer, failure.name_id) == (FORGED_ISSUER, "admin@example.com")
     event = Event.objects.get(event="sso_login_failure")
-    assert (event.actor, event.target) == ("anonymous", "")
+    # The claimed NameID is the target only marked as claimed (searchable, never presented as a fact).
+    assert (event.actor, event.target) == ("anonymous", "admin@example.com")
     assert event.changes == {
         "group": group.slug,
         "reference": failure.reference,
         "claimed_issuer": FORGED_ISSUER,
         "claimed_name_id": "admin@example.com",
+        "target_claimed": True,
     }
     assert not Event.objects.filter(actor__in=[FORGED_ISSUER, "admin@example.com"]).exists()
+    assert not Event.objects.filter(target="admin@example.com", changes__target_claimed__isnull=True).exists()
 
 
 def test_the_failures_page_calls_them_claimed(client, admin, group):

@@ -40,8 +40,7 @@ def test_success_reports_every_check_and_the_user_and_signs_nobody_in(admin_clie
     for label in ("Signature", "Issuer", "Audience", "Destination and recipient", "Time window"):
         assert f'<span class="check-state">Passed</span> {label}' in page
     assert "alice@example.com" in page and "firstName" in page and "Alicia" in page
-    # Her name (as this response would set it), then her username once (issue 24: it said
-    # "alice@example.com (alice@example.com)").
+    # Her name as this sign-in would leave it (the IdP sent firstName Alicia), then her username.
     assert 'Maps to Alicia Liddell (<span class="ident">alice@example.com</span>).' in page
     # Nobody signed in, nothing about alice written; the admin is still herself.
     assert UserSession.objects.count() == sessions
@@ -63,10 +62,11 @@ def test_failure_names_the_reason_and_what_to_change(admin_client, idp, group, a
     assert "The assertion&#x27;s Audience is not this group&#x27;s SP entity ID." in page
     assert "Paste this group&#x27;s Audience URI (SP Entity ID) into the IdP" in page
     assert '<span class="check-state">Failed</span> Audience' in page
-    failure = group.login_failures.get()
-    assert failure.reason == "wrong_audience"
-    assert f"#ref-{failure.reference}" in page
-    assert not Event.objects.filter(event="sso_login_success").exists()
+    # A test is not a real sign-in failure: no diagnostics row, no sso_login_failure (issue 24).
+    assert not group.login_failures.exists() and "#ref-" not in page
+    event = Event.objects.get(event="sso_test_sign_in")
+    assert (event.outcome, event.reason) == ("failure", "wrong_audience")
+    assert not Event.objects.filter(event__in=["sso_login_success", "sso_login_failure"]).exists()
 
 
 def test_unknown_user_with_jit_would_be_created_but_is_not(admin_client, idp, group):
