@@ -6,8 +6,8 @@ her over: she fails exactly like a wrong password, with the same hashing cost.
 Usernames are unique per account, not globally, so the identifier (username or email) may
 name users of several accounts; the password decides which one, and ambiguity signs no one in.
 Which users are candidates is decided by the database, in a fixed order, from rows only an
-account's own admins can write (issue 25: another tenant's SCIM token filled a cap of ten with
-users carrying the victim's email, and her sign-in failed):
+account's own admins can write (another tenant's SCIM token once filled a cap of ten with users
+carrying the victim's email, and her sign-in failed):
 - only active, unmanaged users with a usable password (SCIM and JIT users are managed);
 - when the identifier's email domain is verified by an account, only that account's users;
 - one candidate per account (the username match, else the oldest email match), so the

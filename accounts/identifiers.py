@@ -9,7 +9,7 @@ Domains (claimed domains, the domain part of identifiers, metadata hosts) are fo
 function, ``domain_to_ascii``: IDNA 2008 with UTS #46 non-transitional processing. IDNA 2003
 (Python's ``"idna"`` codec) maps ``straße`` to ``strasse``, ``ς`` to ``σ`` and drops ZWJ/ZWNJ,
 which today are different DNS names: another tenant who verified ``strasse.example`` received
-/login for ``anna@straße.example`` (issue 18 item 5). docs/domains.md says more.
+/login for ``anna@straße.example``. docs/domains.md says more.
 """
 
 import unicodedata

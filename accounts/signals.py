@@ -12,7 +12,7 @@ def _session_track(sender, request, user, **kwargs) -> None:
     if not session.session_key:
         # login() flushes the session when the browser was signed in as someone else, and a flushed
         # session has no key until the response saves it: give it one now, so that every signed-in
-        # session is tracked (issue 25: an untracked session survived deactivation).
+        # session is tracked.
         session.cycle_key()
     # One INSERT … ON CONFLICT (update_or_create's SELECT + INSERT, as one statement): login()
     # has just given the session a new key, so the conflict branch is for safety only.

@@ -172,7 +172,7 @@ def _break_glass_guard(user: User, *, after: dict[str, Any]) -> None:
     admin (active, unmanaged, with a password) when it had one. ``after`` holds the changed values
     (role, is_active, sso_group_id, password_usable); absent ones stay as they are.
 
-    Only meaningful under ``_account_lock``: a check made outside it loses races (issue 18 item 7)."""
+    Only meaningful under ``_account_lock``: a check made outside it loses races."""
     stays_admin = after.get("is_active", user.is_active) and after.get("role", user.role) == User.Role.ADMIN
     stays_break_glass = stays_admin and after.get("sso_group_id", user.sso_group_id) is None
     stays_break_glass = stays_break_glass and after.get("password_usable", True)
@@ -193,7 +193,7 @@ _GUARDED_FIELDS = ("is_active", "role", "sso_group", "password")
 def _account_lock(user: User) -> None:
     """Inside transaction.atomic(): serialise, per account, every change that can take an admin away,
     then re-read what the guard reads of ``user``. Two admins demoting each other at once, or one
-    admin deactivating B while binding herself, must not both pass the check (issue 18 item 7).
+    admin deactivating B while binding herself, must not both pass the check.
 
     PostgreSQL: a row lock on the account (SELECT … FOR UPDATE), held to the commit. SQLite: every
     transaction.atomic() is BEGIN IMMEDIATE (sparksso/db.py, tests/test_db.py), so the write lock is

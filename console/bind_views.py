@@ -18,7 +18,7 @@ from ssogroups.models import SSOGroup
 MSG_BOUND = "{username} now signs in through {group} only; her password no longer works."
 MSG_UNBOUND = "{username} is no longer managed by an SSO group; she has no password until you set one."
 MSG_NO_GROUP = "Choose an SSO group of this account."
-# The unbind page (issue 24): what stops working before the admin confirms.
+# The unbind page: what stops working before the admin confirms.
 MSG_UNBIND_STOPS = (
     "{username} can no longer sign in through {group}, and {group}'s SCIM token no longer sees or updates her."
 )

@@ -94,7 +94,7 @@ def setup_checklist(*, account: Account) -> list[Step]:
     ]
 
 
-# Test sign-in is on an enabled group's page only (issue 24): until then, say so, not "run it".
+# Test sign-in is on an enabled group's page only: until then, say so, not "run it".
 TEST_DONE = "A sign-in went through."
 TEST_TODO = "Run a round trip through your IdP; it signs nobody in."
 TEST_NEEDS_ENABLED = "Enable the group first: its page then offers Test sign-in, a round trip that signs nobody in."

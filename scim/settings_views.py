@@ -24,7 +24,7 @@ MSG_REVOKED = (
     "Token {prefix}… revoked. Requests using it are refused from now on; a revoked token cannot come back: "
     "to provision again, generate a new one and paste it into your IdP."
 )
-# The confirmation page (issue 24: revoking was one click): what stops working, and that it is final.
+# The confirmation page: what stops working, and that it is final.
 MSG_REVOKE_STOPS = (
     "Your IdP's provisioning with this token stops at once: every SCIM request carrying it is refused (401), "
     "so new users, changes and deactivations in “{group}” no longer reach sparksso through it."

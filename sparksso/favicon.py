@@ -1,5 +1,5 @@
 """/favicon.ico: browsers ask for it on every page whatever the <link rel=icon> says; a 404 each time
-filled the logs (issue 24). The same small icon the pages link to, from the source tree."""
+filled the logs. The same small icon the pages link to, from the source tree."""
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse

@@ -1,4 +1,4 @@
-"""Warnings before SSO breaks (issue 24): a group's IdP certificate about to expire or expired, and an
+"""Warnings before SSO breaks: a group's IdP certificate about to expire or expired, and an
 IdP metadata URL that has failed to refresh for days. The pages show them (``expiry_warnings_*``);
 the daily ``ssogroups_check`` records an event and emails the account's admins once per threshold
 (``expiry_notice_send``)."""

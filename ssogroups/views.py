@@ -34,7 +34,7 @@ MSG_REFRESHED = "The metadata was refreshed from {url}."
 MSG_REFRESH_FAILED = "Refreshing from the URL failed; the previous values are kept. {reason}"
 MSG_ENABLED = "SSO group “{name}” is enabled."
 MSG_DISABLED = "SSO group “{name}” is disabled; its users cannot sign in through it. Its settings are kept."
-# The disable page (issue 24): what stops, and that it can be undone.
+# The disable page: what stops, and that it can be undone.
 MSG_DISABLE_USERS = (
     "{count} user{s} bound to this group cannot sign in through it, and their sign-ins through it end now."
 )
@@ -46,7 +46,7 @@ UNDO_ENABLE = "undo-enable"  # extra tag of the disabled message: base.html offe
 MSG_DELETED = "SSO group “{name}” was deleted."
 MSG_READ = "Read the metadata of {entity}: check the values below, then create the group."
 MSG_FIX_ERRORS = "Nothing was saved. Please correct the errors below."
-# Issue #9: the IdP's WantAuthnRequestsSigned was parsed and then ignored. We hold no SP key, so we
+# The IdP's WantAuthnRequestsSigned was parsed and then ignored. We hold no SP key, so we
 # cannot sign; the admin is told plainly instead.
 WARN_WANTS_SIGNED_REQUESTS = (
     "This IdP's metadata says it wants signed sign-in requests (WantAuthnRequestsSigned), but sparksso "
@@ -174,7 +174,7 @@ def _detail_page(request: HttpRequest, group, *, status: int) -> HttpResponse:
         "pending_certificates": pending,
         "domains": group.domains.order_by("domain"),
         "signed_requests_warning": WARN_WANTS_SIGNED_REQUESTS if group.want_authn_requests_signed else "",
-        # issue #12: what enabling still needs, the sign-in chart, the SCIM policy (issue #8)
+        # what enabling still needs, the sign-in chart, the SCIM policy
         "enable_missing": " and ".join(group.enable_missing()),
         "chart": signin_chart(group=group, now=clock.now()),
         "expiry_warnings": group_expiry_warnings(group, now=clock.now()),

@@ -1,6 +1,5 @@
 """``{{ field|autofocus:True }}``: render a form field with (or, False, without) autofocus, so a page
-that shows two steps of one form can put the cursor where the next thing is typed (issue 24: after
-Continue on /login the cursor stayed in the email field)."""
+that shows two steps of one form can put the cursor where the next thing is typed."""
 
 from django import template
 from django.forms import BoundField

@@ -62,7 +62,7 @@ def browser_secret_hash(secret: str) -> str:
 def browser_secret_for(request: HttpRequest) -> str:
     """A fresh secret for one sign-in start, never one the browser already holds.
 
-    Security-critical (issue 18): reusing the presented value let a cookie tossed into the victim's
+    Security-critical: reusing the presented value let a cookie tossed into the victim's
     browser, and into the attacker's own, bind the attacker's request to the victim's browser."""
     return secrets.token_urlsafe(32)
 

@@ -1,4 +1,4 @@
-"""Whether an SSO answer to our ForceAuthn request proves a *recent* sign-in (issue 18 item 4).
+"""Whether an SSO answer to our ForceAuthn request proves a *recent* sign-in.
 
 An IdP may answer ForceAuthn from a session it opened days ago; only the signed assertion's
 ``AuthnInstant`` says when the user last authenticated. It counts when it lies within
