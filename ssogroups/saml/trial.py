@@ -95,12 +95,14 @@ class _Rollback(Exception):
         self.user = user
 
 
-def trial_user_resolve(*, group: SSOGroup, identity: str, profile: Profile) -> TrialUser:
+def trial_user_resolve(
+    *, group: SSOGroup, identity: str, profile: Profile, validated: ValidatedAssertion | None = None
+) -> TrialUser:
     """Run the real user resolution inside a savepoint and roll it back: its exact answer, nothing
     written (no JIT user, no binding, no profile update). Raises SamlRejected like a sign-in."""
     try:
         with transaction.atomic():
-            raise _Rollback(sso_user_resolve(group=group, identity=identity, profile=profile))
+            raise _Rollback(sso_user_resolve(group=group, identity=identity, profile=profile, validated=validated))
     except _Rollback as done:
         user = done.user
     return TrialUser(
@@ -147,6 +149,7 @@ def trial_report_failure(*, group: SSOGroup, rejected: SamlRejected, reference: 
         checks=_checks(failed, all_passed=rejected.reason.code in _IDENTITY_REASONS),
         issuer=rejected.issuer,
         name_id=rejected.name_id,
+        name_id_format=rejected.name_id_format,
         reference=reference,
         **_reason(rejected),
     )
