@@ -16,16 +16,22 @@ from ssogroups.saml import reasons
 from ssogroups.saml.acs import ValidatedAssertion
 from ssogroups.saml.errors import SamlRejected
 
-# Attribute names IdPs use for each profile field: JumpCloud's own names first, then the
-# common URN forms (WS-Federation claims, LDAP/eduPerson OIDs, Azure/Okta).
+# Attribute names IdPs use for each profile field: JumpCloud's own names first, then the common
+# forms of others: LDAP names (SimpleSAMLphp), OIDs (Shibboleth, SimpleSAMLphp's "oid" name format)
+# and their older urn:mace names, the WS-Federation claim URIs (Entra ID, AD FS), OpenID-style names
+# and OneLogin's. Never a display name (Entra's .../identity/claims/displayname, LDAP's cn): it is the
+# whole name, not a first name; and Entra's .../claims/name is the UPN, a username.
 ATTRIBUTE_NAMES = {
     "username": (
         "userName",
         "username",
         "uid",
         "urn:oid:0.9.2342.19200300.100.1.1",
+        "urn:mace:dir:attribute-def:uid",
         "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
         "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+        "eduPersonPrincipalName",
+        "urn:oid:1.3.6.1.4.1.5923.1.1.1.6",
     ),
     "email": (
         "email",
@@ -33,22 +39,32 @@ ATTRIBUTE_NAMES = {
         "emailAddress",
         "Email",
         "urn:oid:0.9.2342.19200300.100.1.3",
+        "urn:mace:dir:attribute-def:mail",
         "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+        "User.email",
     ),
     "first_name": (
         "firstName",
         "givenName",
         "first_name",
+        "given_name",
+        "FirstName",
         "urn:oid:2.5.4.42",
+        "urn:mace:dir:attribute-def:givenName",
         "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+        "User.FirstName",
     ),
     "last_name": (
         "lastName",
         "sn",
         "surname",
         "last_name",
+        "family_name",
+        "LastName",
         "urn:oid:2.5.4.4",
+        "urn:mace:dir:attribute-def:sn",
         "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+        "User.LastName",
     ),
 }
 FIELD_MAX = {name: User._meta.get_field(name).max_length for name in ATTRIBUTE_NAMES}

@@ -13,7 +13,12 @@ from ssogroups.forms import ssogroup_initial
 from ssogroups.intake import metadata_load, ssogroup_create_from_metadata
 from ssogroups.models import PendingAuthnRequest, SSOGroup, SSOLoginFailure, SSOTrustChange
 from ssogroups.retention import retention_prune
-from ssogroups.saml.identity import MSG_HINT_ATTRIBUTE_ANY, MSG_HINT_ATTRIBUTE_FOUND, MSG_NAME_ID_HINT
+from ssogroups.saml.identity import (
+    MSG_HINT_ATTRIBUTE_ANY,
+    MSG_HINT_ATTRIBUTE_FOUND,
+    MSG_NAME_ID_HINT,
+    profile_from_attributes,
+)
 from tests.conftest import force_recent_login
 from tests.ssogroups import samples as s
 from tests.ssogroups.saml.conftest import acs_post, counts, session_json
@@ -291,3 +296,64 @@ def test_a_spent_request_is_remembered_as_long_as_its_answer_is_valid_then_prune
     assert retention_prune(now=kept - timedelta(seconds=1))["pending_authn_requests"] == 0
     assert retention_prune(now=kept)["pending_authn_requests"] == 1
     assert not PendingAuthnRequest.objects.filter(request_id=request_id).exists()
+
+
+# --- item 4: the attribute names other IdPs use for the profile --------------------------------------
+
+ENTRA = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        # LDAP names (SimpleSAMLphp's default name format), and JumpCloud's own
+        ("givenName", "first_name"),
+        ("sn", "last_name"),
+        ("mail", "email"),
+        ("firstName", "first_name"),
+        ("lastName", "last_name"),
+        # OIDs (Shibboleth; SimpleSAMLphp's "oid" format) and their urn:mace forms
+        ("urn:oid:2.5.4.42", "first_name"),
+        ("urn:oid:2.5.4.4", "last_name"),
+        ("urn:oid:0.9.2342.19200300.100.1.3", "email"),
+        ("urn:mace:dir:attribute-def:givenName", "first_name"),
+        ("urn:mace:dir:attribute-def:sn", "last_name"),
+        ("urn:mace:dir:attribute-def:mail", "email"),
+        # Entra ID and AD FS claim URIs
+        (ENTRA + "givenname", "first_name"),
+        (ENTRA + "surname", "last_name"),
+        (ENTRA + "emailaddress", "email"),
+        # OpenID-style names, Okta and Google Workspace mappings as admins often name them, OneLogin's
+        ("given_name", "first_name"),
+        ("family_name", "last_name"),
+        ("FirstName", "first_name"),
+        ("LastName", "last_name"),
+        ("User.FirstName", "first_name"),
+        ("User.LastName", "last_name"),
+        ("User.email", "email"),
+        # Not a first or last name: the whole display name, Entra's UPN claim, LDAP's cn
+        ("http://schemas.microsoft.com/identity/claims/displayname", None),
+        ("displayName", None),
+        ("cn", None),
+        (ENTRA + "name", "username"),
+        ("http://schemas.microsoft.com/identity/claims/objectidentifier", None),
+    ],
+)
+def test_common_attribute_names_fill_the_profile_field_they_mean(name, field):
+    value = "x@example.com" if field == "email" else "Value"
+    profile = profile_from_attributes({name: [value]})
+    filled = {k: v for k, v in profile.__dict__.items() if v}
+    assert filled == ({field: value} if field else {})
+
+
+def test_simplesamlphp_oid_attributes_update_the_profile_through_the_acs(client, idp, group, alice):
+    attributes = {
+        "urn:oid:2.5.4.42": ["Alicia"],
+        "urn:oid:2.5.4.4": ["Pleasance"],
+        "urn:oid:0.9.2342.19200300.100.1.3": ["alice.liddell@example.com"],
+        "http://schemas.microsoft.com/identity/claims/displayname": ["Alice P. Liddell"],
+    }
+    xml = idp.response(sp_of(group), name_id="alice@example.com", attributes=attributes)
+    assert acs_post(client, group, xml).status_code == 302
+    alice.refresh_from_db()
+    assert (alice.first_name, alice.last_name, alice.email) == ("Alicia", "Pleasance", "alice.liddell@example.com")
