@@ -37,7 +37,6 @@ def ssogroup_json(group: SSOGroup) -> dict:
         "metadata_url": group.sp_metadata_url,
         "idp_entity_id": group.idp_entity_id,
         "sso_url": group.sso_url,
-        "identity_attribute": group.identity_attribute,
         "certificates": [
             {"sha256_fingerprint": c.sha256_fingerprint, "not_after": c.not_after.isoformat().replace("+00:00", "Z")}
             for c in group.certificates.order_by("not_after", "id")
