@@ -69,7 +69,7 @@ def walkthrough(browser, *, base: str, idp: str, admin_email: str, admin_passwor
     # 2. SSO → Create New SSO Group +, from the dev IdP's metadata URL.
     admin.get_by_role("link", name="SSO", exact=True).click()
     admin.get_by_role("link", name="Create New SSO Group +").click()
-    admin.get_by_label("Name").fill("Dev IdP")
+    admin.get_by_label("Name", exact=True).fill("Dev IdP")
     admin.get_by_label("ID", exact=True).fill("devidp")
     admin.get_by_label("…or its URL").fill(f"{idp}/metadata")
     shots.take(admin, "01-create-sso-group")
