@@ -6,12 +6,17 @@ import re
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from accounts.models import User
 from ssogroups.intake import (
+    IDENTIFY_BY_ATTRIBUTE,
+    IDENTIFY_BY_NAME_ID,
+    IDENTITY_ATTRIBUTE_SUGGESTIONS,
     MetadataInput,
     MetadataReadError,
     MetadataSource,
+    identity_attribute_value,
     metadata_input_pick,
     metadata_read,
     ssogroup_values,
@@ -81,6 +86,26 @@ class SSOGroupForm(forms.Form):
         max_length=1024,
         help_text="Leave it empty to trust the Issuer of the first response signed with the certificate above.",
     )
+    identify_by = forms.ChoiceField(
+        label="Identify users by",
+        choices=[
+            (IDENTIFY_BY_NAME_ID, "NameID (the user's email address, as JumpCloud sends it)"),
+            (IDENTIFY_BY_ATTRIBUTE, "An attribute (when the IdP sends a transient or persistent NameID)"),
+        ],
+        required=False,  # not sent: unchanged
+        initial=IDENTIFY_BY_NAME_ID,
+        widget=forms.RadioSelect,
+    )
+    identity_attribute = forms.CharField(
+        label="Attribute name",
+        required=False,
+        max_length=255,
+        help_text="The attribute whose value is the user's email address or username, exactly as the IdP names it.",
+        widget=forms.TextInput(
+            attrs={"list": "identity-attribute-names", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+    IDENTITY_ATTRIBUTE_SUGGESTIONS = IDENTITY_ATTRIBUTE_SUGGESTIONS
     allow_idp_initiated = forms.BooleanField(
         label="Allow IdP-initiated sign-in (from the IdP's app tile)", required=False, initial=True
     )
@@ -231,6 +256,12 @@ class SSOGroupForm(forms.Form):
                 self._keep_file(given.xml)
         if self.source is not None:
             self._show_what_was_read(self.source)
+        try:
+            cleaned["identity_attribute"] = identity_attribute_value(
+                identify_by=cleaned.get("identify_by") or "", attribute=cleaned.get("identity_attribute") or ""
+            )
+        except ValidationError as exc:
+            self.add_error("identity_attribute", exc)
         if not self.preview and not self.errors:
             cleaned["slug"] = self._slug(cleaned)
         return cleaned
@@ -279,6 +310,8 @@ class SSOGroupForm(forms.Form):
             **{f: data[f] for f in ("allow_idp_initiated", "jit_provisioning", "default_role")},
             **{f: data[f] for f in ("signature_requirement", "allow_sha1", "adopt_existing_users")},
         }
+        if data.get("identity_attribute") is not None:  # "Identify users by" was given
+            values["identity_attribute"] = data["identity_attribute"]
         # Unticking every role sends no value at all, exactly like a client that never showed the
         # boxes: the form's marker tells them apart, and without it the roles stay as they are.
         if self.data.get("scim_roles_shown"):
@@ -311,6 +344,8 @@ def ssogroup_initial(group: SSOGroup) -> dict[str, Any]:
         "metadata_url": group.idp_metadata_url,
         "idp_entity_id": group.idp_entity_id,
         "sso_url": group.sso_url,
+        "identify_by": IDENTIFY_BY_ATTRIBUTE if group.identity_attribute else IDENTIFY_BY_NAME_ID,
+        "identity_attribute": group.identity_attribute,
         "certificates": "".join(c.pem for c in group.certificates.order_by("created_at", "id")),
         "allow_idp_initiated": group.allow_idp_initiated,
         "jit_provisioning": group.jit_provisioning,

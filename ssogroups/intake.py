@@ -25,6 +25,19 @@ MSG_PASTE_CERTIFICATE = (
 )
 
 
+# "Identify users by": the NameID (an email address, as JumpCloud sends it) or a named attribute.
+IDENTIFY_BY_NAME_ID = "name_id"
+IDENTIFY_BY_ATTRIBUTE = "attribute"
+# The names IdPs give the email attribute (LDAP, the OID SimpleSAMLphp/Shibboleth send, Entra/ADFS's claim).
+IDENTITY_ATTRIBUTE_SUGGESTIONS = (
+    "email",
+    "mail",
+    "urn:oid:0.9.2342.19200300.100.1.3",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+)
+MSG_ATTRIBUTE_NEEDED = "Name the attribute that identifies users (for example mail), or identify them by NameID."
+
+
 MSG_REFRESH_ENTITY_CHANGED = (
     "The metadata at the URL now describes a different IdP ({new}, was {old}); "
     "nothing was changed. Edit the group to accept the new IdP deliberately."
@@ -125,6 +138,18 @@ def metadata_read(
         raise MetadataReadError(exc.message) from exc
 
 
+def identity_attribute_value(*, identify_by: str, attribute: str) -> str | None:
+    """The group's ``identity_attribute`` for "Identify users by": "" for the NameID, the attribute's
+    name, or None when no choice was given (unchanged). Raises ValidationError for an unnamed attribute."""
+    if identify_by == IDENTIFY_BY_NAME_ID:
+        return ""
+    if identify_by != IDENTIFY_BY_ATTRIBUTE:
+        return None
+    if not attribute.strip():
+        raise ValidationError(MSG_ATTRIBUTE_NEEDED, code="attribute_needed")
+    return attribute.strip()
+
+
 def idp_values_from_metadata(metadata: IdPMetadata) -> dict[str, Any]:
     """The SSOGroup fields that metadata determines."""
     endpoint = metadata.sso_endpoint
@@ -181,9 +206,11 @@ def ssogroup_create_from_metadata(
     authority: Authority = Authority.OPERATOR,
     enable: bool = False,
     allow_idp_initiated: bool = True,
+    identity_attribute: str = "",
     request: HttpRequest | None = None,
 ) -> SSOGroup:
-    """A group straight from parsed metadata; enabled only when asked (and then only if usable)."""
+    """A group straight from parsed metadata; enabled only when asked (and then only if usable).
+    ``identity_attribute``: identify users by that attribute instead of the NameID."""
     metadata = source.metadata
     return ssogroup_create_gated(
         account=account,
@@ -198,6 +225,7 @@ def ssogroup_create_from_metadata(
         metadata_warnings=metadata.warnings,
         enabled=enable,
         allow_idp_initiated=allow_idp_initiated,
+        identity_attribute=identity_attribute,
         **idp_values_from_metadata(metadata),
     )
 

@@ -88,8 +88,14 @@ class SSOGroup(models.Model):
         error_messages=dict.fromkeys(("invalid_choice", "blank"), v.MSG_SIGNATURE_INVALID),
     )
     allow_sha1 = models.BooleanField(default=False)
-    # Empty: the NameID identifies the user; otherwise the name of the attribute that does.
-    identity_attribute = models.CharField(max_length=255, blank=True)
+    # "Identify users by": empty, the NameID (an email address); otherwise the name of the attribute
+    # whose first value names the user. Trust material (ssogroups.trust): it decides whom a response names.
+    identity_attribute = models.CharField(
+        max_length=255,
+        blank=True,
+        validators=[v.validate_attribute_name],
+        error_messages={"max_length": v.MSG_ATTRIBUTE_NAME_INVALID},
+    )
 
     created_at = models.DateTimeField(default=clock.default_now)
     updated_at = models.DateTimeField(default=clock.default_now)
@@ -275,6 +281,9 @@ class PendingAuthnRequest(models.Model):
     is_test = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=clock.default_now)
     expires_at = models.DateTimeField(db_index=True)
+    # When a response answered it. A spent row stays (its expiry moved to the answer's own) so that the
+    # same response posted again is named a replay, not an unknown request; ``prune`` deletes it after.
+    spent_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.request_id
@@ -307,6 +316,7 @@ class SSOLoginFailure(models.Model):
     detail = models.CharField(max_length=1000, blank=True)
     issuer = models.CharField(max_length=1024, blank=True)
     name_id = models.CharField(max_length=512, blank=True)
+    name_id_format = models.CharField(max_length=255, blank=True)  # as claimed, like name_id
     ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:

@@ -47,6 +47,7 @@ IDP_FIELDS = (
     "name_id_format",
     "want_authn_requests_signed",
     "idp_metadata_url",
+    "identity_attribute",  # "Identify users by": which value of the assertion names the user
 )
 
 
@@ -211,7 +212,8 @@ def ssogroup_create(
     )
     with transaction.atomic():
         _save(group, certificates=certificates, domains=normalized, extra_warnings=metadata_warnings)
-        changes = {f: getattr(group, f) for f in ("name", "enabled", "idp_entity_id", "sso_url", "idp_metadata_url")}
+        named = ("name", "enabled", "idp_entity_id", "sso_url", "idp_metadata_url", "identity_attribute")
+        changes = {f: getattr(group, f) for f in named}
         changes |= {"certificates": _cert_summary(certificates), "domains": normalized}
         changes |= {f: getattr(group, f) for f in POLICY_FIELDS}
         ssogroup_event_record(

@@ -47,8 +47,18 @@ MSG_PROPOSAL_CHANGED = (
     "or edited since). Nothing was changed: review the change shown now and decide again."
 )
 
-# What the group trusts or where it sends people: held for approval on an enabled group.
-TRUST_FIELDS = ("idp_entity_id", "sso_url", "sso_binding", "sso_endpoints", "slo_url", "idp_metadata_url")
+# What the group trusts or where it sends people: held for approval on an enabled group. "Identify
+# users by" (identity_attribute) is here too: it decides which value of a signed assertion names the
+# user, and an attribute the user can edit at the IdP would let her become someone else.
+TRUST_FIELDS = (
+    "idp_entity_id",
+    "sso_url",
+    "sso_binding",
+    "sso_endpoints",
+    "slo_url",
+    "idp_metadata_url",
+    "identity_attribute",
+)
 # What a user signed in through the group may become or do: needs a person's recent sign-in.
 PRIVILEGE_FIELDS = (
     "scim_roles",
@@ -314,16 +324,19 @@ TRUST_LABELS = {
     "sso_endpoints": "All sign-on endpoints",
     "slo_url": "Single logout URL",
     "idp_metadata_url": "Metadata URL",
+    "identity_attribute": "Identify users by",
 }
 
 
 def trust_change_rows(change: SSOTrustChange) -> list[tuple[str, str, str]]:
     """(label, current, proposed) for each proposed column, in the admin's words."""
 
-    def text(value: Any) -> str:
+    def text(field: str, value: Any) -> str:
+        if field == "identity_attribute":
+            return f"attribute {value}" if value else "NameID"
         if isinstance(value, list):
             return " ".join(f"{e.get('location', '')} ({e.get('binding', '').rsplit(':', 1)[-1]})" for e in value)
         return str(value or "")
 
     group = change.group
-    return [(TRUST_LABELS.get(f, f), text(getattr(group, f)), text(v)) for f, v in change.values.items()]
+    return [(TRUST_LABELS.get(f, f), text(f, getattr(group, f)), text(f, v)) for f, v in change.values.items()]

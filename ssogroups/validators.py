@@ -18,6 +18,9 @@ MSG_ENTITY_ID_LONG = "The IdP entity ID is longer than 1024 characters."
 MSG_ROLE_INVALID = "Choose one of the roles: {roles}."
 MSG_SCIM_ROLES_INVALID = "SCIM roles must be among: {roles}."
 MSG_SIGNATURE_INVALID = "Choose a valid signature requirement."
+MSG_ATTRIBUTE_NAME_INVALID = (
+    "An attribute name is one word or URI without spaces (for example mail or urn:oid:0.9.2342.19200300.100.1.3)."
+)
 ROLES = ", ".join(User.Role.values)
 
 # Stricter than Django's slug: no capitals (URLs are case-sensitive) and no leading - or _.
@@ -44,3 +47,10 @@ def scim_roles_valid(value: object) -> bool:
 def validate_scim_roles(value: object) -> None:
     if not scim_roles_valid(value):
         raise ValidationError(MSG_SCIM_ROLES_INVALID.format(roles=ROLES), code="invalid_roles")
+
+
+def validate_attribute_name(value: str) -> None:
+    """A SAML attribute's Name: a word or a URI, never spaces or control characters (which no IdP sends
+    and which would only ever match nothing)."""
+    if value and (value != value.strip() or any(ch.isspace() or not ch.isprintable() for ch in value)):
+        raise ValidationError(MSG_ATTRIBUTE_NAME_INVALID, code="invalid_attribute")

@@ -146,13 +146,14 @@ def _text(nodes: list) -> str:
     return ""
 
 
-def _claims(document) -> tuple[str, str]:
-    """Issuer and NameID as the document claims them: shown to the admin, never trusted."""
+def _claims(document) -> tuple[str, str, str]:
+    """Issuer, NameID and its Format as the document claims them: shown to the admin, never trusted."""
     issuer = _text(document.xpath("/samlp:Response/saml:Issuer", namespaces=NS)) or _text(
         document.xpath("/samlp:Response/saml:Assertion/saml:Issuer", namespaces=NS)
     )
     name_id = _text(document.xpath("//saml:Assertion/saml:Subject/saml:NameID", namespaces=NS))
-    return issuer, name_id
+    formats = document.xpath("//saml:Assertion/saml:Subject/saml:NameID/@Format", namespaces=NS)
+    return issuer, name_id, str(formats[0])[:_DISPLAY_MAX] if formats else ""
 
 
 def _times_check_format(document) -> None:
@@ -229,7 +230,7 @@ def validate_response(
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP signing certificate")
     response = _response_parse(settings, encoded)
     document = response.document
-    issuer, claimed_name_id = _claims(document)
+    issuer, claimed_name_id, claimed_format = _claims(document)
     if not settings["idp"]["entityId"]:
         # Issuer pinning (no entity ID configured yet): expect exactly the Issuer this response
         # claims. python3-saml then requires every Issuer to equal it and the signature to verify
@@ -241,7 +242,7 @@ def validate_response(
         document = response.document
 
     def reject(reason: reasons.Reason, detail: str = "") -> SamlRejected:
-        return SamlRejected(reason, detail, issuer=issuer, name_id=claimed_name_id)
+        return SamlRejected(reason, detail, issuer=issuer, name_id=claimed_name_id, name_id_format=claimed_format)
 
     if document.tag != f"{{{C.NS_SAMLP}}}Response":
         raise reject(reasons.INVALID_RESPONSE, "root element is not samlp:Response")

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 
-from ssogroups.constants import BINDING_POST, BINDING_REDIRECT, NAMEID_EMAIL
+from ssogroups.constants import BINDING_POST, BINDING_REDIRECT, NAMEID_EMAIL, NAMEID_UNSPECIFIED
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,9 @@ def saml_settings_build(
             "assertionConsumerService": {"url": acs_url, "binding": C.BINDING_HTTP_POST},
             "singleLogoutService": {"url": "", "binding": C.BINDING_HTTP_REDIRECT},
             "attributeConsumingService": {},
-            "NameIDFormat": name_id_format or NAMEID_EMAIL,
+            # Identified by an attribute: any NameID will do, so ask for none in particular (an IdP
+            # asked for an email NameID it cannot make answers with an error, as SimpleSAMLphp does).
+            "NameIDFormat": NAMEID_UNSPECIFIED if identity_attribute else (name_id_format or NAMEID_EMAIL),
             # We sign nothing and decrypt nothing: no SP key pair.
             "x509cert": "",
             "privateKey": "",

@@ -74,7 +74,7 @@ NOT_YET_VALID = _r("not_yet_valid", "The assertion is not yet valid (NotBefore i
 NO_VALIDITY_WINDOW = _r("no_validity_window", "The assertion carries no NotOnOrAfter, so it could be replayed forever.")
 
 # Request state.
-REPLAY = _r("replay", "This assertion ID was already used to sign in.")
+REPLAY = _r("replay", "This assertion, or the sign-in request it answers, was already used.")
 UNKNOWN_REQUEST = _r(
     "unknown_request", "InResponseTo does not match a pending sign-in request of this group (unknown or expired)."
 )

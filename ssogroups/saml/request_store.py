@@ -83,6 +83,7 @@ def _pending_reusable(*, group: SSOGroup, browser_hashes: Sequence[str], next_pa
         browser_hash__in=list(browser_hashes)[:MAX_SECRETS],
         next_path=next_path,
         is_test=False,
+        spent_at=None,  # an answered request is never sent again: its answer would be a replay
         expires_at__gt=now + REUSE_MIN_LEFT,
     ).values_list("request_id", "browser_hash")
     for request_id, browser_hash in candidates.order_by("-expires_at")[:3]:
@@ -161,17 +162,34 @@ def authn_request_start(
     )
 
 
-def pending_request_consume(*, group: SSOGroup, request_id: str, now: datetime) -> PendingAuthnRequest | None:
-    """The pending request ``request_id`` of *this* group, deleted so it answers once; else None.
+def pending_request_consume(
+    *, group: SSOGroup, request_id: str, now: datetime, answered_until: datetime | None = None
+) -> PendingAuthnRequest | None:
+    """The pending request ``request_id`` of *this* group, marked spent so it answers once; else None.
 
+    The spent row stays until ``answered_until`` (the answer's own validity) when that is later than the
+    request's expiry, so the same answer posted again is found by ``pending_request_spent``.
     It's crucial for security that the lookup is scoped to the group: a request started for
     another group (or account) must not validate this response.
     """
-    pending = PendingAuthnRequest.objects.filter(group=group, request_id=request_id, expires_at__gt=now).first()
+    pending = (
+        PendingAuthnRequest.objects.filter(group=group, request_id=request_id, expires_at__gt=now, spent_at=None)
+        .order_by()
+        .first()
+    )
     if pending is None:
         return None
-    deleted, _ = PendingAuthnRequest.objects.filter(pk=pending.pk).delete()
-    return pending if deleted else None  # a concurrent worker consumed it first
+    keep = max(pending.expires_at, answered_until) if answered_until else pending.expires_at
+    # Conditional update: of two workers answering the same request, exactly one marks it.
+    spent = PendingAuthnRequest.objects.filter(pk=pending.pk, spent_at=None).update(spent_at=now, expires_at=keep)
+    return pending if spent else None
+
+
+def pending_request_spent(*, group: SSOGroup, request_id: str, now: datetime) -> bool:
+    """Did a response already answer this group's request ``request_id`` (a replay, not an unknown request)?"""
+    return PendingAuthnRequest.objects.filter(
+        group=group, request_id=request_id, expires_at__gt=now, spent_at__isnull=False
+    ).exists()
 
 
 def pending_test_peek(*, group: SSOGroup, relay_state: str, now: datetime) -> PendingAuthnRequest | None:
@@ -183,6 +201,7 @@ def pending_test_peek(*, group: SSOGroup, relay_state: str, now: datetime) -> Pe
     if not relay_state.startswith(TEST_RELAY_PREFIX) or len(relay_state) > 128:
         return None
     request_id = relay_state.removeprefix(TEST_RELAY_PREFIX)
+    # A spent test request still names a test: its answer posted again is reported, never signed in.
     return PendingAuthnRequest.objects.filter(
         group=group, request_id=request_id, is_test=True, expires_at__gt=now
     ).first()

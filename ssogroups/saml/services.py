@@ -28,6 +28,7 @@ from ssogroups.saml.request_store import (
     authn_request_start,
     force_authn_take,
     pending_request_consume,
+    pending_request_spent,
 )
 from ssogroups.saml.sign_in_test import (
     sign_in_test_report_failure,
@@ -124,12 +125,20 @@ def sso_login_consume(
     )
 
     def reject(reason: reasons.Reason, detail: str = "") -> SamlRejected:
-        return SamlRejected(reason, detail, issuer=validated.issuer, name_id=validated.name_id)
+        name_id_format = validated.name_id_format
+        return SamlRejected(
+            reason, detail, issuer=validated.issuer, name_id=validated.name_id, name_id_format=name_id_format
+        )
 
     if validated.in_response_to:
-        pending = pending_request_consume(group=group, request_id=validated.in_response_to, now=now)
+        request_id = validated.in_response_to
+        pending = pending_request_consume(
+            group=group, request_id=request_id, now=now, answered_until=validated.replay_until
+        )
         if pending is None:
-            raise reject(reasons.UNKNOWN_REQUEST, f"InResponseTo={validated.in_response_to[:100]!r}")
+            if pending_request_spent(group=group, request_id=request_id, now=now):
+                raise reject(reasons.REPLAY, f"the sign-in request {request_id[:100]!r} was already answered")
+            raise reject(reasons.UNKNOWN_REQUEST, f"InResponseTo={request_id[:100]!r}")
         if not browser_matches(request=request, expected_hash=pending.browser_hash):
             present = "a different" if browser_cookie_present(request) else "no"
             raise reject(reasons.OTHER_BROWSER, f"{present} {AUTHN_COOKIE} cookie for request {pending.request_id!r}")
@@ -151,9 +160,8 @@ def sso_login_consume(
         return _test_result(group, validated)
 
     identity = identity_value(validated=validated, identity_attribute=group.identity_attribute)
-    user = sso_user_resolve(
-        group=group, identity=identity, profile=profile_from_attributes(validated.attributes), request=request
-    )
+    profile = profile_from_attributes(validated.attributes)
+    user = sso_user_resolve(group=group, identity=identity, profile=profile, request=request, validated=validated)
     return SsoLoginResult(
         user=user,
         next_path=next_path,
@@ -167,9 +175,8 @@ def _test_result(group: SSOGroup, validated) -> SsoLoginResult:
     user, rejected = None, None
     try:
         identity = identity_value(validated=validated, identity_attribute=group.identity_attribute)
-        user = sign_in_test_user_resolve(
-            group=group, identity=identity, profile=profile_from_attributes(validated.attributes)
-        )
+        profile = profile_from_attributes(validated.attributes)
+        user = sign_in_test_user_resolve(group=group, identity=identity, profile=profile, validated=validated)
     except SamlRejected as exc:
         rejected = exc
     report = sign_in_test_report_success(group=group, validated=validated, user=user, rejected=rejected)
@@ -193,6 +200,7 @@ def sso_login_failure_record(
         detail=rejected.detail[:1000],
         issuer=rejected.issuer[:1024],
         name_id=rejected.name_id[:512],
+        name_id_format=rejected.name_id_format[:255],
         ip=client_ip(request) if request is not None else None,
     )
     logger.warning(

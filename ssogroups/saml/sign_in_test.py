@@ -97,12 +97,14 @@ class _Rollback(Exception):
         self.user = user
 
 
-def sign_in_test_user_resolve(*, group: SSOGroup, identity: str, profile: Profile) -> SignInTestUser:
+def sign_in_test_user_resolve(
+    *, group: SSOGroup, identity: str, profile: Profile, validated: ValidatedAssertion | None = None
+) -> SignInTestUser:
     """Run the real user resolution inside a savepoint and roll it back: its exact answer, nothing
     written (no JIT user, no binding, no profile update). Raises SamlRejected like a sign-in."""
     try:
         with transaction.atomic():
-            raise _Rollback(sso_user_resolve(group=group, identity=identity, profile=profile))
+            raise _Rollback(sso_user_resolve(group=group, identity=identity, profile=profile, validated=validated))
     except _Rollback as done:
         user = done.user
     other_email = user.email if user.email.casefold() != user.username.casefold() else ""
@@ -154,6 +156,7 @@ def sign_in_test_report_failure(*, group: SSOGroup, rejected: SamlRejected) -> d
         checks=_checks(failed, all_passed=rejected.reason.code in _IDENTITY_REASONS),
         issuer=rejected.issuer,
         name_id=rejected.name_id,
+        name_id_format=rejected.name_id_format,
         **_reason(rejected),
     )
     return report

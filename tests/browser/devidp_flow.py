@@ -38,7 +38,7 @@ def admin_connects_devidp(page, base: str, idp: DevIdP, *, slug: str = "devidp")
     """README walkthrough: create the group from the IdP's metadata URL, enable it, generate a token."""
     sign_in(page, base, ADMIN_EMAIL, ADMIN_PASSWORD)
     page.goto(f"{base}/account/sso/new")
-    page.get_by_label("Name").fill("Dev IdP")
+    page.get_by_label("Name", exact=True).fill("Dev IdP")
     page.get_by_label("ID", exact=True).fill(slug)
     page.get_by_label("…or its URL").fill(f"{idp.base_url}/metadata")
     page.get_by_role("button", name="Save").click()

@@ -94,7 +94,7 @@ def walkthrough(browser, *, base: str, idp: str, admin_email: str, admin_passwor
     shots.see(admin, 2)
     admin.get_by_role("link", name="Create New SSO Group +").click()
     admin.wait_for_url(f"{base}/account/sso/new")  # loaded: the script that derives the ID is running
-    admin.get_by_label("Name").fill(GROUP_NAME)
+    admin.get_by_label("Name", exact=True).fill(GROUP_NAME)
     expect(admin.get_by_label("ID", exact=True)).to_have_value(GROUP_ID)
     admin.get_by_label("…or its URL").fill(f"{idp}/metadata")
     shots.take(admin, "01-create-sso-group", 2)

@@ -200,6 +200,10 @@ FORM_FIELDS = {
     "certificate_file": TRUST,
     "sso_url": TRUST,
     "idp_entity_id": TRUST,
+    # "Identify users by": which value of a signed assertion names the user. An attribute the user
+    # may edit at the IdP would let her sign in as someone else: trust material, held.
+    "identify_by": TRUST,
+    "identity_attribute": TRUST,
     "allow_idp_initiated": PRIVILEGE,
     "jit_provisioning": PRIVILEGE,
     "default_role": PRIVILEGE,
@@ -224,6 +228,8 @@ def change_of(field: str, keys, served_url: str) -> dict:
         "certificate_file": {"certificate_file": SimpleUploadedFile("c.pem", keys.cert_pem.encode())},
         "sso_url": {"sso_url": "https://look-alike.example/sso"},
         "idp_entity_id": {"idp_entity_id": "https://other-idp.example/saml"},
+        "identify_by": {"identify_by": "attribute", "identity_attribute": "mail"},
+        "identity_attribute": {"identify_by": "attribute", "identity_attribute": "urn:oid:0.9.2342.19200300.100.1.3"},
         "allow_idp_initiated": {"allow_idp_initiated": None},
         "jit_provisioning": {"jit_provisioning": "on"},
         "default_role": {"default_role": "admin"},
@@ -265,7 +271,8 @@ def test_each_field_of_the_form_passes_the_gate(
     after = snapshot(target)
     if kind == TRUST:  # held: the group trusts and sends people where it did, the proposal waits
         assert {k: after[k] for k in ("certificates",)} == {k: before[k] for k in ("certificates",)}
-        for column in ("idp_entity_id", "sso_url", "sso_binding", "sso_endpoints", "slo_url", "idp_metadata_url"):
+        trusted = ("idp_entity_id", "sso_url", "sso_binding", "sso_endpoints", "slo_url", "idp_metadata_url")
+        for column in (*trusted, "identity_attribute"):
             assert after["row"][column] == before["row"][column], column
         assert after["trust_change"] and after["trust_change"] != before["trust_change"]
         assert Event.objects.filter(event="sso_group_trust_change_pending", target=target.slug).exists()

@@ -50,7 +50,14 @@ def trusted(group: SSOGroup) -> list[str]:
 
 def trust_columns(group: SSOGroup) -> tuple:
     fresh = SSOGroup.objects.get(pk=group.pk)
-    return (fresh.idp_entity_id, fresh.sso_url, fresh.sso_endpoints, fresh.idp_metadata_url, trusted(group))
+    return (
+        fresh.idp_entity_id,
+        fresh.sso_url,
+        fresh.sso_endpoints,
+        fresh.idp_metadata_url,
+        fresh.identity_attribute,
+        trusted(group),
+    )
 
 
 def trust_option(option: str, tmp_path, keys) -> list[str]:
@@ -63,18 +70,31 @@ def trust_option(option: str, tmp_path, keys) -> list[str]:
         path = tmp_path / "c.pem"
         path.write_text(keys.cert_pem)
         return [option, str(path)]
-    return {"--sso-url": [option, "https://look-alike.example/sso"], "--entity-id": [option, "https://x.example/"]}[
-        option
-    ]
+    if option == "--identify-by-name-id":  # back from an attribute: the group reads one first
+        SSOGroup.objects.filter(slug="idp").update(identity_attribute="mail")
+        return [option]
+    return {
+        "--sso-url": [option, "https://look-alike.example/sso"],
+        "--entity-id": [option, "https://x.example/"],
+        "--identify-by-attribute": [option, "mail"],
+    }[option]
 
 
-TRUST_OPTIONS = ["--metadata", "--certificate", "--sso-url", "--entity-id"]
+TRUST_OPTIONS = [
+    "--metadata",
+    "--certificate",
+    "--sso-url",
+    "--entity-id",
+    "--identify-by-attribute",
+    "--identify-by-name-id",
+]
 
 
 @pytest.mark.parametrize("option", TRUST_OPTIONS)
 def test_each_trust_option_is_held_on_an_enabled_group(tmp_path, group, new_keys, option):
+    args = trust_option(option, tmp_path, new_keys)
     before = trust_columns(group)
-    result = update(group, *trust_option(option, tmp_path, new_keys))
+    result = update(group, *args)
     assert trust_columns(group) == before
     change = SSOTrustChange.objects.get(group=group)
     assert result["trust_change"]["version"] == change.version
@@ -84,8 +104,9 @@ def test_each_trust_option_is_held_on_an_enabled_group(tmp_path, group, new_keys
 
 @pytest.mark.parametrize("option", TRUST_OPTIONS)
 def test_approve_applies_each_trust_option_at_once(tmp_path, group, new_keys, option):
+    args = trust_option(option, tmp_path, new_keys)
     before = trust_columns(group)
-    result = update(group, *trust_option(option, tmp_path, new_keys), "--approve")
+    result = update(group, *args, "--approve")
     assert trust_columns(group) != before
     assert result["trust_change"] is None and not SSOTrustChange.objects.exists()
     assert not Event.objects.filter(event="sso_group_trust_change_pending").exists()
@@ -173,6 +194,8 @@ COMMAND_OPTIONS = {
     "sso_url": TRUST,
     "entity_id": TRUST,
     "certificate": TRUST,
+    "identify_by_attribute": TRUST,
+    "identify_by_name_id": TRUST,
     "enable": PRIVILEGE,
     "idp_initiated": PRIVILEGE,
     "jit": PRIVILEGE,

@@ -1,5 +1,5 @@
 """python manage.py ssogroup_import --account ID --name N [--slug S] --metadata FILE_OR_URL
-[--no-idp-initiated] [--enable]"""
+[--no-idp-initiated] [--enable] [--identify-by-attribute NAME]"""
 
 import json
 from pathlib import Path
@@ -9,7 +9,13 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Account
 from ssogroups.fetch import MetadataFetchError
-from ssogroups.intake import metadata_load, ssogroup_create_from_metadata
+from ssogroups.intake import (
+    IDENTIFY_BY_ATTRIBUTE,
+    IDENTIFY_BY_NAME_ID,
+    identity_attribute_value,
+    metadata_load,
+    ssogroup_create_from_metadata,
+)
 from ssogroups.metadata import MAX_METADATA_BYTES, MetadataError
 from ssogroups.models import SSOGroup
 from ssogroups.slugs import slug_choose
@@ -50,6 +56,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--enable", action="store_true", help="enable the group at once (needs a valid certificate)"
         )
+        parser.add_argument(
+            "--identify-by-attribute",
+            metavar="NAME",
+            help="identify users by this attribute (e.g. mail) instead of the NameID",
+        )
 
     def handle(self, *args, **opts):
         try:
@@ -58,7 +69,10 @@ class Command(BaseCommand):
             raise CommandError(f"no account with id {opts['account']}") from exc
         slug = slug_choose(account=account, given=opts["slug"] or "", name=opts["name"])
         source = opts["metadata"]
+        attribute = opts["identify_by_attribute"]
         try:
+            identify_by = IDENTIFY_BY_NAME_ID if attribute is None else IDENTIFY_BY_ATTRIBUTE
+            identity_attribute = identity_attribute_value(identify_by=identify_by, attribute=attribute or "")
             if source.lower().startswith(("http://", "https://")):
                 loaded = metadata_load(url=source)
             else:
@@ -76,6 +90,7 @@ class Command(BaseCommand):
                 actor=ACTOR,
                 allow_idp_initiated=not opts["no_idp_initiated"],
                 enable=opts["enable"],
+                identity_attribute=identity_attribute,
             )
         except (MetadataError, MetadataFetchError) as exc:
             raise CommandError(_one_line(exc.message)) from exc

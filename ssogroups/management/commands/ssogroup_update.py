@@ -12,7 +12,13 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from ssogroups.fetch import MetadataFetchError
-from ssogroups.intake import metadata_load, ssogroup_values
+from ssogroups.intake import (
+    IDENTIFY_BY_ATTRIBUTE,
+    IDENTIFY_BY_NAME_ID,
+    identity_attribute_value,
+    metadata_load,
+    ssogroup_values,
+)
 from ssogroups.management.commands.ssogroup_import import ssogroup_json
 from ssogroups.metadata import MAX_METADATA_BYTES, MetadataError, certificates_parse
 from ssogroups.models import SSOGroup
@@ -70,6 +76,13 @@ class Command(BaseCommand):
         parser.add_argument("--sso-url", help="the SAML 2.0 Endpoint; wins over the metadata's")
         parser.add_argument("--entity-id", help="the IdP entity ID; wins over the metadata's")
         parser.add_argument("--certificate", help="a PEM file; wins over the metadata's certificates")
+        identify = parser.add_mutually_exclusive_group()
+        identify.add_argument(
+            "--identify-by-attribute", metavar="NAME", help="identify users by this attribute (e.g. mail)"
+        )
+        identify.add_argument(
+            "--identify-by-name-id", action="store_true", help="identify users by the NameID (an email address)"
+        )
         _switch(parser, "enable", "enable (--no-enable: disable) the group")
         _switch(parser, "idp-initiated", "allow IdP-initiated sign-in")
         _switch(parser, "jit", "create users on first sign-in")
@@ -126,6 +139,10 @@ class Command(BaseCommand):
         values = ssogroup_values(
             source=source, entity_id=opts["entity_id"], sso_url=opts["sso_url"], certificates=certificates
         )
+        identify_by = IDENTIFY_BY_NAME_ID if opts["identify_by_name_id"] else ""
+        if opts["identify_by_attribute"] is not None:
+            identify_by = IDENTIFY_BY_ATTRIBUTE
+        attribute = identity_attribute_value(identify_by=identify_by, attribute=opts["identify_by_attribute"] or "")
         policy = {
             "name": opts["name"],
             "enabled": opts["enable"],
@@ -135,4 +152,5 @@ class Command(BaseCommand):
             "default_role": opts["default_role"],
             "scim_roles": [r for r in opts["scim_roles"].split(",") if r] if opts["scim_roles"] is not None else None,
         }
+        policy["identity_attribute"] = attribute
         return values | {k: v for k, v in policy.items() if v is not None}

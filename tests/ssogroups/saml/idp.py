@@ -16,7 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 from lxml import etree
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, time_util
 from saml2.config import IdPConfig
-from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
+from saml2.saml import (
+    NAMEID_FORMAT_EMAILADDRESS,
+    NAMEID_FORMAT_PERSISTENT,
+    NAMEID_FORMAT_TRANSIENT,
+    NAMEID_FORMAT_UNSPECIFIED,
+    NameID,
+)
 from saml2.server import Server
 from saml2.sigver import pre_signature_part
 from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
@@ -32,6 +38,13 @@ ASSERTION_NODE = "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"
 RESPONSE_NODE = "urn:oasis:names:tc:SAML:2.0:protocol:Response"
 SHA256 = (SIG_RSA_SHA256, DIGEST_SHA256)
 SHA1 = (SIG_RSA_SHA1, DIGEST_SHA1)
+# NameID formats as IdPs other than JumpCloud send them (SimpleSAMLphp: transient; Entra: persistent).
+EMAIL, TRANSIENT, PERSISTENT, UNSPECIFIED = (
+    NAMEID_FORMAT_EMAILADDRESS,
+    NAMEID_FORMAT_TRANSIENT,
+    NAMEID_FORMAT_PERSISTENT,
+    NAMEID_FORMAT_UNSPECIFIED,
+)
 # Keep attribute names exactly as given (pysaml2's default maps rename e.g. "email" to a URN).
 AS_IS_MAP = 'MAP = {"identifier": "urn:oasis:names:tc:SAML:2.0:attrname-format:basic", "fro": {}, "to": {}}\n'
 
@@ -115,7 +128,7 @@ class TestIdP:
                                 "name_form": "urn:oasis:names:tc:SAML:2.0:attrname-format:basic",
                             }
                         },
-                        "name_id_format": [NAMEID_FORMAT_EMAILADDRESS],
+                        "name_id_format": [NAMEID_FORMAT_EMAILADDRESS, NAMEID_FORMAT_TRANSIENT],
                     }
                 },
             }
@@ -127,6 +140,7 @@ class TestIdP:
         sp: SP,
         *,
         name_id: str,
+        name_id_format: str = EMAIL,
         attributes: dict[str, list[str]] | None = None,
         in_response_to: str | None = None,
         sign_assertion: bool = True,
@@ -137,8 +151,9 @@ class TestIdP:
         authn_instant: dt.datetime | None = None,
         mutate: Callable[[etree._Element], None] | None = None,
     ) -> str:
-        """A response from this IdP. ``authn_instant``: when the user authenticated (default: now, as
-        pysaml2 says). ``mutate`` edits the unsigned tree before pysaml2 signs it."""
+        """A response from this IdP, naming the user by ``name_id`` in ``name_id_format``.
+        ``authn_instant``: when the user authenticated (default: now, as pysaml2 says). ``mutate`` edits
+        the unsigned tree before pysaml2 signs it."""
         authn = {"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"}
         if authn_instant is not None:
             authn["authn_instant"] = int(authn_instant.timestamp())
@@ -148,7 +163,7 @@ class TestIdP:
             in_response_to=in_response_to,
             destination=destination or sp.acs_url,
             sp_entity_id=sp.entity_id,
-            name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=name_id),
+            name_id=NameID(format=name_id_format, text=name_id),
             sign_assertion=False,
             sign_response=False,
             session_not_on_or_after=session_not_on_or_after,

@@ -350,7 +350,9 @@ def test_in_response_to_answers_only_once(client, idp, group, alice):
     assert acs_post(client, group, first).status_code == 302
     second = idp.response(sp_of(group), name_id="alice@example.com", in_response_to=request_id)
     attacker = client.__class__()
-    assert_refused(attacker, acs_post(attacker, group, second), group, "unknown_request")
+    # The request is spent (kept as such until the answer's own expiry): "already used", not unknown.
+    failure = assert_refused(attacker, acs_post(attacker, group, second), group, "replay")
+    assert failure.detail == f"the sign-in request {request_id!r} was already answered"
 
 
 def test_expired_pending_request_is_refused(client, idp, group, alice, monkeypatch):

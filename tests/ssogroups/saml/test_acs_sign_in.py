@@ -79,7 +79,7 @@ def test_sp_initiated_round_trip_honours_next_and_consumes_the_request(client, i
 
     assert response.status_code == 302
     assert response["Location"] == "/reports/42"
-    assert not PendingAuthnRequest.objects.filter(request_id=request_id).exists()
+    assert PendingAuthnRequest.objects.get(request_id=request_id).spent_at is not None  # answered once
 
 
 def test_each_authn_request_gets_a_fresh_id(client, group):

@@ -41,9 +41,9 @@ def test_response_to_the_attackers_request_posted_from_the_victims_browser_is_re
     assert (failure.issuer, failure.name_id) == (idp.entity_id, "alice@example.com")
     assert _other_events() == events_before
     # The request is spent: the attacker cannot have it answered a second time either.
-    assert not PendingAuthnRequest.objects.filter(request_id=request_id).exists()
+    assert PendingAuthnRequest.objects.get(request_id=request_id).spent_at is not None
     if victim_request:  # the victim's own sign-in is untouched
-        assert PendingAuthnRequest.objects.filter(request_id=victim_request).exists()
+        assert PendingAuthnRequest.objects.get(request_id=victim_request).spent_at is None
 
 
 def test_reason_has_admin_text_and_is_forbidden():

@@ -62,9 +62,12 @@ def test_signature_requirement(requirement, assertion, response):
 
 
 def test_allow_sha1_and_identity_attribute():
-    security = saml_settings_build(**{**BASE, "allow_sha1": True, "identity_attribute": "uid"})["security"]
-    assert security["rejectDeprecatedAlgorithm"] is False
-    assert security["wantNameId"] is False
+    built = saml_settings_build(**{**BASE, "allow_sha1": True, "identity_attribute": "uid"})
+    assert built["security"]["rejectDeprecatedAlgorithm"] is False
+    assert built["security"]["wantNameId"] is False
+    # Identified by an attribute: the AuthnRequest and SP metadata ask for no NameID format in particular.
+    assert built["sp"]["NameIDFormat"] == "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+    assert saml_settings_build(**BASE)["sp"]["NameIDFormat"] == BASE["name_id_format"]
 
 
 def test_endpoint_choice():

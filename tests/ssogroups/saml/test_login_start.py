@@ -191,7 +191,9 @@ def test_a_request_sent_again_still_signs_in_once(client, idp, group, alice, mon
     xml = idp.response(sp_of(group), name_id="alice@example.com", in_response_to=request_id)
     assert acs_post(client, group, xml).status_code == 302
     assert client.get("/api/v1/session").json()["username"] == "alice@example.com"
-    assert not PendingAuthnRequest.objects.exists()  # spent: a second answer to it is refused
+    # Spent (kept, marked, until its answer expires): a second answer to it is refused as a replay.
+    assert list(PendingAuthnRequest.objects.values_list("request_id", flat=True)) == [request_id]
+    assert PendingAuthnRequest.objects.get().spent_at == now
 
 
 def test_new_starts_are_limited_per_address_and_group(settings, group, make_ssogroup, at):
