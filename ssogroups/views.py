@@ -259,7 +259,7 @@ def ssogroup_set_enabled_view(request: HttpRequest, slug: str, enabled: bool) ->
 @account_admin_required(FEATURE)
 def ssogroup_disable_confirm_view(request: HttpRequest, slug: str) -> HttpResponse:
     """What disabling stops, before the admin posts it (the page's button posts to the same URL)."""
-    group = selectors.ssogroup_get(account=request.user.account, slug=slug)
+    group = _group_or_404(request, slug)
     if not group.enabled:
         return redirect("ssogroup-detail", slug=slug)
     users = selectors.ssogroup_bound_user_count(group=group)

@@ -105,7 +105,9 @@ def test_test_sign_in_failures_count_against_the_acs_limits(limits, client, admi
         response = acs_post(attacker, group, GARBAGE, relay_state=relay)
         assert response.status_code == 302  # to the admin's report
         assert response["Location"].startswith(f"/account/sso/{group.slug}/test-sign-in/")
-    assert SSOLoginFailure.objects.count() == 3
+    # Each refused test is reported and evented as a test (never a diagnostics row), and counted.
+    assert SSOLoginFailure.objects.count() == 0
+    assert Event.objects.filter(event="sso_test_sign_in", outcome="failure").count() == 3
     before = written()
     for _ in range(5):
         assert_throttled(acs_post(attacker, group, GARBAGE, relay_state=relay))
