@@ -4,11 +4,9 @@
 import json
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Account
-from ssogroups.fetch import MetadataFetchError
 from ssogroups.intake import (
     IDENTIFY_BY_ATTRIBUTE,
     IDENTIFY_BY_NAME_ID,
@@ -16,15 +14,12 @@ from ssogroups.intake import (
     metadata_load,
     ssogroup_create_from_metadata,
 )
-from ssogroups.metadata import MAX_METADATA_BYTES, MetadataError
+from ssogroups.management.intake_errors import intake_errors, one_line
+from ssogroups.metadata import MAX_METADATA_BYTES
 from ssogroups.models import SSOGroup
 from ssogroups.slugs import slug_choose
 
 ACTOR = "ssogroup_import"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def ssogroup_json(group: SSOGroup) -> dict:
@@ -70,7 +65,7 @@ class Command(BaseCommand):
         slug = slug_choose(account=account, given=opts["slug"] or "", name=opts["name"])
         source = opts["metadata"]
         attribute = opts["identify_by_attribute"]
-        try:
+        with intake_errors(reading=source):
             identify_by = IDENTIFY_BY_NAME_ID if attribute is None else IDENTIFY_BY_ATTRIBUTE
             identity_attribute = identity_attribute_value(identify_by=identify_by, attribute=attribute or "")
             if source.lower().startswith(("http://", "https://")):
@@ -92,12 +87,6 @@ class Command(BaseCommand):
                 enable=opts["enable"],
                 identity_attribute=identity_attribute,
             )
-        except (MetadataError, MetadataFetchError) as exc:
-            raise CommandError(_one_line(exc.message)) from exc
-        except ValidationError as exc:
-            raise CommandError(_one_line(" ".join(exc.messages))) from exc
-        except OSError as exc:
-            raise CommandError(f"cannot read {source}: {exc.strerror or exc}") from exc
         for warning in group.metadata_warnings:
-            self.stderr.write(f"warning: {_one_line(warning)}")
+            self.stderr.write(f"warning: {one_line(warning)}")
         self.stdout.write(json.dumps(ssogroup_json(group)))

@@ -8,10 +8,8 @@ change is decided with --approve-pending / --reject-pending VERSION (the version
 import json
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from ssogroups.fetch import MetadataFetchError
 from ssogroups.intake import (
     IDENTIFY_BY_ATTRIBUTE,
     IDENTIFY_BY_NAME_ID,
@@ -20,11 +18,11 @@ from ssogroups.intake import (
     ssogroup_values,
 )
 from ssogroups.management.commands.ssogroup_import import ssogroup_json
-from ssogroups.metadata import MAX_METADATA_BYTES, MetadataError, certificates_parse
+from ssogroups.management.intake_errors import intake_errors
+from ssogroups.metadata import MAX_METADATA_BYTES, certificates_parse
 from ssogroups.models import SSOGroup
 from ssogroups.trust import (
     Authority,
-    ProposalChanged,
     ssogroup_change,
     trust_change_approve,
     trust_change_get,
@@ -33,10 +31,6 @@ from ssogroups.trust import (
 
 ACTOR = "ssogroup_update"
 MAX_CERT_BYTES = 64 * 1024
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _read(path: str, limit: int) -> bytes:
@@ -99,7 +93,7 @@ class Command(BaseCommand):
         group = SSOGroup.objects.filter(account_id=opts["account"], slug=opts["group"]).first()
         if group is None:
             raise CommandError(f"no SSO group {opts['group']!r} in account {opts['account']}")
-        try:
+        with intake_errors(reading="a file"):
             if opts["approve_pending"] or opts["reject_pending"]:
                 decide = trust_change_approve if opts["approve_pending"] else trust_change_reject
                 decide(group=group, version=opts["approve_pending"] or opts["reject_pending"], actor=ACTOR)
@@ -112,14 +106,6 @@ class Command(BaseCommand):
                     source="command",
                     **self._values(opts),
                 )
-        except ProposalChanged as exc:
-            raise CommandError(_one_line(exc.message)) from exc
-        except (MetadataError, MetadataFetchError) as exc:
-            raise CommandError(_one_line(exc.message)) from exc
-        except ValidationError as exc:
-            raise CommandError(_one_line(" ".join(exc.messages))) from exc
-        except OSError as exc:
-            raise CommandError(f"cannot read a file: {exc.strerror or exc}") from exc
         group = SSOGroup.objects.get(pk=group.pk)
         self.stdout.write(
             json.dumps({**ssogroup_json(group), "enabled": group.enabled, "trust_change": change_json(group)})
