@@ -14,13 +14,14 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts.models import Account, User
+from ssogroups.certificates import EXPIRY_WARNING_DAYS
 from ssogroups.event_types import SSOGroupEvent
 from ssogroups.models import SSOExpiryNotice, SSOGroup
 from ssogroups.services import ssogroup_event_record
 
-# Days before the expiry of a group's last certificate at which a warning is due (0: expired).
-CERTIFICATE_THRESHOLDS = (30, 7)
-WARNING_DAYS = CERTIFICATE_THRESHOLDS[0]
+# Days before the expiry of a group's last certificate at which a warning is due (0: expired): the
+# first is the pages' own warning window (ssogroups.certificates), so pages and emails agree.
+CERTIFICATE_THRESHOLDS = (EXPIRY_WARNING_DAYS, 7)
 # Days a metadata URL may fail to refresh before its admins are told.
 REFRESH_FAILING_DAYS = 7
 
@@ -69,7 +70,7 @@ def group_expiry_warnings(group: SSOGroup, *, now: datetime) -> list[ExpiryWarni
     dated = [c for c in group.certificates.all() if c.not_after is not None]
     # Sign-in stops when the last certificate expires: an older one in a rollover breaks nothing.
     last = max(dated, key=lambda c: c.not_after, default=None)
-    if last is not None and _days_until(last.not_after, now) <= WARNING_DAYS:
+    if last is not None and _days_until(last.not_after, now) <= EXPIRY_WARNING_DAYS:
         warnings.append(_certificate_warning(group, last.sha256_fingerprint, last.not_after, now=now))
     since = group.metadata_fetched_at or group.created_at
     if group.idp_metadata_url and group.metadata_refresh_error and since <= now - timedelta(REFRESH_FAILING_DAYS):
