@@ -287,14 +287,6 @@ def ssogroup_update(
     return group
 
 
-def ssogroup_set_enabled(*, group: SSOGroup, enabled: bool, actor: str, request: HttpRequest | None = None) -> SSOGroup:
-    """Enable (only with an endpoint and a valid certificate) or disable; records sso_group_enable/disable."""
-    if group.enabled == enabled:
-        return group
-    event = SSOGroupEvent.SSO_GROUP_ENABLE if enabled else SSOGroupEvent.SSO_GROUP_DISABLE
-    return ssogroup_update(group=group, actor=actor, request=request, event=event, enabled=enabled)
-
-
 def ssogroup_delete(*, group: SSOGroup, actor: str, request: HttpRequest | None = None) -> None:
     """Delete the group and end the sessions signed in through it. Bound users stay (unbound); what
     higher layers registered as its dependents (SCIM tokens) goes with it."""

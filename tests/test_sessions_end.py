@@ -14,7 +14,8 @@ from django.test import Client
 from accounts.models import Event, User, UserSession
 from accounts.users import user_deactivate, user_delete
 from scim.tokens import scim_token_create
-from ssogroups.services import ssogroup_delete, ssogroup_set_enabled
+from ssogroups.services import ssogroup_delete
+from ssogroups.trust import Authority, ssogroup_change
 from tests.scim.conftest import BASE, USER_SCHEMA, patch_body
 from tests.ssogroups.saml.conftest import acs_post
 from tests.ssogroups.saml.idp import TestIdP, sp_of
@@ -51,7 +52,9 @@ PATHS = {
         "put", u, {"schemas": [USER_SCHEMA], "userName": u.username, "active": False}
     ),
     "scim-delete": lambda ctx, u: ctx["scim"]("delete", u),
-    "group-disable": lambda ctx, u: ssogroup_set_enabled(group=ctx["group"], enabled=False, actor="admin"),
+    "group-disable": lambda ctx, u: ssogroup_change(
+        group=ctx["group"], authority=Authority.OPERATOR, actor="admin", enabled=False
+    ),
     "group-delete": lambda ctx, u: ssogroup_delete(group=ctx["group"], actor="admin"),
 }
 

@@ -9,7 +9,8 @@ from scim.models import ScimGroup
 from scim.tokens import scim_token_create
 from scim.users import users_page
 from ssogroups.models import SSOGroup
-from ssogroups.services import ssogroup_delete, ssogroup_set_enabled
+from ssogroups.services import ssogroup_delete
+from ssogroups.trust import Authority, ssogroup_change
 from tests.scim.conftest import SPARKPOST, USER_SCHEMA, Scim, error, patch_body
 
 MSG_ROLE = (
@@ -132,7 +133,7 @@ def test_a_role_the_group_does_not_allow_is_refused_too(make_scim):
 
 def test_a_token_answers_401_once_its_group_is_disabled_and_again_when_enabled(scim, admin_of):
     user = scim.create_user("alice@example.com")
-    ssogroup_set_enabled(group=scim.group, enabled=False, actor="admin")
+    ssogroup_change(group=scim.group, authority=Authority.OPERATOR, actor="admin", enabled=False)
     before = written()
 
     for response in (
