@@ -31,6 +31,7 @@ def test_admin_connects_jumpcloud_and_mints_a_scim_token(live_server, browser, s
     # Create the SSO group from the exported metadata file.
     page.goto(f"{live_server.url}/account/sso/")
     page.get_by_role("link", name="Create New SSO Group +").click()
+    page.wait_for_url(f"{live_server.url}/account/sso/new")  # loaded: its ID script runs before we type
     page.get_by_label("Name", exact=True).fill("JumpCloud")
     page.get_by_label("ID", exact=True).fill("jumpcloud")
     page.get_by_label("Parse SAML 2.0 XML Config").set_input_files(str(METADATA))

@@ -63,6 +63,9 @@ def _new_group_form(page):
     page.goto(f"{page.base}/account/sso/")
     shot(page, "sso-groups-empty")
     page.get_by_role("link", name="Create New SSO Group +").click()
+    # Loaded (the "load" event): the script that derives the ID as you type is running. Typing
+    # before it ran left the ID empty, a flake under load.
+    page.wait_for_url(f"{page.base}/account/sso/new")
 
 
 def test_upload_creates_a_group_with_only_a_name(admin_page):
