@@ -4,16 +4,19 @@ No database here. python3-saml checks schema, status, signatures (against the gr
 certificates only), audience, issuer and time windows; we add what it leaves loose: Destination
 and Recipient equal to our ACS *exactly* (it only checks a prefix / a substring), a bounded clock
 skew from settings, a mandatory NotOnOrAfter (so replay records can expire), consistent
-InResponseTo, and that a verified signature covers the assertion we use.
+InResponseTo, and that a verified signature covers the assertion we use. An EncryptedAssertion is
+decrypted first (_response_decrypt), then faces exactly the same checks.
 """
 
 import base64
 import binascii
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+import xmlsec
 from lxml import etree
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 from onelogin.saml2.errors import OneLogin_Saml2_Error, OneLogin_Saml2_ValidationError
@@ -50,7 +53,7 @@ _LIBRARY_REASONS = {
     V.WRONG_NUMBER_OF_SIGNATURES: reasons.SIGNATURE_STRUCTURE,
     V.INVALID_XML_FORMAT: reasons.INVALID_RESPONSE,
     V.WRONG_INRESPONSETO: reasons.IN_RESPONSE_TO_MISMATCH,
-    V.NO_ENCRYPTED_ASSERTION: reasons.ENCRYPTED_UNSUPPORTED,
+    V.NO_ENCRYPTED_ASSERTION: reasons.ENCRYPTION_REQUIRED,
     V.NO_ENCRYPTED_NAMEID: reasons.ENCRYPTED_UNSUPPORTED,
     V.MISSING_CONDITIONS: reasons.INVALID_RESPONSE,
     V.ASSERTION_TOO_EARLY: reasons.NOT_YET_VALID,
@@ -99,6 +102,8 @@ class ValidatedAssertion:
     signed_assertion: bool = False
     # When the IdP says the user authenticated (the signed assertion's AuthnStatement/@AuthnInstant).
     authn_instant: datetime | None = None
+    # The assertion arrived as an EncryptedAssertion (and was decrypted with one of our SP keys).
+    encrypted: bool = False
 
 
 def saml_time_parse(value: str) -> datetime | None:
@@ -195,22 +200,68 @@ def _audience_detail(document, *, ours: str) -> str:
     return reasons.WRONG_AUDIENCE_DETAIL.format(sent=", ".join(sent) or reasons.WRONG_AUDIENCE_NONE, ours=ours)
 
 
-def _response_parse(settings: dict, encoded: str) -> OneLogin_Saml2_Response:
+# Our SP private keys (PEM) in the order to try them: current, next, previous. A callable, so that
+# a plain response (the common case) never loads a key.
+KeySource = Callable[[], Sequence[str]] | None
+
+
+class _KeyNeeded(Exception):
+    """python3-saml found an EncryptedAssertion and its settings carry no SP key."""
+
+
+def _library_parse(settings: dict, encoded: str) -> OneLogin_Saml2_Response:
+    """python3-saml's Response, each library error a named reason; xmlsec.Error (the key in the
+    settings does not open the EncryptedAssertion) and _KeyNeeded are left to the caller."""
     try:
         # Receiving needs no IdP SSO URL (an IdP-initiated-only group may have none), so only
         # the SP half is checked here; the certificates are checked by the caller.
         saml_settings = OneLogin_Saml2_Settings(settings, sp_validation_only=True)
     except OneLogin_Saml2_Error as exc:
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, str(exc)) from exc
-    # python3-saml parses (and refuses DOCTYPEs) while constructing, before is_valid.
+    # python3-saml parses (and refuses DOCTYPEs) while constructing, before is_valid; it also
+    # decrypts an EncryptedAssertion there, with the one key its settings carry.
     try:
         return OneLogin_Saml2_Response(saml_settings, encoded)
     except (DTDForbidden, EntitiesForbidden, NotSupportedError) as exc:
         raise SamlRejected(reasons.FORBIDDEN_XML, type(exc).__name__) from exc
     except etree.XMLSyntaxError as exc:
         raise SamlRejected(reasons.MALFORMED_XML, str(exc)) from exc
-    except (OneLogin_Saml2_Error, OneLogin_Saml2_ValidationError) as exc:
+    except OneLogin_Saml2_Error as exc:
+        if exc.code == OneLogin_Saml2_Error.PRIVATE_KEY_NOT_FOUND:
+            raise _KeyNeeded from exc
         raise SamlRejected(reasons.ENCRYPTED_UNSUPPORTED, str(exc)) from exc
+    except OneLogin_Saml2_ValidationError as exc:
+        raise SamlRejected(reasons.ENCRYPTED_UNSUPPORTED, str(exc)) from exc
+
+
+def _response_parse(settings: dict, encoded: str, decryption_keys: KeySource = None) -> OneLogin_Saml2_Response:
+    try:
+        return _library_parse(settings, encoded)
+    except _KeyNeeded as exc:
+        if decryption_keys is None:
+            raise SamlRejected(reasons.ENCRYPTED_UNSUPPORTED, "no SP key was given to decrypt with") from exc
+    except xmlsec.Error as exc:
+        if decryption_keys is None:
+            raise SamlRejected(reasons.DECRYPTION_FAILED, f"xmlsec: {exc}") from exc
+    # An EncryptedAssertion: a plain response never gets here, so it never loads a key.
+    return _response_decrypt(settings, encoded, decryption_keys())
+
+
+def _response_decrypt(settings: dict, encoded: str, private_keys: Sequence[str]) -> OneLogin_Saml2_Response:
+    """python3-saml takes one SP key; during a rotation the IdP may still encrypt to an older one,
+    so let the library decrypt with each of ours in turn until one opens the EncryptedAssertion."""
+    if not private_keys:
+        raise SamlRejected(reasons.DECRYPTION_FAILED, "this deployment has no SP key")
+    failure = ""
+    for private_key in private_keys:
+        keyed = {**settings, "sp": {**settings["sp"], "privateKey": private_key}}
+        try:
+            return _library_parse(keyed, encoded)
+        except xmlsec.Error as exc:  # not encrypted to this key (or not decryptable at all): the next one
+            failure = str(exc)
+    raise SamlRejected(
+        reasons.DECRYPTION_FAILED, f"none of the {len(private_keys)} SP key(s) opens it (xmlsec: {failure})"
+    )
 
 
 def validate_response(
@@ -220,16 +271,21 @@ def validate_response(
     acs_url: str,
     now: datetime,
     clock_skew: timedelta,
+    decryption_keys: KeySource = None,
+    require_encrypted: bool = False,
 ) -> ValidatedAssertion:
     """Validate or raise SamlRejected. ``settings`` comes from config.saml_settings_build.
 
     With an empty IdP entity ID the response's own Issuer is expected (the caller pins it).
+    ``decryption_keys`` returns our SP private keys to try on an EncryptedAssertion (None: refuse
+    encrypted ones); ``require_encrypted`` refuses a plain assertion (the group's policy).
     """
     encoded = _decode(saml_response)
     if not settings["idp"]["x509certMulti"]["signing"]:
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP signing certificate")
-    response = _response_parse(settings, encoded)
-    document = response.document
+    response = _response_parse(settings, encoded, decryption_keys)
+    # The decrypted copy when encrypted: every check below reads the assertion we will use.
+    document = response.get_xml_document()
     issuer, claimed_name_id, claimed_format = _claims(document)
     if not settings["idp"]["entityId"]:
         # Issuer pinning (no entity ID configured yet): expect exactly the Issuer this response
@@ -238,14 +294,20 @@ def validate_response(
         if not issuer:
             raise SamlRejected(reasons.WRONG_ISSUER, "no Issuer to pin", name_id=claimed_name_id)
         settings = {**settings, "idp": {**settings["idp"], "entityId": issuer}}
-        response = _response_parse(settings, encoded)
-        document = response.document
+        response = _response_parse(settings, encoded, decryption_keys)
+        document = response.get_xml_document()
+    encrypted = bool(response.encrypted)
 
     def reject(reason: reasons.Reason, detail: str = "") -> SamlRejected:
         return SamlRejected(reason, detail, issuer=issuer, name_id=claimed_name_id, name_id_format=claimed_format)
 
     if document.tag != f"{{{C.NS_SAMLP}}}Response":
         raise reject(reasons.INVALID_RESPONSE, "root element is not samlp:Response")
+    if encrypted and not document.xpath("saml:Assertion", namespaces=NS):
+        # python3-saml leaves an EncryptedAssertion without xenc:EncryptedData as it is.
+        raise reject(reasons.ENCRYPTED_UNSUPPORTED, "the EncryptedAssertion holds no decryptable assertion")
+    if require_encrypted and not encrypted:
+        raise reject(reasons.ENCRYPTION_REQUIRED)
     _times_check_format(document)
 
     try:
@@ -257,6 +319,8 @@ def validate_response(
         reason = _LIBRARY_REASONS.get(exc.code, reasons.INVALID_RESPONSE)
         if exc.code == V.WRONG_NUMBER_OF_ASSERTIONS and not document.xpath("//saml:Assertion", namespaces=NS):
             reason = reasons.INVALID_RESPONSE  # none at all: malformed, not a wrapping attempt
+        elif exc.code == V.NO_SIGNATURE_FOUND and encrypted:
+            reason = reasons.ENCRYPTED_UNSIGNED  # anyone can encrypt to our public certificate
         elif exc.code == V.WRONG_SUBJECTCONFIRMATION:
             reason = _subject_confirmation_diagnose(document, acs_url=acs_url, now=now)
         elif exc.code == V.WRONG_AUDIENCE:
@@ -326,4 +390,5 @@ def validate_response(
         signed_response=signed_response,
         signed_assertion=signed_assertion,
         authn_instant=saml_time_parse(instants[0]) if len(instants) == 1 else None,
+        encrypted=encrypted,
     )

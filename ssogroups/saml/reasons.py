@@ -33,7 +33,12 @@ MALFORMED_XML = _r("malformed_xml", "SAMLResponse was not well-formed XML.", 400
 FORBIDDEN_XML = _r("forbidden_xml", "SAMLResponse contained a DOCTYPE or entity declaration (refused: XXE/bomb).", 400)
 INVALID_RESPONSE = _r("invalid_response", "The response does not match the SAML schema or lacks a required part.", 400)
 BAD_TIMESTAMP = _r("bad_timestamp", "A timestamp in the response is not in the SAML UTC format.", 400)
-ENCRYPTED_UNSUPPORTED = _r("encrypted_unsupported", "Encrypted assertions or NameIDs are not supported.", 400)
+ENCRYPTED_UNSUPPORTED = _r(
+    "encrypted_unsupported",
+    "The response carries an encrypted part the ACS cannot use: an encrypted NameID or attribute, or an "
+    "EncryptedAssertion without a usable EncryptedData/KeyInfo. Encrypt the whole assertion instead.",
+    400,
+)
 IDP_ERROR_STATUS = _r("idp_error_status", "The IdP answered with a non-success status.")
 
 THROTTLED = _r(
@@ -103,4 +108,22 @@ PROVISIONING_FAILED = _r("provisioning_failed", "JIT provisioning could not crea
 
 GROUP_MISCONFIGURED = _r(
     "group_misconfigured", "The group has no usable IdP settings (entity ID, SSO URL or certificate).", 400
+)
+
+# Encrypted assertions.
+DECRYPTION_FAILED = _r(
+    "decryption_failed",
+    "The encrypted assertion could not be decrypted with any SP key this deployment holds (current, next or "
+    "previous): the IdP encrypted it to another certificate, or with an algorithm we do not accept. Give the "
+    "IdP the encryption certificate from this group's SP metadata.",
+)
+ENCRYPTED_UNSIGNED = _r(
+    "encrypted_unsigned",
+    "The assertion was encrypted but neither it nor the response was signed. Anyone can encrypt to our "
+    "public certificate, so encryption proves nothing about the sender: turn on signing at the IdP.",
+)
+ENCRYPTION_REQUIRED = _r(
+    "encryption_required",
+    "This group requires encrypted assertions and the assertion arrived unencrypted. Turn on assertion "
+    "encryption at the IdP (with this group's SP certificate), or turn the requirement off.",
 )
