@@ -331,3 +331,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"sparksso.request": {"level": "INFO" if PRODUCTION else "WARNING"}},
 }
+
+# SP key pairs (ssogroups.sp_keys): the SP signs AuthnRequests and decrypts assertions with the
+# current key. SP_KEY_FILE/SP_CERT_FILE (PEM) let the operator provide it; otherwise it is generated
+# and kept in the database, encrypted with a key derived from SECRET_KEY (any of
+# SECRET_KEY_FALLBACKS still decrypts it after the secret is rotated).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+SP_KEY_FILE = env.str("SP_KEY_FILE", default="")
+SP_CERT_FILE = env.str("SP_CERT_FILE", default="")
+if bool(SP_KEY_FILE) != bool(SP_CERT_FILE):
+    refuse("SP_KEY_FILE and SP_CERT_FILE are set together or not at all.")
+# How long a next key is published beside the current one before `sp_keys promote` may promote it.
+SP_KEY_ROLLOVER_DAYS = env.int("SP_KEY_ROLLOVER_DAYS", default=14)
+# Validity of the self-signed certificates sparksso makes for its keys.
+SP_KEY_CERT_DAYS = env.int("SP_KEY_CERT_DAYS", default=1825)

@@ -66,6 +66,29 @@ class SSOGroupEvent(EventType):
         "`ssogroups_check`: the group's IdP metadata URL has failed to refresh for 7 days; admins emailed once "
         "per outage.",
     )
+    SP_KEY_CREATE = (
+        "sp_key_create",
+        "SP keys",
+        "The deployment's first SP key pair (RSA-3072, self-signed certificate) was generated on first use.",
+    )
+    SP_KEY_ROTATE = (
+        "sp_key_rotate",
+        "SP keys",
+        "`sp_keys rotate`: a next SP key was generated and is published in SP metadata beside the current one "
+        "(or the rotation was refused, with the reason).",
+    )
+    SP_KEY_PROMOTE = (
+        "sp_key_promote",
+        "SP keys",
+        "`sp_keys promote`: the next SP key became current (it signs); the old one stays for decryption "
+        "(or the promotion was refused, with the reason).",
+    )
+    SP_KEY_RETIRE = (
+        "sp_key_retire",
+        "SP keys",
+        "`sp_keys retire`: a previous SP key's private half was erased; it decrypts nothing any more "
+        "(or the retirement was refused, with the reason).",
+    )
     SSO_DOMAIN_VERIFY = "sso_domain_verify", "SSO groups", "A claimed domain's DNS TXT record was checked (reason)."
     SSO_DOMAIN_UNVERIFY = (
         "sso_domain_unverify",

@@ -88,6 +88,8 @@ class SSOGroup(models.Model):
         error_messages=dict.fromkeys(("invalid_choice", "blank"), v.MSG_SIGNATURE_INVALID),
     )
     allow_sha1 = models.BooleanField(default=False)
+    # Sign our AuthnRequests even when the IdP's metadata does not ask for it (WantAuthnRequestsSigned).
+    sign_authn_requests = models.BooleanField(default=False)
     # "Identify users by": empty, the NameID (an email address); otherwise the name of the attribute
     # whose first value names the user. Trust material (ssogroups.trust): it decides whom a response names.
     identity_attribute = models.CharField(
@@ -137,6 +139,8 @@ class SSOGroup(models.Model):
     sp_metadata_url = sp_entity_id = _sp_url("metadata")
     acs_url = _sp_url("consume")
     login_url = _sp_url("login")
+    # Our Single Logout endpoint (slo_url is the IdP's).
+    sp_slo_url = _sp_url("slo")
 
 
 class CertificateFields(models.Model):
@@ -324,3 +328,40 @@ class SSOLoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.reason}"
+
+
+class SPKey(models.Model):
+    """One of the deployment's own SP key pairs (ssogroups.sp_keys): signs AuthnRequests, decrypts assertions.
+
+    The private key rests encrypted (AES-GCM, key derived from SECRET_KEY); a retired key keeps only
+    its certificate. At most one key is current and one is next (the constraints make a race lose).
+    """
+
+    class State(models.TextChoices):
+        NEXT = "next", "Next"
+        CURRENT = "current", "Current"
+        PREVIOUS = "previous", "Previous"
+        RETIRED = "retired", "Retired"
+
+    state = models.CharField(max_length=10, choices=State.choices)
+    private_key_encrypted = models.TextField(blank=True)
+    certificate_pem = models.TextField()
+    sha256_fingerprint = models.CharField(max_length=95)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    created_at = models.DateTimeField(default=clock.default_now)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state"], condition=models.Q(state="current"), name="ssogroups_one_current_sp_key"
+            ),
+            models.UniqueConstraint(
+                fields=["state"], condition=models.Q(state="next"), name="ssogroups_one_next_sp_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.state} {self.sha256_fingerprint[:23]}"

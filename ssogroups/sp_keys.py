@@ -1,0 +1,370 @@
+"""The deployment's own SP key pairs: sign AuthnRequests, decrypt assertions, rotate with overlap.
+
+One key is *current* (signs, is published, decrypts); a *next* key is published beside it for
+SP_KEY_ROLLOVER_DAYS so IdPs that import our metadata learn it before it signs; promotion makes it
+current and the old one *previous* (still decrypts assertions encrypted to it); retiring drops a
+previous key's private half. The operator may instead provide the key (SP_KEY_FILE/SP_CERT_FILE).
+
+Private keys rest encrypted with AES-GCM under a key derived (HKDF-SHA256) from SECRET_KEY; any of
+SECRET_KEY_FALLBACKS still opens them, so rotating the secret does not lose the key.
+"""
+
+import base64
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.x509.oid import NameOID
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from accounts.events import event_record
+from accounts.models import Event
+from sparksso import clock
+from ssogroups.certificates import MetadataError, certificate_load
+from ssogroups.event_types import SSOGroupEvent
+from ssogroups.models import SPKey
+
+KEY_SIZE = 3072
+SEALED_PREFIX = "v1."
+_HKDF_INFO = b"sparksso sp private key at rest v1"
+_NONCE_BYTES = 12
+
+MSG_NEXT_EXISTS = "A next key is already published (created {created}); promote or wait before rotating again."
+MSG_NO_NEXT = "There is no next key to promote; run `sp_keys rotate` first."
+MSG_TOO_EARLY = (
+    "The next key has been published for {days} day(s); IdPs get SP_KEY_ROLLOVER_DAYS={wanted} days to import it "
+    "(promote anyway with --force)."
+)
+MSG_NO_PREVIOUS = "There is no previous key to retire."
+MSG_NOT_PREVIOUS = "Key {key_id} is not a previous key (it is {state}); only previous keys are retired."
+MSG_FROM_FILES = "The SP key comes from SP_KEY_FILE/SP_CERT_FILE: rotate it by replacing those files."
+MSG_UNREADABLE = "SP key {key_id} cannot be decrypted with SECRET_KEY or any of SECRET_KEY_FALLBACKS."
+MSG_FILE_INVALID = "SP_KEY_FILE/SP_CERT_FILE do not hold a matching PEM private key and certificate: {reason}"
+
+
+class SPKeyError(Exception):
+    """A key operation that cannot be done; ``message`` is one line for the operator."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SPKeyPair:
+    id: int  # 0 for the operator's key from SP_KEY_FILE
+    private_key_pem: str
+    certificate_pem: str
+    not_after: datetime
+    state: str  # "next", "current", "previous", "retired"
+    sha256_fingerprint: str = ""
+
+
+# --- the private key at rest ------------------------------------------------------------------
+
+
+def _aead(secret: str) -> AESGCM:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(secret.encode("utf-8"))
+    return AESGCM(key)
+
+
+def private_key_seal(private_key_pem: str, *, fingerprint: str) -> str:
+    """The PEM encrypted under SECRET_KEY; the certificate's fingerprint is bound in as associated data,
+    so a sealed key moved onto another certificate's row does not open."""
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = _aead(settings.SECRET_KEY).encrypt(nonce, private_key_pem.encode("ascii"), fingerprint.encode("ascii"))
+    return SEALED_PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
+
+
+def private_key_open(sealed: str, *, fingerprint: str) -> str:
+    """The PEM, opened with SECRET_KEY or else any of SECRET_KEY_FALLBACKS; ValueError when none opens it."""
+    if not sealed.startswith(SEALED_PREFIX):
+        raise ValueError("not a sealed key")
+    raw = base64.b64decode(sealed[len(SEALED_PREFIX) :])
+    nonce, body = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
+    for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]:
+        try:
+            return _aead(secret).decrypt(nonce, body, fingerprint.encode("ascii")).decode("ascii")
+        except InvalidTag:
+            continue
+    raise ValueError("no secret opens it")
+
+
+# --- generation ---------------------------------------------------------------------------------
+
+
+def key_pair_generate(*, now: datetime, days: int) -> tuple[str, str]:
+    """A new RSA-3072 private key (PKCS#8 PEM) and a self-signed certificate for it, valid ``days``."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
+    host = urlsplit(settings.BASE_URL).hostname or "sparksso"
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"sparksso SP {host}"[:64])])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_encipherment=True,
+                content_commitment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+    return private_pem, cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def _key_create(*, state: str) -> SPKey:
+    """A new key row in ``state``; IntegrityError when another one in that state won the race."""
+    now = clock.now()
+    private_pem, cert_pem = key_pair_generate(now=now, days=settings.SP_KEY_CERT_DAYS)
+    cert = certificate_load(cert_pem)
+    with transaction.atomic():
+        return SPKey.objects.create(
+            state=state,
+            private_key_encrypted=private_key_seal(private_pem, fingerprint=cert.sha256_fingerprint),
+            certificate_pem=cert.pem,
+            sha256_fingerprint=cert.sha256_fingerprint,
+            not_before=cert.not_before,
+            not_after=cert.not_after,
+            created_at=now,
+            promoted_at=now if state == SPKey.State.CURRENT else None,
+        )
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+
+def _pair(row: SPKey) -> SPKeyPair:
+    private_pem = ""
+    if row.private_key_encrypted:
+        try:
+            private_pem = private_key_open(row.private_key_encrypted, fingerprint=row.sha256_fingerprint)
+        except ValueError as exc:
+            raise SPKeyError(MSG_UNREADABLE.format(key_id=row.pk)) from exc
+    return SPKeyPair(
+        id=row.pk,
+        private_key_pem=private_pem,
+        certificate_pem=row.certificate_pem,
+        not_after=row.not_after,
+        state=row.state,
+        sha256_fingerprint=row.sha256_fingerprint,
+    )
+
+
+def sp_keys_from_files() -> bool:
+    """True when the operator provides the key (SP_KEY_FILE/SP_CERT_FILE): no rotation here."""
+    return bool(settings.SP_KEY_FILE)
+
+
+def _file_pair() -> SPKeyPair:
+    try:
+        private_pem = Path(settings.SP_KEY_FILE).read_text(encoding="ascii")
+        cert = certificate_load(Path(settings.SP_CERT_FILE).read_text(encoding="ascii"))
+        key = serialization.load_pem_private_key(private_pem.encode("ascii"), password=None)
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, MetadataError) as exc:
+        raise SPKeyError(MSG_FILE_INVALID.format(reason=exc)) from exc
+    public = x509.load_pem_x509_certificate(cert.pem.encode("ascii")).public_key()
+    if not isinstance(key, rsa.RSAPrivateKey) or key.public_key() != public:
+        raise SPKeyError(MSG_FILE_INVALID.format(reason="the key is not RSA or is not the certificate's"))
+    return SPKeyPair(
+        id=0,
+        private_key_pem=private_pem,
+        certificate_pem=cert.pem,
+        not_after=cert.not_after,
+        state=SPKey.State.CURRENT,
+        sha256_fingerprint=cert.sha256_fingerprint,
+    )
+
+
+def sp_key_current() -> SPKeyPair:
+    """The key that signs and is published first; the first call of a deployment generates it.
+
+    Idempotent under concurrency: two first calls both generate, the one-current constraint lets
+    one insert win, and the loser reads the winner's key.
+    """
+    if sp_keys_from_files():
+        return _file_pair()
+    row = SPKey.objects.filter(state=SPKey.State.CURRENT).first()
+    if row is None:
+        try:
+            row = _key_create(state=SPKey.State.CURRENT)
+        except IntegrityError:
+            row = SPKey.objects.get(state=SPKey.State.CURRENT)
+        else:
+            event_record(
+                account=None,
+                event=SSOGroupEvent.SP_KEY_CREATE,
+                actor="system",
+                target=row.sha256_fingerprint,
+                changes={"id": row.pk, "state": row.state, "not_after": row.not_after.isoformat()},
+            )
+    return _pair(row)
+
+
+def sp_key_next() -> SPKeyPair | None:
+    """The key published beside the current one, waiting to be promoted; None when no rotation is under way."""
+    if sp_keys_from_files():
+        return None
+    row = SPKey.objects.filter(state=SPKey.State.NEXT).first()
+    return _pair(row) if row else None
+
+
+def sp_keys_for_decryption() -> list[SPKeyPair]:
+    """Every key an IdP may have encrypted to: current first, then next, then previous (newest first)."""
+    keys = [sp_key_current()]
+    if sp_keys_from_files():
+        return keys
+    rows = SPKey.objects.filter(state__in=[SPKey.State.NEXT, SPKey.State.PREVIOUS]).order_by("-created_at", "-id")
+    keys += [_pair(r) for r in rows if r.state == SPKey.State.NEXT]
+    keys += [_pair(r) for r in rows if r.state == SPKey.State.PREVIOUS and r.private_key_encrypted]
+    return keys
+
+
+def sp_keys_published() -> list[SPKeyPair]:
+    """The keys our SP metadata lists: the current one, then the next one while a rotation is under way."""
+    nxt = sp_key_next()
+    return [sp_key_current(), *([nxt] if nxt else [])]
+
+
+def sp_keys_list() -> list[SPKey]:
+    """Every stored key, newest first (certificates and states only; nothing is decrypted)."""
+    return list(SPKey.objects.order_by("-created_at", "-id"))
+
+
+# --- rotation (the operator's `sp_keys` command) --------------------------------------------------
+
+
+def _refused(event: SSOGroupEvent, message: str, *, actor: str) -> SPKeyError:
+    event_record(account=None, event=event, actor=actor, outcome=Event.Outcome.FAILURE, reason=message)
+    return SPKeyError(message)
+
+
+def sp_key_rotate(*, actor: str) -> SPKeyPair:
+    """Generate the next key; it is published beside the current one from now on."""
+    if sp_keys_from_files():
+        raise _refused(SSOGroupEvent.SP_KEY_ROTATE, MSG_FROM_FILES, actor=actor)
+    sp_key_current()  # a deployment's first rotation still starts from a current key
+    existing = SPKey.objects.filter(state=SPKey.State.NEXT).first()
+    if existing is None:
+        try:
+            row = _key_create(state=SPKey.State.NEXT)
+        except IntegrityError:
+            existing = SPKey.objects.get(state=SPKey.State.NEXT)
+    if existing is not None:
+        message = MSG_NEXT_EXISTS.format(created=existing.created_at.date().isoformat())
+        raise _refused(SSOGroupEvent.SP_KEY_ROTATE, message, actor=actor)
+    event_record(
+        account=None,
+        event=SSOGroupEvent.SP_KEY_ROTATE,
+        actor=actor,
+        target=row.sha256_fingerprint,
+        changes={"id": row.pk, "state": row.state, "not_after": row.not_after.isoformat()},
+    )
+    return _pair(row)
+
+
+def sp_key_promote(*, actor: str, force: bool = False) -> SPKeyPair:
+    """Next becomes current (it signs from now on), current becomes previous (it still decrypts).
+
+    Refused before the next key has been published SP_KEY_ROLLOVER_DAYS, unless ``force``.
+    """
+    if sp_keys_from_files():
+        raise _refused(SSOGroupEvent.SP_KEY_PROMOTE, MSG_FROM_FILES, actor=actor)
+    now = clock.now()
+    with transaction.atomic():
+        # Locked in id order, so two promotions at once run one after the other.
+        rows = list(
+            SPKey.objects.select_for_update().filter(state__in=[SPKey.State.NEXT, SPKey.State.CURRENT]).order_by("id")
+        )
+        nxt = next((r for r in rows if r.state == SPKey.State.NEXT), None)
+        current = next((r for r in rows if r.state == SPKey.State.CURRENT), None)
+        message = ""
+        if nxt is None:
+            message = MSG_NO_NEXT
+        elif not force and now - nxt.created_at < timedelta(days=settings.SP_KEY_ROLLOVER_DAYS):
+            message = MSG_TOO_EARLY.format(days=(now - nxt.created_at).days, wanted=settings.SP_KEY_ROLLOVER_DAYS)
+        if not message:
+            if current is not None:
+                current.state = SPKey.State.PREVIOUS
+                current.save(update_fields=["state"])
+            nxt.state = SPKey.State.CURRENT
+            nxt.promoted_at = now
+            nxt.save(update_fields=["state", "promoted_at"])
+    if message:
+        raise _refused(SSOGroupEvent.SP_KEY_PROMOTE, message, actor=actor)
+    event_record(
+        account=None,
+        event=SSOGroupEvent.SP_KEY_PROMOTE,
+        actor=actor,
+        target=nxt.sha256_fingerprint,
+        changes={
+            "id": nxt.pk,
+            "previous": current.sha256_fingerprint if current else "",
+            "forced": force,
+        },
+    )
+    return _pair(nxt)
+
+
+def sp_key_retire(*, actor: str, key_id: int | None = None) -> list[int]:
+    """Previous key(s) stop decrypting: the private half is erased, the certificate kept for the record.
+
+    ``key_id`` names one previous key; None retires every previous key. Returns the retired ids.
+    """
+    if sp_keys_from_files():
+        raise _refused(SSOGroupEvent.SP_KEY_RETIRE, MSG_FROM_FILES, actor=actor)
+    now = clock.now()
+    with transaction.atomic():
+        rows = SPKey.objects.select_for_update().filter(state=SPKey.State.PREVIOUS)
+        if key_id is not None:
+            found = SPKey.objects.filter(pk=key_id).first()
+            if found is None or found.state != SPKey.State.PREVIOUS:
+                state = found.state if found else "unknown"
+                message = MSG_NOT_PREVIOUS.format(key_id=key_id, state=state)
+                rows = None
+            else:
+                rows = rows.filter(pk=key_id)
+        retired = list(rows.order_by("id")) if rows is not None else []
+        if rows is not None and not retired:
+            message = MSG_NO_PREVIOUS
+        for row in retired:
+            row.state = SPKey.State.RETIRED
+            row.private_key_encrypted = ""
+            row.retired_at = now
+            row.save(update_fields=["state", "private_key_encrypted", "retired_at"])
+    if not retired:
+        raise _refused(SSOGroupEvent.SP_KEY_RETIRE, message, actor=actor)
+    for row in retired:
+        event_record(
+            account=None,
+            event=SSOGroupEvent.SP_KEY_RETIRE,
+            actor=actor,
+            target=row.sha256_fingerprint,
+            changes={"id": row.pk},
+        )
+    return [row.pk for row in retired]
