@@ -143,6 +143,12 @@ class SSOGroupForm(forms.Form):
         initial=SSOGroup.SignatureRequirement.EITHER,
     )
     allow_sha1 = forms.BooleanField(label="Accept SHA-1 signatures (deprecated; avoid)", required=False)
+    require_encrypted_assertions = forms.BooleanField(
+        label="Require encrypted assertions",
+        required=False,
+        help_text="Refuse assertions the IdP sends unencrypted. Give the IdP the encryption certificate from "
+        "this group's SP metadata first.",
+    )
     enabled = forms.BooleanField(
         label="Enabled",
         required=False,
@@ -162,6 +168,7 @@ class SSOGroupForm(forms.Form):
                 "adopt_existing_users",
                 "signature_requirement",
                 "allow_sha1",
+                "require_encrypted_assertions",
             ),
         ),
     )
@@ -309,6 +316,7 @@ class SSOGroupForm(forms.Form):
             "domains": re.split(r"[\s,;]+", data.get("domains", "")),
             **{f: data[f] for f in ("allow_idp_initiated", "jit_provisioning", "default_role")},
             **{f: data[f] for f in ("signature_requirement", "allow_sha1", "adopt_existing_users")},
+            "require_encrypted_assertions": data["require_encrypted_assertions"],
         }
         if data.get("identity_attribute") is not None:  # "Identify users by" was given
             values["identity_attribute"] = data["identity_attribute"]
@@ -355,6 +363,7 @@ def ssogroup_initial(group: SSOGroup) -> dict[str, Any]:
         "domains": "\n".join(group.domains.order_by("domain").values_list("domain", flat=True)),
         "signature_requirement": group.signature_requirement,
         "allow_sha1": group.allow_sha1,
+        "require_encrypted_assertions": group.require_encrypted_assertions,
         "enabled": group.enabled,
     }
 

@@ -88,6 +88,8 @@ class SSOGroup(models.Model):
         error_messages=dict.fromkeys(("invalid_choice", "blank"), v.MSG_SIGNATURE_INVALID),
     )
     allow_sha1 = models.BooleanField(default=False)
+    # Refuse assertions that arrive unencrypted (they are still decrypted with any of our SP keys).
+    require_encrypted_assertions = models.BooleanField(default=False)
     # Sign our AuthnRequests even when the IdP's metadata does not ask for it (WantAuthnRequestsSigned).
     sign_authn_requests = models.BooleanField(default=False)
     # "Identify users by": empty, the NameID (an email address); otherwise the name of the attribute

@@ -33,6 +33,7 @@ POLICY_FIELDS = (
     "default_role",
     "signature_requirement",
     "allow_sha1",
+    "require_encrypted_assertions",
     "scim_roles",
     "adopt_existing_users",
 )

@@ -68,6 +68,7 @@ PRIVILEGE_FIELDS = (
     "allow_idp_initiated",
     "signature_requirement",
     "allow_sha1",
+    "require_encrypted_assertions",
     "enabled",
 )
 # A new group's policy that asks for nothing beyond what any group has.
@@ -79,6 +80,7 @@ _CREATE_DEFAULTS = {
     "allow_idp_initiated": True,
     "signature_requirement": "either",
     "allow_sha1": False,
+    "require_encrypted_assertions": False,
     "enabled": False,
 }
 

@@ -7,10 +7,14 @@
    XMLSchema object keeps its error log on the instance.
 2. python3-saml's notion of "now" reads sparksso.clock, the one injectable clock, so every
    validity window (the library's and ours) moves together in tests.
+3. The cached protocol schema also knows xenc11:MGF (schemas/xenc11-mgf.xsd), so an EncryptedKey
+   using XML Encryption 1.1's RSA-OAEP with MGF1-SHA256 passes the strict schema check; nothing
+   else about the schema changes.
 """
 
 import threading
 from os.path import dirname, join
+from pathlib import Path
 
 from lxml import etree
 from onelogin.saml2 import compat
@@ -23,6 +27,16 @@ from sparksso import clock
 _ORIGINAL_VALIDATE_XML = OneLogin_Saml2_XML.validate_xml
 _SCHEMA_DIR = join(dirname(_xml_utils_module.__file__), "schemas")
 _local = threading.local()
+_PROTOCOL_SCHEMA = "saml-schema-protocol-2.0.xsd"
+# The protocol schema plus xenc11:MGF: a schema of imports only, so every global element is theirs.
+_PROTOCOL_WITH_XENC11 = (
+    '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+    f'<xs:import namespace="urn:oasis:names:tc:SAML:2.0:protocol" '
+    f'schemaLocation="{Path(_SCHEMA_DIR, _PROTOCOL_SCHEMA).as_uri()}"/>'
+    '<xs:import namespace="http://www.w3.org/2009/xmlenc11#" '
+    f'schemaLocation="{(Path(__file__).parent / "schemas" / "xenc11-mgf.xsd").as_uri()}"/>'
+    "</xs:schema>"
+)
 
 
 def _schema_get(name: str) -> etree.XMLSchema:
@@ -30,7 +44,9 @@ def _schema_get(name: str) -> etree.XMLSchema:
     if cache is None:
         cache = _local.schemas = {}
     schema = cache.get(name)
-    if schema is None:
+    if schema is None and name == _PROTOCOL_SCHEMA:
+        schema = cache[name] = OneLogin_Saml2_XML._schema_class(etree.fromstring(_PROTOCOL_WITH_XENC11))
+    elif schema is None:
         with open(join(_SCHEMA_DIR, name)) as f_schema:
             schema = cache[name] = OneLogin_Saml2_XML._schema_class(etree.parse(f_schema))
     return schema

@@ -38,6 +38,7 @@ from ssogroups.saml.sign_in_test import (
 )
 from ssogroups.saml.throttle import AcsLimit
 from ssogroups.services import ssogroup_event_record
+from ssogroups.sp_keys import SPKeyError, sp_keys_for_decryption
 
 logger = logging.getLogger(__name__)
 ANONYMOUS = "anonymous"  # the actor of events caused by a request nobody could authenticate
@@ -59,6 +60,14 @@ def _group_settings(group: SSOGroup) -> dict:
     # The certificates the group trusts now: a removed one fails the very next response.
     pems = list(SSOCertificate.objects.filter(group_id=group.pk).order_by("pk").values_list("pem", flat=True))
     return saml_settings_for_group(group, certificates_pem=pems)
+
+
+def _decryption_keys() -> list[str]:
+    """Our SP private keys for an EncryptedAssertion (current, next, previous); read only when one arrives."""
+    try:
+        return [pair.private_key_pem for pair in sp_keys_for_decryption()]
+    except SPKeyError as exc:
+        raise SamlRejected(reasons.DECRYPTION_FAILED, exc.message) from exc
 
 
 def sso_login_start(
@@ -122,6 +131,8 @@ def sso_login_consume(
         acs_url=group.acs_url,
         now=now,
         clock_skew=timedelta(seconds=django_settings.SAML_CLOCK_SKEW_SECONDS),
+        decryption_keys=_decryption_keys,
+        require_encrypted=group.require_encrypted_assertions,
     )
 
     def reject(reason: reasons.Reason, detail: str = "") -> SamlRejected:
