@@ -117,6 +117,11 @@ DECRYPTION_FAILED = _r(
     "previous): the IdP encrypted it to another certificate, or with an algorithm we do not accept. Give the "
     "IdP the encryption certificate from this group's SP metadata.",
 )
+ENCRYPTION_ALGORITHM = _r(
+    "encryption_algorithm",
+    "The assertion was encrypted with an algorithm the ACS does not accept. Key transport must be RSA-OAEP "
+    "(rsa-oaep-mgf1p, or xmlenc11 rsa-oaep); content encryption AES-128/256 in GCM (preferred) or CBC mode.",
+)
 ENCRYPTED_UNSIGNED = _r(
     "encrypted_unsigned",
     "The assertion was encrypted but neither it nor the response was signed. Anyone can encrypt to our "

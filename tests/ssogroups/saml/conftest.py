@@ -5,6 +5,7 @@ from django.test import Client
 
 from accounts.models import UserSession
 from ssogroups.models import ConsumedAssertion, SSOLoginFailure
+from ssogroups.sp_keys import sp_key_current
 from tests.ssogroups.saml.idp import TestIdP, b64
 from tests.support.keys import shared_keypair
 
@@ -57,3 +58,15 @@ def counts() -> dict:
 
 def last_failure() -> SSOLoginFailure:
     return SSOLoginFailure.objects.order_by("-id").first()
+
+
+@pytest.fixture
+def sp_key(settings, tmp_path):
+    """The operator's key files (SP_KEY_FILE/SP_CERT_FILE): a real key, without generating RSA-3072 per test."""
+    pair = shared_keypair("saml-sp-encryption")
+    (tmp_path / "sp-key.pem").write_text(pair.key_pem)
+    (tmp_path / "sp-cert.pem").write_text(pair.cert_pem)
+    settings.SP_KEY_FILE = str(tmp_path / "sp-key.pem")
+    settings.SP_CERT_FILE = str(tmp_path / "sp-cert.pem")
+    assert sp_key_current().certificate_pem.strip() == pair.cert_pem.strip()
+    return pair

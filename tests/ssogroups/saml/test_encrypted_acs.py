@@ -10,19 +10,7 @@ from tests.ssogroups.saml.conftest import acs_post, counts, session_json
 from tests.ssogroups.saml.encryptor import CONTENT, KEY_TRANSPORTS, OAEP_SHA1, encrypted_response
 from tests.ssogroups.saml.idp import sp_of
 from tests.ssogroups.saml.test_acs_rejections import assert_refused
-from tests.support.keys import make_keypair, shared_keypair
-
-
-@pytest.fixture
-def sp_key(settings, tmp_path):
-    """The operator's key files (SP_KEY_FILE/SP_CERT_FILE): a real key, without generating RSA-3072 per test."""
-    pair = shared_keypair("saml-sp-encryption")
-    (tmp_path / "sp-key.pem").write_text(pair.key_pem)
-    (tmp_path / "sp-cert.pem").write_text(pair.cert_pem)
-    settings.SP_KEY_FILE = str(tmp_path / "sp-key.pem")
-    settings.SP_CERT_FILE = str(tmp_path / "sp-cert.pem")
-    assert sp_keys.sp_key_current().certificate_pem.strip() == pair.cert_pem.strip()
-    return pair
+from tests.support.keys import make_keypair
 
 
 def _signed_in(client, user) -> None:
