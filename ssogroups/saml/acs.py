@@ -252,16 +252,17 @@ def _response_parse(settings: dict, encoded: str, decryption_keys: KeySource = N
         if decryption_keys is None:
             raise SamlRejected(reasons.DECRYPTION_FAILED, f"xmlsec: {exc}") from exc
     # An EncryptedAssertion: a plain response never gets here, so it never loads a key.
-    return _response_decrypt(settings, encoded, decryption_keys())
+    return _response_decrypt(settings, encoded, decryption_keys)
 
 
-def _response_decrypt(settings: dict, encoded: str, private_keys: Sequence[str]) -> OneLogin_Saml2_Response:
+def _response_decrypt(settings: dict, encoded: str, decryption_keys: Callable) -> OneLogin_Saml2_Response:
     """python3-saml takes one SP key; during a rotation the IdP may still encrypt to an older one,
     so let the library decrypt with each of ours in turn until one opens the EncryptedAssertion."""
+    document = OneLogin_Saml2_XML.to_etree(base64.b64decode(encoded))  # python3-saml parsed it once: safe
+    _encryption_algorithms_check(document)  # before any key is read
+    private_keys = decryption_keys()
     if not private_keys:
         raise SamlRejected(reasons.DECRYPTION_FAILED, "this deployment has no SP key")
-    document = OneLogin_Saml2_XML.to_etree(base64.b64decode(encoded))  # python3-saml parsed it once: safe
-    _encryption_algorithms_check(document)
     for private_key in private_keys:
         keyed = {**settings, "sp": {**settings["sp"], "privateKey": private_key}}
         try:
@@ -276,7 +277,9 @@ def _response_decrypt(settings: dict, encoded: str, private_keys: Sequence[str])
 def _encryption_algorithms_check(document) -> None:
     """Only RSA-OAEP key transport and AES-GCM/CBC content: never RSA PKCS#1 v1.5 (Bleichenbacher's
     oracle) nor 3DES, whatever xmlsec would otherwise accept."""
-    wrapper = "/samlp:Response/saml:EncryptedAssertion"
+    wrapper = "/samlp:Response/saml:EncryptedAssertion[1]"  # the one python3-saml decrypts
+    if len(document.xpath(f"{wrapper}/xenc:EncryptedData", namespaces=NS)) != 1:
+        raise SamlRejected(reasons.ENCRYPTED_UNSUPPORTED, "the EncryptedAssertion holds no one xenc:EncryptedData")
     content = document.xpath(f"{wrapper}/xenc:EncryptedData/xenc:EncryptionMethod/@Algorithm", namespaces=NS)
     transport = document.xpath(f"{wrapper}//xenc:EncryptedKey/xenc:EncryptionMethod/@Algorithm", namespaces=NS)
     for algorithm in content or [""]:
@@ -352,8 +355,8 @@ def validate_response(
     if document.tag != f"{{{C.NS_SAMLP}}}Response":
         raise reject(reasons.INVALID_RESPONSE, "root element is not samlp:Response")
     if encrypted and not document.xpath("saml:Assertion", namespaces=NS):
-        # python3-saml leaves an EncryptedAssertion without xenc:EncryptedData as it is.
-        raise reject(reasons.ENCRYPTED_UNSUPPORTED, "the EncryptedAssertion holds no decryptable assertion")
+        # The EncryptedData decrypted to something other than an assertion.
+        raise reject(reasons.ENCRYPTED_UNSUPPORTED, "the EncryptedAssertion holds no assertion")
     if require_encrypted and not encrypted:
         raise reject(reasons.ENCRYPTION_REQUIRED)
     if document.xpath("saml:Assertion/saml:Subject/saml:EncryptedID", namespaces=NS):
