@@ -36,6 +36,7 @@ POLICY_FIELDS = (
     "require_encrypted_assertions",
     "scim_roles",
     "adopt_existing_users",
+    "sign_authn_requests",
 )
 
 

@@ -255,3 +255,9 @@ def failures_view(request: HttpRequest, slug: str) -> HttpResponse:
         for f in login_failures_recent(group=group)
     ]
     return render(request, "saml/failures.html", {"group": group, "rows": rows})
+
+
+@csrf_exempt
+def slo_view(request: HttpRequest, account_id: int, slug: str) -> HttpResponse:
+    """Single Logout endpoint: published in the SP metadata; answers 404 until logout is implemented."""
+    return not_found_page(request)
