@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
-from devidp import pages, saml, spfetch
+from devidp import encrypt, pages, saml, spfetch
 from devidp.keys import keypair_ensure
 from devidp.state import Pending, Store, sp_label
 
@@ -93,13 +93,19 @@ class DevIdP:
     """One IdP: its key pair (kept under ``state_dir``), its store, and where it is reachable."""
 
     def __init__(
-        self, *, base_url: str, state_dir: Path, sp_learn: Callable[[str], spfetch.SPInfo] = spfetch.sp_learn
+        self,
+        *,
+        base_url: str,
+        state_dir: Path,
+        sp_learn: Callable[[str], spfetch.SPInfo] = spfetch.sp_learn,
+        sp_certificate: Callable[[str], str] = encrypt.sp_encryption_certificate,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.keys = keypair_ensure(state_dir=state_dir)
         self.rogue_keys = keypair_ensure(state_dir=state_dir, name="rogue", common_name="not the dev IdP")
         self.store = Store(state_dir)
         self.sp_learn = sp_learn
+        self.sp_certificate = sp_certificate  # the SP's encryption certificate, for "Encrypt the assertion"
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request.from_environ(environ)
@@ -300,6 +306,10 @@ class DevIdP:
         if sign not in saml.SIGN_CHOICES or breakage not in saml.BREAK_CHOICES:
             return _error("Bad options", MSG_OPTION)
         try:
+            encrypt_to = self.sp_certificate(sp) if form.get("encrypt") == "on" else ""
+        except spfetch.SPError as exc:
+            return _error("Cannot encrypt", str(exc), "502 Bad Gateway")
+        try:
             xml = saml.response_build(
                 base_url=self.base_url,
                 keys=self.keys,
@@ -310,6 +320,7 @@ class DevIdP:
                 in_response_to=request_id,
                 sign=sign,
                 breakage=breakage,
+                encrypt_to=encrypt_to,
             )
         except saml.SigningError as exc:
             return _error("Signing failed", MSG_SIGNING.format(detail=exc), "500 Internal Server Error")

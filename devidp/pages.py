@@ -45,7 +45,12 @@ def _options(sign: str = "assertion", breakage: str = "") -> str:
         f'<option value="{value}"{" selected" if value == breakage else ""}>{escape(text)}</option>'
         for value, text in BREAK_CHOICES.items()
     )
+    encrypt = (
+        '<label><input type="checkbox" name="encrypt" value="on"> '
+        "Encrypt the assertion (to the certificate in the SP's metadata)</label>"
+    )
     return f"""<fieldset><legend>Signature</legend>{radios}</fieldset>
+<fieldset><legend>Encryption</legend>{encrypt}</fieldset>
 <label for="breakage">Response to send</label><select id="breakage" name="breakage">{choices}</select>"""
 
 

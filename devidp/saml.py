@@ -24,6 +24,7 @@ from saml2.server import Server
 from saml2.sigver import SigverError, pre_signature_part
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
+from devidp import encrypt
 from devidp.keys import KeyFiles
 
 NS = {
@@ -211,8 +212,10 @@ def response_build(
     in_response_to: str | None,
     sign: str = "assertion",
     breakage: str = "",
+    encrypt_to: str = "",
 ) -> str:
-    """The XML of a SAML Response for ``person``, signed as ``sign`` says, broken as ``breakage`` says."""
+    """The XML of a SAML Response for ``person``, signed as ``sign`` says, broken as ``breakage`` says;
+    with ``encrypt_to`` (the SP's certificate) the signed assertion is encrypted before the Response is signed."""
     if sign not in SIGN_CHOICES or breakage not in BREAK_CHOICES:
         raise ValueError(f"unknown option sign={sign!r} breakage={breakage!r}")
     email = person.email
@@ -255,6 +258,8 @@ def response_build(
             xml = server.sec.sign_statement(
                 xml, ASSERTION_NODE, key_file=str(signer.key_file), node_id=assertion.get("ID")
             )
+        if encrypt_to:
+            xml = encrypt.assertion_encrypt(xml, encrypt_to)
         if sign in ("response", "both"):
             xml = server.sec.sign_statement(xml, RESPONSE_NODE, key_file=str(signer.key_file), node_id=tree.get("ID"))
     except SigverError as exc:
