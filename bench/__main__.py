@@ -25,6 +25,7 @@ from pathlib import Path
 
 BENCHMARKS = {
     "acs": "bench.acs_validation",
+    "acs_encrypted": "bench.acs_encrypted",
     "http": "bench.acs_http",
     "scim": "bench.scim_lookup",
     "peers": "bench.side_by_side",

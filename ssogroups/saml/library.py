@@ -23,6 +23,7 @@ from onelogin.saml2.utils import OneLogin_Saml2_Utils
 from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 
 from sparksso import clock
+from ssogroups.saml.decryption import decryption_cache_install
 
 _ORIGINAL_VALIDATE_XML = OneLogin_Saml2_XML.validate_xml
 _SCHEMA_DIR = join(dirname(_xml_utils_module.__file__), "schemas")
@@ -86,3 +87,4 @@ def library_adjust() -> None:
     """Idempotent: called from SsogroupsConfig.ready()."""
     schema_cache_install()
     OneLogin_Saml2_Utils.now = staticmethod(_clock_now)
+    decryption_cache_install()  # 4. ssogroups.saml.decryption: one xmlsec KeysManager per SP key
