@@ -145,3 +145,19 @@ def sp_key_retire(*, actor: str, key_id: int | None = None) -> list[int]:
             changes={"id": row.pk},
         )
     return [row.pk for row in retired]
+
+
+def sp_key_promote_due(*, actor: str) -> SPKeyPair | None:
+    """The daily check's step: promote the next key once it has been published SP_KEY_ROLLOVER_DAYS.
+
+    Nothing to do (no next key, too early, keys from files) is not an event; None then.
+    """
+    if sp_keys_from_files():
+        return None
+    nxt = SPKey.objects.filter(state=SPKey.State.NEXT).values_list("created_at", flat=True).first()
+    if nxt is None or clock.now() - nxt < timedelta(days=settings.SP_KEY_ROLLOVER_DAYS):
+        return None
+    try:
+        return sp_key_promote(actor=actor)
+    except SPKeyError:  # another run promoted it first (its refusal is its event)
+        return None

@@ -237,3 +237,24 @@ def test_first_use_from_two_workers_at_once_makes_one_key(race_db):  # noqa: F81
     assert len(got) == 2 and got[0] == got[1]
     assert SPKey.objects.count() == 1
     assert Event.objects.filter(event="sp_key_create").count() == 1
+
+
+def test_the_daily_check_promotes_the_next_key_once_it_has_been_published_long_enough(settings, capsys):
+    settings.SP_KEY_ROLLOVER_DAYS = 14
+    start = clock.now()
+    first = sp_keys.sp_key_current()
+    nxt = sp_key_rotation.sp_key_rotate(actor="sp_keys")
+
+    _at(start + timedelta(days=13, hours=23), lambda: call_command("ssogroups_check"))
+    assert "promoted" not in capsys.readouterr().out
+    assert sp_keys.sp_key_current() == first
+    assert not Event.objects.filter(event="sp_key_promote").exists()  # not due: nothing to record
+
+    _at(start + timedelta(days=14, minutes=1), lambda: call_command("ssogroups_check"))
+    assert f"sp key {nxt.sha256_fingerprint}: promoted to current" in capsys.readouterr().out
+    assert sp_keys.sp_key_current().sha256_fingerprint == nxt.sha256_fingerprint
+    assert list(Event.objects.filter(event="sp_key_promote").values_list("actor", "outcome")) == [
+        ("ssogroups_check", "success")
+    ]
+    _at(start + timedelta(days=15), lambda: call_command("ssogroups_check"))
+    assert Event.objects.filter(event="sp_key_promote").count() == 1
