@@ -99,6 +99,10 @@ class ValidatedAssertion:
     signed_assertion: bool = False
     # When the IdP says the user authenticated (the signed assertion's AuthnStatement/@AuthnInstant).
     authn_instant: datetime | None = None
+    # What Single Logout repeats and matches (ssogroups.saml.logout): the NameID's qualifiers, SessionIndex.
+    name_qualifier: str = ""
+    sp_name_qualifier: str = ""
+    session_index: str = ""
 
 
 def saml_time_parse(value: str) -> datetime | None:
@@ -326,4 +330,7 @@ def validate_response(
         signed_response=signed_response,
         signed_assertion=signed_assertion,
         authn_instant=saml_time_parse(instants[0]) if len(instants) == 1 else None,
+        name_qualifier=name_id_data.get("NameQualifier") or "",
+        sp_name_qualifier=name_id_data.get("SPNameQualifier") or "",
+        session_index=response.get_session_index() or "",
     )
