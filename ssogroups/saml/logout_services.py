@@ -79,8 +79,12 @@ def _pending_key(group: SSOGroup, request_id: str) -> str:
 def sso_session_record(
     *, group: SSOGroup, session_key: str, validated: ValidatedAssertion | None, expires_at: datetime
 ) -> None:
-    """Keep what the sign-in's assertion said about the session, with the session (one upsert)."""
-    if validated is None or not validated.name_id or not session_key:
+    """Keep what the sign-in's assertion said about the session, with the session (one upsert).
+
+    Only for a group whose IdP has an SLO endpoint: without one there is nobody to exchange logout
+    messages with, and a sign-in stays the 8 statements docs/performance.md counts.
+    """
+    if not group.slo_url or validated is None or not validated.name_id or not session_key:
         return
     SSOSession.objects.bulk_create(
         [
