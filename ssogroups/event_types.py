@@ -68,24 +68,24 @@ class SSOGroupEvent(EventType):
     )
     SP_KEY_CREATE = (
         "sp_key_create",
-        "SP keys",
+        "SSO groups",
         "The deployment's first SP key pair (RSA-3072, self-signed certificate) was generated on first use.",
     )
     SP_KEY_ROTATE = (
         "sp_key_rotate",
-        "SP keys",
+        "SSO groups",
         "`sp_keys rotate`: a next SP key was generated and is published in SP metadata beside the current one "
         "(or the rotation was refused, with the reason).",
     )
     SP_KEY_PROMOTE = (
         "sp_key_promote",
-        "SP keys",
+        "SSO groups",
         "`sp_keys promote`: the next SP key became current (it signs); the old one stays for decryption "
         "(or the promotion was refused, with the reason).",
     )
     SP_KEY_RETIRE = (
         "sp_key_retire",
-        "SP keys",
+        "SSO groups",
         "`sp_keys retire`: a previous SP key's private half was erased; it decrypts nothing any more "
         "(or the retirement was refused, with the reason).",
     )

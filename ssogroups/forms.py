@@ -143,6 +143,14 @@ class SSOGroupForm(forms.Form):
         initial=SSOGroup.SignatureRequirement.EITHER,
     )
     allow_sha1 = forms.BooleanField(label="Accept SHA-1 signatures (deprecated; avoid)", required=False)
+    sign_authn_requests = forms.BooleanField(
+        label="Sign sign-in requests",
+        required=False,
+        help_text=(
+            "Signs every AuthnRequest with sparksso's certificate (shown on the group's page and in the SP "
+            "metadata). Always on when the IdP's metadata asks for signed requests."
+        ),
+    )
     enabled = forms.BooleanField(
         label="Enabled",
         required=False,
@@ -162,6 +170,7 @@ class SSOGroupForm(forms.Form):
                 "adopt_existing_users",
                 "signature_requirement",
                 "allow_sha1",
+                "sign_authn_requests",
             ),
         ),
     )
@@ -309,6 +318,7 @@ class SSOGroupForm(forms.Form):
             "domains": re.split(r"[\s,;]+", data.get("domains", "")),
             **{f: data[f] for f in ("allow_idp_initiated", "jit_provisioning", "default_role")},
             **{f: data[f] for f in ("signature_requirement", "allow_sha1", "adopt_existing_users")},
+            "sign_authn_requests": data["sign_authn_requests"],
         }
         if data.get("identity_attribute") is not None:  # "Identify users by" was given
             values["identity_attribute"] = data["identity_attribute"]
@@ -355,6 +365,7 @@ def ssogroup_initial(group: SSOGroup) -> dict[str, Any]:
         "domains": "\n".join(group.domains.order_by("domain").values_list("domain", flat=True)),
         "signature_requirement": group.signature_requirement,
         "allow_sha1": group.allow_sha1,
+        "sign_authn_requests": group.sign_authn_requests,
         "enabled": group.enabled,
     }
 

@@ -35,6 +35,7 @@ POLICY_FIELDS = (
     "allow_sha1",
     "scim_roles",
     "adopt_existing_users",
+    "sign_authn_requests",
 )
 
 

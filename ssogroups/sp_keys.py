@@ -29,7 +29,7 @@ from django.db import IntegrityError, transaction
 from accounts.events import event_record
 from accounts.models import Event
 from sparksso import clock
-from ssogroups.certificates import MetadataError, certificate_load
+from ssogroups.certificates import EXPIRY_WARNING_DAYS, MetadataError, certificate_load
 from ssogroups.event_types import SSOGroupEvent
 from ssogroups.models import SPKey
 
@@ -249,6 +249,52 @@ def sp_keys_published() -> list[SPKeyPair]:
     """The keys our SP metadata lists: the current one, then the next one while a rotation is under way."""
     nxt = sp_key_next()
     return [sp_key_current(), *([nxt] if nxt else [])]
+
+
+def sp_key_settings() -> dict:
+    """The keyword arguments ssogroups.saml.config takes for our keys: the current pair and the next certificate."""
+    nxt = sp_key_next()
+    return {"sp_key": sp_key_current(), "sp_next_certificate_pem": nxt.certificate_pem if nxt else ""}
+
+
+@dataclass(frozen=True)
+class SPCertificateShown:
+    """What an account admin sees of one published key: never the private half."""
+
+    state: str
+    certificate_pem: str
+    sha256_fingerprint: str
+    not_after: datetime
+    expired: bool
+    expiring_soon: bool
+
+
+def sp_certificates_shown() -> list[SPCertificateShown]:
+    """The published certificates (current, then next) for the admin's page; nothing is decrypted.
+
+    The deployment's first key is made here if no sign-in or metadata request has made it yet.
+    """
+    if sp_keys_from_files():
+        pairs = [(p.state, p.certificate_pem, p.sha256_fingerprint, p.not_after) for p in [_file_pair()]]
+    else:
+        if not SPKey.objects.filter(state=SPKey.State.CURRENT).exists():
+            sp_key_current()
+        rows = SPKey.objects.filter(state__in=[SPKey.State.CURRENT, SPKey.State.NEXT])
+        rows = sorted(rows, key=lambda r: r.state != SPKey.State.CURRENT)
+        pairs = [(r.state, r.certificate_pem, r.sha256_fingerprint, r.not_after) for r in rows]
+    now = clock.now()
+    soon = now + timedelta(days=EXPIRY_WARNING_DAYS)
+    return [
+        SPCertificateShown(
+            state=state,
+            certificate_pem=pem,
+            sha256_fingerprint=fingerprint,
+            not_after=not_after,
+            expired=not_after <= now,
+            expiring_soon=now < not_after <= soon,
+        )
+        for state, pem, fingerprint, not_after in pairs
+    ]
 
 
 def sp_keys_list() -> list[SPKey]:

@@ -70,6 +70,10 @@ PRIVILEGE_FIELDS = (
     "allow_sha1",
     "enabled",
 )
+# Neither: whether we sign our AuthnRequests (the IdP's WantAuthnRequestsSigned from its metadata, or the
+# group's own policy) changes what we send, never whom the group trusts or what a user may become. Turning
+# it off can only make an IdP that requires signatures refuse sign-ins. So no recent sign-in, nothing held.
+NEUTRAL_FIELDS = ("want_authn_requests_signed", "sign_authn_requests")
 # A new group's policy that asks for nothing beyond what any group has.
 _CREATE_DEFAULTS = {
     "scim_roles": scim_roles_default(),

@@ -1,5 +1,7 @@
 """Account SSO configuration pages (/account/sso/) and the public SP metadata document."""
 
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,11 +25,13 @@ from ssogroups.fetch import MetadataFetchError
 from ssogroups.forms import ADMIN_ROLE_WARNING, ConfirmDeleteForm, SSOGroupForm
 from ssogroups.metadata import MetadataError
 from ssogroups.models import SSOGroup
-from ssogroups.saml.config import saml_settings_for_group
+from ssogroups.saml.config import authn_requests_signed, saml_settings_for_group
 from ssogroups.slugs import slugs_taken
+from ssogroups.sp_keys import SPKeyError, sp_certificates_shown, sp_key_settings
 from ssogroups.spmetadata import CONTENT_TYPE, sp_metadata_build
 
 FEATURE = "SSO configuration"
+logger = logging.getLogger(__name__)
 MSG_CREATED = "SSO group “{name}” was created. Now copy the values below into your IdP."
 MSG_UPDATED = "SSO group “{name}” was saved."
 MSG_REFRESHED = "The metadata was refreshed from {url}."
@@ -46,13 +50,7 @@ UNDO_ENABLE = "undo-enable"  # extra tag of the disabled message: base.html offe
 MSG_DELETED = "SSO group “{name}” was deleted."
 MSG_READ = "Read the metadata of {entity}: check the values below, then create the group."
 MSG_FIX_ERRORS = "Nothing was saved. Please correct the errors below."
-# The IdP's WantAuthnRequestsSigned was parsed and then ignored. We hold no SP key, so we
-# cannot sign; the admin is told plainly instead.
-WARN_WANTS_SIGNED_REQUESTS = (
-    "This IdP's metadata says it wants signed sign-in requests (WantAuthnRequestsSigned), but sparksso "
-    "sends them unsigned. Sign-in started here (SP-initiated) will fail unless the IdP accepts unsigned "
-    "requests; sign-in from the IdP's app tile is not affected."
-)
+MSG_SP_KEY_UNAVAILABLE = "Our SP key cannot be read at the moment; try again later."
 MSG_TRUST_PENDING = (
     "This change of what the group trusts (signing certificates, IdP entity ID or endpoints) is not "
     "in effect yet: compare it with your IdP and approve or reject it below."
@@ -158,6 +156,14 @@ def ssogroup_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     return _detail_page(request, group, status=200)
 
 
+def _sp_certificates() -> list:
+    try:
+        return sp_certificates_shown()
+    except SPKeyError as exc:  # the operator's SP_KEY_FILE/SP_CERT_FILE cannot be read
+        logger.error("SP certificate unavailable: %s", exc.message)
+        return []
+
+
 def _detail_page(request: HttpRequest, group, *, status: int) -> HttpResponse:
     certificates = [
         (c, selectors.certificate_status(c.not_after)) for c in group.certificates.order_by("not_after", "id")
@@ -173,7 +179,9 @@ def _detail_page(request: HttpRequest, group, *, status: int) -> HttpResponse:
         "trust_rows": trust.trust_change_rows(change) if change is not None else [],
         "pending_certificates": pending,
         "domains": group.domains.order_by("domain"),
-        "signed_requests_warning": WARN_WANTS_SIGNED_REQUESTS if group.want_authn_requests_signed else "",
+        # Our own key: whether we sign this group's requests, and the certificates an IdP verifies them with.
+        "authn_requests_signed": authn_requests_signed(group),
+        "sp_certificates": _sp_certificates(),
         # what enabling still needs, the sign-in chart, the SCIM policy
         "enable_missing": " and ".join(group.enable_missing()),
         "chart": signin_chart(group=group, now=clock.now()),
@@ -318,7 +326,14 @@ def sp_metadata_view(request: HttpRequest, account_id: int, slug: str) -> HttpRe
     if group is None:
         raise Http404("No such SSO group.")
     # The same settings the AuthnRequests and the ACS use (no IdP certificates needed here).
-    body = sp_metadata_build(saml_settings=saml_settings_for_group(group, certificates_pem=[]))
+    try:
+        keys = sp_key_settings()
+    except SPKeyError as exc:  # SECRET_KEY changed without the old one in SECRET_KEY_FALLBACKS
+        logger.error("SP metadata unavailable: %s", exc.message)
+        response = HttpResponse(MSG_SP_KEY_UNAVAILABLE, status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = "300"
+        return response
+    body = sp_metadata_build(saml_settings=saml_settings_for_group(group, certificates_pem=[], **keys))
     response = HttpResponse(body, content_type=CONTENT_TYPE)
     response["Content-Disposition"] = f'inline; filename="sparksso-{group.account_id}-{group.slug}-metadata.xml"'
     return response

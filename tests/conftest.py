@@ -12,6 +12,34 @@ from ssogroups.models import SSOCertificate, SSOGroup
 from tests.support.dns_server import dns_server_running, dns_server_silent
 
 _seq = itertools.count(1)
+_sp_key_pool: list[tuple[str, str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _sp_keys_pooled(request, monkeypatch):
+    """Every group page and SP metadata request needs the deployment's SP key, which a fresh test
+    database generates (RSA-3072, ~0.2 s each). Tests draw real pairs made once per session from a pool
+    instead, a new one per generation within a test; a test that requests ``real_sp_key_generation``
+    generates for real."""
+    if "real_sp_key_generation" in request.fixturenames:
+        return
+    from ssogroups import sp_keys
+
+    real = sp_keys.key_pair_generate
+    drawn = itertools.count()
+
+    def pooled(*, now, days):
+        index = next(drawn)
+        while len(_sp_key_pool) <= index:
+            _sp_key_pool.append(real(now=now, days=days))
+        return _sp_key_pool[index]
+
+    monkeypatch.setattr(sp_keys, "key_pair_generate", pooled)
+
+
+@pytest.fixture
+def real_sp_key_generation():
+    """Opt out of the pool (see ``_sp_keys_pooled``): keys are generated as in production."""
 
 
 @pytest.fixture(autouse=True)

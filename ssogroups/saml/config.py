@@ -1,10 +1,14 @@
 """Turn an SSO group into python3-saml settings: one pure function, every security flag written out."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 
 from ssogroups.constants import BINDING_POST, BINDING_REDIRECT, NAMEID_EMAIL, NAMEID_UNSPECIFIED
+
+if TYPE_CHECKING:
+    from ssogroups.sp_keys import SPKeyPair
 
 
 @dataclass(frozen=True)
@@ -40,12 +44,19 @@ def saml_settings_build(
     allow_sha1: bool,
     name_id_format: str,
     identity_attribute: str = "",
+    sp_key: "SPKeyPair | None" = None,
+    sp_next_certificate_pem: str = "",
+    sign_authn_requests: bool = False,
+    slo_url: str = "",
 ) -> dict:
     """python3-saml settings for one group. Pure: no database, no request, no clock.
 
     Nothing is left to a library default, so a python3-saml upgrade cannot loosen us.
     ``signature_requirement`` is one of SSOGroup.SignatureRequirement; with "either" the library
-    still refuses a response carrying no signature at all.
+    still refuses a response carrying no signature at all. ``sp_key`` is our current key pair (it
+    signs AuthnRequests when ``sign_authn_requests``); ``sp_next_certificate_pem`` is published
+    beside it during a rotation. ``slo_url`` is our SingleLogoutService (HTTP-Redirect; the
+    metadata adds HTTP-POST at the same URL).
     """
     want_assertion_signed = signature_requirement in ("assertion", "both")
     want_response_signed = signature_requirement in ("response", "both")
@@ -55,14 +66,15 @@ def saml_settings_build(
         "sp": {
             "entityId": sp_entity_id,
             "assertionConsumerService": {"url": acs_url, "binding": C.BINDING_HTTP_POST},
-            "singleLogoutService": {"url": "", "binding": C.BINDING_HTTP_REDIRECT},
+            "singleLogoutService": {"url": slo_url, "binding": C.BINDING_HTTP_REDIRECT},
             "attributeConsumingService": {},
             # Identified by an attribute: any NameID will do, so ask for none in particular (an IdP
             # asked for an email NameID it cannot make answers with an error, as SimpleSAMLphp does).
             "NameIDFormat": NAMEID_UNSPECIFIED if identity_attribute else (name_id_format or NAMEID_EMAIL),
-            # We sign nothing and decrypt nothing: no SP key pair.
-            "x509cert": "",
-            "privateKey": "",
+            # Our key pair (ssogroups.sp_keys); the next certificate is published before it signs.
+            "x509cert": sp_key.certificate_pem if sp_key else "",
+            "privateKey": sp_key.private_key_pem if sp_key else "",
+            "x509certNew": sp_next_certificate_pem,
         },
         "idp": {
             "entityId": idp_entity_id,
@@ -79,7 +91,8 @@ def saml_settings_build(
         },
         "security": {
             "nameIdEncrypted": False,
-            "authnRequestsSigned": False,
+            # RSA-SHA256 (signatureAlgorithm below): HTTP-Redirect query signature or enveloped on POST.
+            "authnRequestsSigned": bool(sign_authn_requests and sp_key),
             "logoutRequestSigned": False,
             "logoutResponseSigned": False,
             "signMetadata": False,
@@ -105,8 +118,19 @@ def saml_settings_build(
     }
 
 
-def saml_settings_for_group(group, *, certificates_pem: list[str]) -> dict:
-    """Convenience wrapper reading the group's fields (certificates passed in: no query here)."""
+def authn_requests_signed(group) -> bool:
+    """We sign a group's AuthnRequests when its IdP's metadata asks (WantAuthnRequestsSigned) or its policy says so."""
+    return bool(group.want_authn_requests_signed or group.sign_authn_requests)
+
+
+def saml_settings_for_group(
+    group,
+    *,
+    certificates_pem: list[str],
+    sp_key: "SPKeyPair | None" = None,
+    sp_next_certificate_pem: str = "",
+) -> dict:
+    """Convenience wrapper reading the group's fields (certificates and keys passed in: no query here)."""
     return saml_settings_build(
         sp_entity_id=group.sp_entity_id,
         acs_url=group.acs_url,
@@ -119,4 +143,8 @@ def saml_settings_for_group(group, *, certificates_pem: list[str]) -> dict:
         allow_sha1=group.allow_sha1,
         name_id_format=group.name_id_format,
         identity_attribute=group.identity_attribute,
+        sp_key=sp_key,
+        sp_next_certificate_pem=sp_next_certificate_pem,
+        sign_authn_requests=authn_requests_signed(group),
+        slo_url=group.sp_slo_url,
     )

@@ -44,9 +44,6 @@ logger = logging.getLogger(__name__)
 BUILD_ERRORS = (SPKeyError, SamlRejected, OneLogin_Saml2_Error, xmlsec.Error)
 
 
-def sp_slo_url(group: SSOGroup) -> str:
-    """Our SingleLogoutService for the group, from BASE_URL (the SP metadata publishes the same)."""
-    return f"{django_settings.BASE_URL}/api/v1/users/saml/{group.account_id}/{group.slug}/slo"
 
 
 def _clock_skew() -> timedelta:
@@ -62,7 +59,7 @@ def _logout_settings(group: SSOGroup, certificates: list[str]) -> dict:
     key = sp_key_current()
     return logout_settings_extend(
         saml_settings_for_group(group, certificates_pem=certificates),
-        sp_slo_url=sp_slo_url(group),
+        sp_slo_url=group.sp_slo_url,
         endpoint=slo_endpoint_choose(metadata_xml=group.metadata_xml, slo_url=group.slo_url),
         private_key_pem=key.private_key_pem,
         certificate_pem=key.certificate_pem,
@@ -168,7 +165,7 @@ def sso_logout_response_consume(*, group: SSOGroup, received: Received, request:
         received,
         settings=settings,
         certificates=certificates,
-        slo_url=sp_slo_url(group),
+        slo_url=group.sp_slo_url,
         allow_sha1=group.allow_sha1,
         now=clock.now(),
         clock_skew=_clock_skew(),
@@ -215,7 +212,7 @@ def sso_logout_request_consume(
         received,
         settings=settings,
         certificates=certificates,
-        slo_url=sp_slo_url(group),
+        slo_url=group.sp_slo_url,
         allow_sha1=group.allow_sha1,
         now=clock.now(),
         clock_skew=_clock_skew(),

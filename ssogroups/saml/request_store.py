@@ -21,6 +21,7 @@ from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOGroup
 from ssogroups.saml import reasons
 from ssogroups.saml.browser_secret import MAX_SECRETS
 from ssogroups.saml.errors import SamlRejected
+from ssogroups.saml.request_signing import post_request_signed, redirect_query_signed
 
 PENDING_TTL = timedelta(minutes=10)
 # A browser's pending request is sent again (instead of a new row) while it has this long left.
@@ -148,9 +149,21 @@ def authn_request_start(
     saml_request = authn.get_request(deflate=not post)
     relay_state = TEST_RELAY_PREFIX + authn.get_id() if is_test else ""
     url = endpoint["url"]
+    sp = settings["sp"]
+    # Signed when the IdP asks or the group's policy says so (ssogroups.saml.config), with our current key.
+    signed = settings["security"]["authnRequestsSigned"]
+    if post and signed:
+        saml_request = post_request_signed(
+            request_xml=authn.get_xml(), private_key_pem=sp["privateKey"], certificate_pem=sp["x509cert"]
+        )
     if not post:
-        query = {"SAMLRequest": saml_request} | ({"RelayState": relay_state} if relay_state else {})
-        url += ("&" if "?" in url else "?") + urlencode(query)
+        if signed:
+            query = redirect_query_signed(
+                saml_request=saml_request, relay_state=relay_state, private_key_pem=sp["privateKey"]
+            )
+        else:
+            query = urlencode({"SAMLRequest": saml_request} | ({"RelayState": relay_state} if relay_state else {}))
+        url += ("&" if "?" in url else "?") + query
     return AuthnStart(
         binding=endpoint["binding"],
         url=url,

@@ -20,7 +20,7 @@ from ssogroups.models import SSOCertificate, SSOGroup, SSOLoginFailure
 from ssogroups.saml import reasons
 from ssogroups.saml.acs import ValidatedAssertion, validate_response
 from ssogroups.saml.browser_secret import AUTHN_COOKIE, browser_cookie_present, browser_matches
-from ssogroups.saml.config import saml_settings_for_group
+from ssogroups.saml.config import authn_requests_signed, saml_settings_for_group
 from ssogroups.saml.errors import SamlRejected
 from ssogroups.saml.identity import identity_value, profile_from_attributes, sso_user_resolve
 from ssogroups.saml.request_store import (
@@ -38,6 +38,7 @@ from ssogroups.saml.sign_in_test import (
 )
 from ssogroups.saml.throttle import AcsLimit
 from ssogroups.services import ssogroup_event_record
+from ssogroups.sp_keys import SPKeyError, sp_key_current
 
 logger = logging.getLogger(__name__)
 ANONYMOUS = "anonymous"  # the actor of events caused by a request nobody could authenticate
@@ -75,9 +76,17 @@ def sso_login_start(
 
     ``is_test``: an admin's test sign-in, whose response the ACS reports instead of signing in.
     """
+    settings = _group_settings(group)
+    if authn_requests_signed(group):
+        try:
+            sp_key = sp_key_current()
+        except SPKeyError as exc:  # SECRET_KEY changed without the old one in SECRET_KEY_FALLBACKS
+            raise SamlRejected(reasons.GROUP_MISCONFIGURED, exc.message) from exc
+        pems = settings["idp"]["x509certMulti"]["signing"]
+        settings = saml_settings_for_group(group, certificates_pem=pems, sp_key=sp_key)
     return authn_request_start(
         group=group,
-        settings=_group_settings(group),
+        settings=settings,
         next_path=next_path,
         browser_hash=browser_hash,
         reuse_hashes=reuse_hashes,

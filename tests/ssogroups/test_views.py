@@ -8,8 +8,9 @@ from django.utils.html import escape
 
 from accounts.models import Account, Event, User
 from ssogroups.models import SSOCertificate, SSODomain, SSOGroup
+from ssogroups.sp_keys import sp_key_current
 from ssogroups.trust import trust_change_get
-from ssogroups.views import MSG_TRUST_PENDING, WARN_WANTS_SIGNED_REQUESTS
+from ssogroups.views import MSG_TRUST_PENDING
 from tests.conftest import force_recent_login
 from tests.ssogroups import samples as s
 from tests.ssogroups.samples import cert_b64, cert_pem
@@ -618,12 +619,23 @@ def test_resubmitting_the_edit_form_unchanged_records_nothing(client_admin, jump
     assert not Event.objects.filter(event="sso_group_update").exists()
 
 
-@pytest.mark.parametrize("wants_signed", [True, False])
-def test_idp_wanting_signed_requests_is_shown_as_a_warning(client_admin, account, make_ssogroup, wants_signed):
-    """We never sign AuthnRequests (no SP key); an IdP that wants them signed is flagged to the admin."""
-    make_ssogroup(account, slug="strict-idp", want_authn_requests_signed=wants_signed)
+@pytest.mark.parametrize(
+    ("wants_signed", "policy", "shown"),
+    [(True, False, "the IdP's metadata asks for them"), (False, True, "this group's policy"), (False, False, "Off")],
+)
+def test_group_page_says_whether_requests_are_signed_and_shows_our_certificate(
+    client_admin, account, make_ssogroup, wants_signed, policy, shown
+):
+    """An IdP that wants signed requests is no longer a warning: we sign, and the page says so."""
+    make_ssogroup(account, slug="strict-idp", want_authn_requests_signed=wants_signed, sign_authn_requests=policy)
+    current = sp_key_current()
     before = counts()
     response = client_admin.get("/account/sso/strict-idp/")
     assert response.status_code == 200
-    assert (escape(WARN_WANTS_SIGNED_REQUESTS) in response.content.decode()) is wants_signed
+    page = response.content.decode()
+    assert "WantAuthnRequestsSigned), but sparksso" not in page
+    assert 'id="signed-requests"' in page and shown in page
+    assert current.sha256_fingerprint[:20] in page.replace("<wbr>", "")
+    assert current.not_after.strftime("%Y-%m-%d") in page
+    assert "PRIVATE KEY" not in page
     assert counts() == before
