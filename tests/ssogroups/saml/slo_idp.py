@@ -133,3 +133,13 @@ def our_post_verified(value: str, *, idp: TestIdP, sp: SP, sp_cert_pem: str, wor
     assert len(signatures) == 1
     assert signatures[0].find("ds:SignedInfo/ds:Reference", NS).get("URI") == f"#{tree.get('ID')}"
     return tree
+
+
+def published_sp_certificate(client, group) -> str:
+    """The SP's signing certificate as its published metadata carries it (what a real IdP verifies with)."""
+    metadata = etree.fromstring(client.get(f"/api/v1/users/saml/{group.account_id}/{group.slug}/metadata").content)
+    md = "urn:oasis:names:tc:SAML:2.0:metadata"
+    [signing] = [kd for kd in metadata.iter(f"{{{md}}}KeyDescriptor") if kd.get("use") in (None, "signing")][:1]
+    b64_cert = "".join(signing.find(".//ds:X509Certificate", NS).text.split())
+    lines = [b64_cert[i : i + 64] for i in range(0, len(b64_cert), 64)]
+    return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"

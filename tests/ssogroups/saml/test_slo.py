@@ -23,6 +23,7 @@ from tests.ssogroups.saml.slo_idp import (
     our_redirect_verified,
     path_and_query,
     post_signed,
+    published_sp_certificate,
     redirect_signed,
     redirect_unsigned,
 )
@@ -57,6 +58,8 @@ def sp_keys(tmp_path, settings):
 def slo_group(group, sp_keys):
     group.slo_url = IDP_SLO
     group.save(update_fields=["slo_url"])
+    # What the IdP verifies our messages with: the published certificate, which is our key file's.
+    assert published_sp_certificate(Client(), group).split() == sp_keys.cert_pem.split()
     return group
 
 
@@ -118,7 +121,7 @@ def test_sp_initiated_redirect_signs_out_here_first_then_checks_the_idps_answer(
     assert not signed_in(client)
     assert not SSOSession.objects.exists() and not UserSession.objects.exists()
     request, query = our_redirect_verified(
-        response["Location"], idp=idp, sp=sp_of(slo_group), sp_cert_pem=sp_keys.cert_pem
+        response["Location"], idp=idp, sp=sp_of(slo_group), sp_cert_pem=published_sp_certificate(Client(), slo_group)
     )
     assert request.tag == f"{{{NS['samlp']}}}LogoutRequest"
     assert request.get("Destination") == IDP_SLO
@@ -155,7 +158,9 @@ def test_sp_initiated_post_binding_when_the_idps_metadata_says_so(client, idp, s
     page = response.content.decode()
     assert f'action="{IDP_SLO}"' in page
     value = unescape(re.search(r'name="SAMLRequest" value="([^"]+)"', page).group(1))
-    request = our_post_verified(value, idp=idp, sp=sp_of(slo_group), sp_cert_pem=sp_keys.cert_pem, workdir=tmp_path)
+    request = our_post_verified(
+        value, idp=idp, sp=sp_of(slo_group), sp_cert_pem=published_sp_certificate(Client(), slo_group), workdir=tmp_path
+    )
     assert request.find("saml:NameID", NS).text == "alice@example.com"
 
     answer = post_signed(
@@ -186,7 +191,7 @@ def test_a_bad_logout_response_is_refused_with_its_reason(
     sign_in(client, idp, slo_group)
     location = client.post("/logout")["Location"]
     request_id = our_redirect_verified(
-        location, idp=idp, sp=sp_of(slo_group), sp_cert_pem=shared_keypair("sp-slo").cert_pem
+        location, idp=idp, sp=sp_of(slo_group), sp_cert_pem=published_sp_certificate(Client(), slo_group)
     )[0].get("ID")
     signer = idp
     fields = {"destination": slo_url(slo_group), "in_response_to": request_id}
@@ -308,7 +313,10 @@ def test_idp_initiated_logout_ends_that_users_sessions_of_that_group_only(
     if binding == "redirect":
         assert response.status_code == 302
         answer, query = our_redirect_verified(
-            response["Location"], idp=idp, sp=sp_of(slo_group), sp_cert_pem=sp_keys.cert_pem
+            response["Location"],
+            idp=idp,
+            sp=sp_of(slo_group),
+            sp_cert_pem=published_sp_certificate(Client(), slo_group),
         )
         assert query["RelayState"] == "tile"
     else:
@@ -316,7 +324,13 @@ def test_idp_initiated_logout_ends_that_users_sessions_of_that_group_only(
         page = response.content.decode()
         assert f'action="{IDP_SLO}"' in page
         value = unescape(re.search(r'name="SAMLResponse" value="([^"]+)"', page).group(1))
-        answer = our_post_verified(value, idp=idp, sp=sp_of(slo_group), sp_cert_pem=sp_keys.cert_pem, workdir=tmp_path)
+        answer = our_post_verified(
+            value,
+            idp=idp,
+            sp=sp_of(slo_group),
+            sp_cert_pem=published_sp_certificate(Client(), slo_group),
+            workdir=tmp_path,
+        )
     assert answer.tag == f"{{{NS['samlp']}}}LogoutResponse"
     assert (answer.get("InResponseTo"), answer.get("Destination")) == (request_id, IDP_SLO)
     assert answer.find("samlp:Status/samlp:StatusCode", NS).get("Value") == STATUS_SUCCESS
