@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
-from devidp import logout, pages, saml, spfetch
+from devidp import logout, logout_routes, pages, saml, spfetch
 from devidp.keys import keypair_ensure
 from devidp.state import Pending, Store, sp_label
 
@@ -214,7 +214,7 @@ class DevIdP:
         return Response(html)
 
     def slo_route(self, request: Request) -> Response:
-        answer = logout.dispatch(self, request, cookie=COOKIE)
+        answer = logout_routes.dispatch(self, request, cookie=COOKIE)
         return Response(answer.body, answer.status, headers=answer.headers)
 
     def _console_signin_page(self, error: str = "") -> Response:
