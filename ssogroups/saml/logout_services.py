@@ -26,15 +26,13 @@ from ssogroups.saml.config import saml_settings_for_group
 from ssogroups.saml.errors import SamlRejected
 from ssogroups.saml.logout import (
     Outgoing,
-    Received,
     SessionClaims,
     logout_request_build,
-    logout_request_validate,
     logout_response_build,
-    logout_response_validate,
     logout_settings_extend,
     slo_endpoint_choose,
 )
+from ssogroups.saml.logout_checks import Received, logout_request_validate, logout_response_validate
 from ssogroups.saml.request_store import PENDING_TTL, assertion_consume
 from ssogroups.saml.services import ANONYMOUS, reference_new
 from ssogroups.sp_keys import SPKeyError, sp_key_current
@@ -42,8 +40,6 @@ from ssogroups.sp_keys import SPKeyError, sp_key_current
 logger = logging.getLogger(__name__)
 # What building or signing our own message can raise: no usable SP key, settings python3-saml refuses.
 BUILD_ERRORS = (SPKeyError, SamlRejected, OneLogin_Saml2_Error, xmlsec.Error)
-
-
 
 
 def _clock_skew() -> timedelta:

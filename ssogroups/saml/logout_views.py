@@ -19,7 +19,8 @@ from ssogroups.constants import BINDING_POST, BINDING_REDIRECT
 from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
 from ssogroups.saml.errors import SamlRejected
-from ssogroups.saml.logout import REQUEST, Outgoing, Received, logout_message_read
+from ssogroups.saml.logout import REQUEST, Outgoing
+from ssogroups.saml.logout_checks import Received, logout_message_read
 from ssogroups.saml.logout_services import (
     sso_logout_failure_record,
     sso_logout_request_consume,
