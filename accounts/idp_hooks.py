@@ -8,6 +8,8 @@ signs in through an IdP.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.http import HttpRequest, HttpResponse
+
 from accounts.models import Account, User
 
 
@@ -51,3 +53,27 @@ def account_uses_idp(account: Account) -> bool:
     """True when a registered check says the account signs in through an IdP (a password admin
     signing in anyway is then a break-glass sign-in)."""
     return any(check(account) for check in _in_use_checks)
+
+
+# Single Logout: asked while the session still exists; what it returns runs after the session ended.
+IdpSignOut = Callable[[HttpRequest], HttpResponse | None]
+SignOutRouter = Callable[[HttpRequest], IdpSignOut | None]
+_sign_out_routers: list[SignOutRouter] = []
+
+
+def sign_out_router_register(router: SignOutRouter) -> None:
+    """Add ``router(request) -> IdpSignOut | None``; registering twice is a no-op."""
+    if router not in _sign_out_routers:
+        _sign_out_routers.append(router)
+
+
+def sign_out_route(request: HttpRequest) -> IdpSignOut | None:
+    """What tells the IdP that this session ends, or None. Called before the session ends (it reads
+    what the session's sign-in recorded); the caller ends the session first and only then calls the
+    result, which may answer with a response (the trip to the IdP) — so the IdP being down never
+    leaves anyone signed in here."""
+    for router in _sign_out_routers:
+        sign_out = router(request)
+        if sign_out is not None:
+            return sign_out
+    return None

@@ -13,7 +13,7 @@ from accounts.event_types import AccountEvent
 from accounts.events import event_record, user_event_record
 from accounts.forms import LoginForm
 from accounts.identifiers import identifier_normalise
-from accounts.idp_hooks import account_uses_idp
+from accounts.idp_hooks import account_uses_idp, sign_out_route
 from accounts.login_routing import login_route
 from accounts.login_throttle import (
     failure_target,
@@ -113,9 +113,12 @@ def _failure_event(request: HttpRequest, identifier: str, *, reason: str, known:
 def logout_view(request: HttpRequest) -> HttpResponse:
     """POST signs out (CSRF-protected); GET only shows the button, so a link cannot sign anyone out."""
     if request.method == "POST":
+        sign_out = None
         if request.user.is_authenticated:
             user_event_record(user=request.user, event=AccountEvent.LOGOUT, request=request)
-        logout(request)
+            sign_out = sign_out_route(request)  # Single Logout: read before the session ends
+        logout(request)  # first, whatever the IdP does next
         messages.info(request, "You have been signed out.")
-        return redirect("login")
+        response = sign_out(request) if sign_out is not None else None
+        return response or redirect("login")
     return render(request, "accounts/logout.html")

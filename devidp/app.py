@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
-from devidp import encrypt, pages, saml, spfetch
+from devidp import encrypt, logout, logout_routes, pages, saml, spfetch
 from devidp.keys import keypair_ensure
 from devidp.state import Pending, Store, sp_label
 
@@ -99,6 +99,7 @@ class DevIdP:
         state_dir: Path,
         sp_learn: Callable[[str], spfetch.SPInfo] = spfetch.sp_learn,
         sp_certificate: Callable[[str], str] = encrypt.sp_encryption_certificate,
+        slo: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.keys = keypair_ensure(state_dir=state_dir)
@@ -106,6 +107,11 @@ class DevIdP:
         self.store = Store(state_dir)
         self.sp_learn = sp_learn
         self.sp_certificate = sp_certificate  # the SP's encryption certificate, for "Encrypt the assertion"
+        # Single Logout (devidp/logout.py): off unless asked for (IDP_SLO=1), so signing out of the app
+        # leaves the IdP session alone, as with an IdP that offers no SLO.
+        self.slo = slo
+        self.slo_participants = logout.Participants()
+        self.slo_fetch = spfetch.fetch_bytes
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request.from_environ(environ)
@@ -133,6 +139,12 @@ class DevIdP:
             ("POST", "/sso/answer"): self.answer,
             ("POST", "/launch"): self.launch,
         }
+        if self.slo:
+            routes |= {
+                ("GET", "/slo"): self.slo_route,
+                ("POST", "/slo"): self.slo_route,
+                ("POST", "/slo/start"): self.slo_route,
+            }
         if request.too_large:
             return _error("Request too large", MSG_TOO_LARGE, "413 Content Too Large")
         handler = routes.get((request.method, request.path))
@@ -146,6 +158,8 @@ class DevIdP:
 
     def metadata(self, request: Request) -> Response:
         xml = saml.idp_metadata_xml(base_url=self.base_url, keys=self.keys)
+        if self.slo:
+            xml = logout.metadata_with_slo(xml, base_url=self.base_url)
         disposition = "attachment" if request.path.endswith("/download") else "inline"
         return Response(
             xml,
@@ -196,7 +210,14 @@ class DevIdP:
         person = self.store.session_get(request.cookies.get(COOKIE, ""))
         if person is None:
             return self._console_signin_page()
-        return Response(pages.console_page(person=person, sps=self.store.sps()))
+        html = pages.console_page(person=person, sps=self.store.sps())
+        if self.slo:  # beside "Sign out of the dev IdP"
+            html = html.replace("</section>", logout.sign_out_everywhere_form() + "</section>", 1)
+        return Response(html)
+
+    def slo_route(self, request: Request) -> Response:
+        answer = logout_routes.dispatch(self, request, cookie=COOKIE)
+        return Response(answer.body, answer.status, headers=answer.headers)
 
     def _console_signin_page(self, error: str = "") -> Response:
         intro = "Sign in to see your applications. Any email will do: this IdP has no passwords."
@@ -326,5 +347,7 @@ class DevIdP:
             return _error("Signing failed", MSG_SIGNING.format(detail=exc), "500 Internal Server Error")
         self.store.user_used(person)
         self.store.sp_seen(sp)
+        if self.slo:
+            self.slo_participants.note(email=person.email, response_xml=xml, sp_entity_id=sp)
         encoded = base64.b64encode(xml.encode()).decode()
         return Response(pages.autopost_page(acs_url=acs, saml_response=encoded, relay_state=relay))

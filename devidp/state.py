@@ -117,3 +117,9 @@ class Store:
     def session_end(self, key: str) -> None:
         with self._lock:
             self._sessions.pop(key, None)
+
+    def session_end_person(self, email: str) -> None:
+        """End every dev IdP session of the person (Single Logout names her by NameID, not by cookie)."""
+        with self._lock:
+            for key in [k for k, person in self._sessions.items() if person.email.lower() == email.lower()]:
+                del self._sessions[key]

@@ -24,3 +24,8 @@ class SsogroupsConfig(AppConfig):
 
         reauth_router_register(sso_reauth_route)
         idp_in_use_register(sso_in_use)
+        # Sign-out (accounts) tells the IdP through Single Logout when the session came from SSO.
+        from accounts.idp_hooks import sign_out_router_register
+        from ssogroups.saml.logout_views import sso_sign_out_route
+
+        sign_out_router_register(sso_sign_out_route)

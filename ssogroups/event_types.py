@@ -96,3 +96,26 @@ class SSOGroupEvent(EventType):
         "SSO groups",
         "A verified claim lost its verification (reason `idna2008`: its IDNA 2008 form differs from what was proved).",
     )
+    SSO_LOGOUT_START = (
+        "sso_logout_start",
+        "sign-in",
+        "Signing out of an SSO session sent the IdP a signed LogoutRequest (group, binding, request ID in "
+        "`changes`); the session had already ended here.",
+    )
+    SSO_LOGOUT_COMPLETE = (
+        "sso_logout_complete",
+        "sign-in",
+        "The IdP's signed LogoutResponse answered our LogoutRequest (InResponseTo in `changes`) with success.",
+    )
+    SSO_LOGOUT_IDP = (
+        "sso_logout_idp",
+        "sign-in",
+        "The IdP's signed LogoutRequest ended the NameID's sessions of that group (count in `changes`), "
+        "answered with a signed LogoutResponse.",
+    )
+    SSO_LOGOUT_FAILURE = (
+        "sso_logout_failure",
+        "sign-in",
+        "A logout message was refused with the precise reason and nothing ended by it (or ours could not be "
+        "sent: the session had ended here anyway); actor `anonymous`, the claimed NameID as in `sso_login_failure`.",
+    )

@@ -367,3 +367,30 @@ class SPKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state} {self.sha256_fingerprint[:23]}"
+
+
+class SSOSession(models.Model):
+    """The NameID and SessionIndex of a sign-in's assertion, kept with the session it opened: Single
+    Logout repeats them in our LogoutRequest and matches an IdP's LogoutRequest against them.
+
+    Cascades from the session's tracking row (accounts.UserSession), so it goes whenever the session
+    ends (sign-out, deactivation, a disabled group); ``prune`` deletes the rows of expired sessions.
+    """
+
+    group = models.ForeignKey(SSOGroup, on_delete=models.CASCADE, related_name="sso_sessions")
+    user_session = models.OneToOneField(
+        "accounts.UserSession", to_field="session_key", on_delete=models.CASCADE, related_name="+"
+    )
+    name_id = models.CharField(max_length=512)
+    name_id_format = models.CharField(max_length=255, blank=True)
+    name_qualifier = models.CharField(max_length=1024, blank=True)
+    sp_name_qualifier = models.CharField(max_length=1024, blank=True)
+    session_index = models.CharField(max_length=256, blank=True)
+    created_at = models.DateTimeField(default=clock.default_now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["group", "name_id"], name="ssogroups_sso_session_name_id")]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}:{self.name_id}:{self.session_index}"

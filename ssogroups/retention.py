@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Event
 from sparksso.models import FailureCounter
-from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOLoginFailure
+from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOLoginFailure, SSOSession
 
 DEFAULT_BATCH_SIZE = 2000
 
@@ -48,6 +48,8 @@ def retention_prune(*, now: datetime, batch_size: int = DEFAULT_BATCH_SIZE) -> d
         "failure_counters": _delete_in_batches(
             FailureCounter.objects.filter(expires_at__lte=now), batch_size=batch_size
         ),
+        # A session past its expiry cannot be signed out of any more (Single Logout's NameID/SessionIndex).
+        "sso_sessions": _delete_in_batches(SSOSession.objects.filter(expires_at__lte=now), batch_size=batch_size),
         "sso_login_failures": 0,
         "events": 0,
     }

@@ -112,6 +112,10 @@ class ValidatedAssertion:
     authn_instant: datetime | None = None
     # The assertion arrived as an EncryptedAssertion (and was decrypted with one of our SP keys).
     encrypted: bool = False
+    # What Single Logout repeats and matches (ssogroups.saml.logout): the NameID's qualifiers, SessionIndex.
+    name_qualifier: str = ""
+    sp_name_qualifier: str = ""
+    session_index: str = ""
 
 
 def saml_time_parse(value: str) -> datetime | None:
@@ -445,4 +449,7 @@ def validate_response(
         signed_assertion=signed_assertion,
         authn_instant=saml_time_parse(instants[0]) if len(instants) == 1 else None,
         encrypted=encrypted,
+        name_qualifier=name_id_data.get("NameQualifier") or "",
+        sp_name_qualifier=name_id_data.get("SPNameQualifier") or "",
+        session_index=response.get_session_index() or "",
     )

@@ -132,3 +132,42 @@ ENCRYPTION_REQUIRED = _r(
     "This group requires encrypted assertions and the assertion arrived unencrypted. Turn on assertion "
     "encryption at the IdP (with this group's SP certificate), or turn the requirement off.",
 )
+
+# Single Logout (ssogroups/saml/logout.py): an IdP's LogoutRequest or LogoutResponse we refused.
+LOGOUT_MISSING = _r("logout_missing", "The logout call carried neither a SAMLRequest nor a SAMLResponse.", 400)
+LOGOUT_MALFORMED = _r(
+    "logout_malformed",
+    "The logout message was not readable (base64, DEFLATE, XML, the SAML schema, or a DOCTYPE/entity).",
+    400,
+)
+LOGOUT_OVERSIZE = _r("logout_oversize", "The logout message was larger than the SLO endpoint accepts.", 413)
+LOGOUT_UNSIGNED = _r("logout_unsigned", "The logout message was not signed; Single Logout takes only signed messages.")
+LOGOUT_BAD_SIGNATURE = _r(
+    "logout_bad_signature",
+    "The logout message's signature did not verify with any certificate of this group (or did not cover the message).",
+)
+LOGOUT_DEPRECATED_ALGORITHM = _r(
+    "logout_deprecated_algorithm", "The logout message was signed with SHA-1, not allowed."
+)
+LOGOUT_WRONG_DESTINATION = _r(
+    "logout_wrong_destination", "The logout message's Destination is not exactly this group's SLO URL."
+)
+LOGOUT_WRONG_ISSUER = _r("logout_wrong_issuer", "The logout message's Issuer is not this group's IdP entity ID.")
+LOGOUT_EXPIRED = _r(
+    "logout_expired", "The logout message has expired (NotOnOrAfter passed, or issued more than 5 minutes ago)."
+)
+LOGOUT_NOT_YET_VALID = _r("logout_not_yet_valid", "The logout message's IssueInstant is in the future (clock skew).")
+LOGOUT_REPLAY = _r("logout_replay", "This LogoutRequest was already used.")
+LOGOUT_UNKNOWN_REQUEST = _r(
+    "logout_unknown_request",
+    "The LogoutResponse does not answer a pending logout request of this group (unknown, expired or answered).",
+)
+LOGOUT_IDP_ERROR_STATUS = _r(
+    "logout_idp_error_status",
+    "The IdP answered our LogoutRequest with a non-success status: the user is signed out here, perhaps not there.",
+)
+LOGOUT_NOT_SENT = _r(
+    "logout_not_sent",
+    "Signed out here, but no LogoutRequest could be built for the IdP (no SP key, or the group's settings).",
+    400,
+)

@@ -18,7 +18,7 @@ from sparksso.redirects import safe_next_path
 from ssogroups.event_types import SSOGroupEvent
 from ssogroups.models import SSOCertificate, SSOGroup, SSOLoginFailure
 from ssogroups.saml import reasons
-from ssogroups.saml.acs import validate_response
+from ssogroups.saml.acs import ValidatedAssertion, validate_response
 from ssogroups.saml.browser_secret import AUTHN_COOKIE, browser_cookie_present, browser_matches
 from ssogroups.saml.config import authn_requests_signed, saml_settings_for_group
 from ssogroups.saml.errors import SamlRejected
@@ -54,6 +54,7 @@ class SsoLoginResult:
     force_authn: bool = False  # the answer to our ForceAuthn request: recent if authn_instant says so
     authn_instant: datetime | None = None
     test_report: dict[str, Any] | None = None
+    validated: ValidatedAssertion | None = None  # its NameID and SessionIndex go with the session (Single Logout)
 
 
 def _group_settings(group: SSOGroup, *, sp_key: SPKeyPair | None = None) -> dict:
@@ -185,6 +186,7 @@ def sso_login_consume(
         session_not_on_or_after=validated.session_not_on_or_after,
         force_authn=force_authn,
         authn_instant=validated.authn_instant,
+        validated=validated,
     )
 
 

@@ -37,6 +37,7 @@ from ssogroups.saml.browser_secret import (
     browser_secrets_presented,
 )
 from ssogroups.saml.errors import SamlRejected
+from ssogroups.saml.logout_services import sso_session_record
 from ssogroups.saml.reauth import sso_reauth_refusal
 from ssogroups.saml.request_store import PENDING_TTL, AuthnStart, pending_test_peek
 from ssogroups.saml.selectors import login_failures_recent
@@ -217,6 +218,12 @@ def consume_view(request: HttpRequest, account_id: int, slug: str) -> HttpRespon
         if remaining < request.session.get_expiry_age():
             request.session.set_expiry(result.session_not_on_or_after)
     sso_login_success_record(group=group, user=user, request=request)
+    sso_session_record(  # Single Logout matches and repeats this sign-in's NameID and SessionIndex
+        group=group,
+        session_key=request.session.session_key,
+        validated=result.validated,
+        expires_at=request.session.get_expiry_date(),
+    )
     if result.force_authn and not _reauth_record(request, user, result.authn_instant):
         # Signed in, but not recently: back to "confirm it is you", which says why.
         return HttpResponseRedirect(f"/account/reauth?{urlencode({'next': result.next_path})}")
@@ -255,9 +262,3 @@ def failures_view(request: HttpRequest, slug: str) -> HttpResponse:
         for f in login_failures_recent(group=group)
     ]
     return render(request, "saml/failures.html", {"group": group, "rows": rows})
-
-
-@csrf_exempt
-def slo_view(request: HttpRequest, account_id: int, slug: str) -> HttpResponse:
-    """Single Logout endpoint: published in the SP metadata; answers 404 until logout is implemented."""
-    return not_found_page(request)

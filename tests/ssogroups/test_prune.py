@@ -10,14 +10,14 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Event
+from accounts.models import Event, UserSession
 from accounts.user_import import NewUser, users_import
 from scim.query import filtered, list_params
 from scim.resource_types import USER
 from scim.users import users_of
 from sparksso import clock
 from sparksso.models import FailureCounter
-from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOLoginFailure
+from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOLoginFailure, SSOSession
 
 DAY = timedelta(days=1)
 
@@ -39,9 +39,10 @@ def prune(**options) -> dict:
 
 
 @pytest.fixture
-def rows(account, make_ssogroup, now):
+def rows(account, make_ssogroup, make_user, now):
     """For each kind, three rows past their time and one still in use (plus the account's own events)."""
     group = make_ssogroup(account)
+    user = make_user(account, "signed-in@example.com")
     for n, offset in enumerate([-DAY, -timedelta(seconds=1), timedelta(0), timedelta(minutes=5)]):
         PendingAuthnRequest.objects.create(
             request_id=f"id-{n}", group=group, browser_hash="", created_at=now, expires_at=now + offset
@@ -50,6 +51,8 @@ def rows(account, make_ssogroup, now):
             group=group, assertion_id=f"a-{n}", not_on_or_after=now + offset - timedelta(seconds=1)
         )
         FailureCounter.objects.create(key=f"c-{n}", window_start=now - DAY, count=1, expires_at=now + offset)
+        UserSession.objects.create(user=user, session_key=f"s-{n}", auth_method="sso")
+        SSOSession.objects.create(group=group, user_session_id=f"s-{n}", name_id="n", expires_at=now + offset)
     for n, age in enumerate([400 * DAY, 91 * DAY, 90 * DAY + timedelta(seconds=1), 89 * DAY]):
         SSOLoginFailure.objects.create(group=group, time=now - age, reference=f"R{n}", reason="unsigned")
     for n, age in enumerate([900 * DAY, 366 * DAY, 365 * DAY + timedelta(seconds=1), 364 * DAY]):
@@ -65,11 +68,13 @@ def test_prune_deletes_only_what_is_past_its_time(rows, now):
         "failure_counters": 3,
         "pending_authn_requests": 3,
         "sso_login_failures": 3,
+        "sso_sessions": 3,
     }
     assert list(PendingAuthnRequest.objects.values_list("request_id", flat=True)) == ["id-3"]
     assert list(ConsumedAssertion.objects.values_list("assertion_id", flat=True)) == ["a-3"]
     assert list(FailureCounter.objects.values_list("key", flat=True)) == ["c-3"]
     assert list(SSOLoginFailure.objects.values_list("reference", flat=True)) == ["R3"]
+    assert list(SSOSession.objects.values_list("user_session_id", flat=True)) == ["s-3"]
     assert list(Event.objects.filter(event="old").values_list("target", flat=True)) == ["3"]
     assert Event.objects.count() == events_before - 3  # the account's recent events stay; prune adds none
     assert set(prune().values()) == {0}
@@ -82,7 +87,7 @@ def test_deletes_run_in_batches(rows):
     deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]
     event_deletes = [sql for sql in deletes if '"accounts_event"' in sql]
     assert len(event_deletes) == 2  # 3 old events: a batch of 2, then 1
-    assert len(deletes) == 10  # 2 per kind
+    assert len(deletes) == 12  # 2 per kind
 
 
 def test_retention_settings_are_honoured(rows, settings):
