@@ -331,3 +331,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"sparksso.request": {"level": "INFO" if PRODUCTION else "WARNING"}},
 }
+
+# The SCIM request log (scim/request_log.py): every SCIM request and answer, secrets removed, on the
+# group's "SCIM requests" tab; kept SCIM_LOG_RETENTION_DAYS (0: forever), pruned by `manage.py prune`.
+SCIM_REQUEST_LOG = env.bool("SCIM_REQUEST_LOG", default=True)
+SCIM_LOG_RETENTION_DAYS = env.int("SCIM_LOG_RETENTION_DAYS", default=30)
