@@ -44,18 +44,28 @@ def never_returned() -> frozenset[Path]:
     return frozenset(paths)
 
 
+@cache
+def _never_lengths() -> tuple[int, ...]:
+    return tuple(sorted({len(path) for path in never_returned()}))
+
+
 def _secret(path: Path) -> bool:
     """``path`` ends with a never-returned attribute (at any depth: Resources, extensions, values)."""
-    return any(path[-len(never) :] == never for never in never_returned() if len(path) >= len(never))
+    never = never_returned()
+    return any(path[-length:] in never for length in _never_lengths() if len(path) >= length)
 
 
 def _name(key: str) -> Path:
     """A JSON key as an attribute path: a schema URN starts afresh; a URN-qualified name is its last part."""
-    if key.lower().startswith("urn:"):
-        if any(key.lower() == urn.lower() for urn in SCHEMAS):
-            return ()
-        return (key.rsplit(":", 1)[-1].lower(),)
-    return (key.lower(),)
+    if key[:4].lower() != "urn:":
+        return (key.lower(),)
+    if any(key.lower() == urn.lower() for urn in SCHEMAS):
+        return ()
+    return (key.rsplit(":", 1)[-1].lower(),)
+
+
+def _untokened(text: str) -> str:
+    return _TOKEN_RE.sub(TOKEN_REMOVED, text) if TOKEN_PREFIX in text else text
 
 
 def patch_path(text: str) -> Path:
@@ -71,7 +81,7 @@ def redact(value: Any, path: Path = ()) -> Any:
     if isinstance(value, list):
         return [redact(item, path) for item in value]
     if isinstance(value, str):
-        return _TOKEN_RE.sub(TOKEN_REMOVED, value)
+        return _untokened(value)
     if not isinstance(value, dict):
         return value
     if isinstance(value.get("op"), str) and "value" in value:  # one PatchOp operation
@@ -81,8 +91,9 @@ def redact(value: Any, path: Path = ()) -> Any:
         return out
     out = {}
     for key, item in value.items():
-        inner = path + _name(key) if _name(key) else ()
-        out[_TOKEN_RE.sub(TOKEN_REMOVED, key)] = REDACTED if inner and _secret(inner) else redact(item, inner)
+        name = _name(key)
+        inner = path + name if name else ()
+        out[_untokened(key)] = REDACTED if inner and _secret(inner) else redact(item, inner)
     return out
 
 
@@ -94,7 +105,8 @@ def _scrub_text(text: str) -> str:
 
 
 def body_text(raw: bytes) -> tuple[str, Any]:
-    """The body to keep, without secrets (pretty JSON, or the scrubbed text), and its parsed JSON (or None)."""
+    """The body to keep, without secrets (JSON, or the scrubbed text), and its parsed JSON (or None).
+    Compact: the page indents it (a cut body is shown as it is)."""
     if not raw:
         return "", None
     try:
@@ -102,7 +114,7 @@ def body_text(raw: bytes) -> tuple[str, Any]:
     except (ValueError, UnicodeDecodeError, RecursionError):
         return _scrub_text(raw.decode("utf-8", "replace")), None
     clean = redact(parsed)
-    return json.dumps(clean, indent=2, ensure_ascii=False), clean
+    return json.dumps(clean, ensure_ascii=False, separators=(",", ":")), clean
 
 
 def capped(text: str, cap: int = BODY_CAP_BYTES) -> tuple[str, str]:
@@ -115,7 +127,7 @@ def capped(text: str, cap: int = BODY_CAP_BYTES) -> tuple[str, str]:
 
 def scrubbed(text: str) -> str:
     """A path or query with anything shaped like a token removed."""
-    return _TOKEN_RE.sub(TOKEN_REMOVED, text)
+    return _untokened(text)
 
 
 def user_name_of(query: str, *bodies: Any) -> str:

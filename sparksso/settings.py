@@ -146,6 +146,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "console.context_processors.navigation",  # base.html's links to every layer's pages
+                "console.context_processors.group_tabs",  # an SSO group's tabs (overview, diagnostics, SCIM)
             ],
         },
     },

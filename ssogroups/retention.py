@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Event
 from sparksso.models import FailureCounter
-from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOLoginFailure
+from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SignInTrace, SSOLoginFailure
 
 DEFAULT_BATCH_SIZE = 2000
 
@@ -59,12 +59,17 @@ def retention_prune(*, now: datetime, batch_size: int = DEFAULT_BATCH_SIZE) -> d
             FailureCounter.objects.filter(expires_at__lte=now), batch_size=batch_size
         ),
         "sso_login_failures": 0,
+        "sign_in_traces": 0,
         "events": 0,
     }
     if settings.SSO_LOGIN_FAILURE_RETENTION_DAYS > 0:
         cutoff = now - timedelta(days=settings.SSO_LOGIN_FAILURE_RETENTION_DAYS)
         counts["sso_login_failures"] = _delete_in_batches(
             SSOLoginFailure.objects.filter(time__lt=cutoff), batch_size=batch_size
+        )
+        # A trace is a diagnostic too: kept exactly as long (successes and tests included).
+        counts["sign_in_traces"] = _delete_in_batches(
+            SignInTrace.objects.filter(time__lt=cutoff), batch_size=batch_size
         )
     if settings.EVENT_RETENTION_DAYS > 0:
         cutoff = now - timedelta(days=settings.EVENT_RETENTION_DAYS)

@@ -10,7 +10,7 @@ InResponseTo, and that a verified signature covers the assertion we use.
 import base64
 import binascii
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -30,6 +30,17 @@ NS = C.NSMAP
 _TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z$")
 _TIME_ATTRIBUTES = ("IssueInstant", "NotBefore", "NotOnOrAfter", "SessionNotOnOrAfter", "AuthnInstant")
 _DISPLAY_MAX = 300
+
+# The checks in the order validate_response makes them; the sign-in trace shows each one's result.
+CHECKS = (
+    "SAMLResponse decoded and parsed; the group has a signing certificate",
+    "Well-formed: a samlp:Response, SAML UTC timestamps",
+    "python3-saml strict: schema, status, signature, issuer, audience, conditions, subject",
+    "A verified signature covers the assertion",
+    "Destination and Recipient are this group's ACS",
+    "Within the validity window (NotBefore, NotOnOrAfter, clock skew)",
+    "InResponseTo consistent",
+)
 
 V = OneLogin_Saml2_ValidationError
 _LIBRARY_REASONS = {
@@ -99,6 +110,7 @@ class ValidatedAssertion:
     signed_assertion: bool = False
     # When the IdP says the user authenticated (the signed assertion's AuthnStatement/@AuthnInstant).
     authn_instant: datetime | None = None
+    checks: tuple[str, ...] = ()  # CHECKS passed, in order (all of them)
 
 
 def saml_time_parse(value: str) -> datetime | None:
@@ -223,8 +235,21 @@ def validate_response(
 ) -> ValidatedAssertion:
     """Validate or raise SamlRejected. ``settings`` comes from config.saml_settings_build.
 
-    With an empty IdP entity ID the response's own Issuer is expected (the caller pins it).
+    With an empty IdP entity ID the response's own Issuer is expected (the caller pins it). The
+    CHECKS passed ride on the result, or on the rejection (``checks``: the next one failed).
     """
+    passed: list[str] = []
+    try:
+        validated = _validate(passed, saml_response, settings, acs_url=acs_url, now=now, clock_skew=clock_skew)
+    except SamlRejected as rejected:
+        rejected.checks = tuple(passed)
+        raise
+    return replace(validated, checks=tuple(passed))
+
+
+def _validate(
+    passed: list[str], saml_response: str, settings: dict, *, acs_url: str, now: datetime, clock_skew: timedelta
+) -> ValidatedAssertion:
     encoded = _decode(saml_response)
     if not settings["idp"]["x509certMulti"]["signing"]:
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP signing certificate")
@@ -244,9 +269,11 @@ def validate_response(
     def reject(reason: reasons.Reason, detail: str = "") -> SamlRejected:
         return SamlRejected(reason, detail, issuer=issuer, name_id=claimed_name_id, name_id_format=claimed_format)
 
+    passed.append(CHECKS[0])
     if document.tag != f"{{{C.NS_SAMLP}}}Response":
         raise reject(reasons.INVALID_RESPONSE, "root element is not samlp:Response")
     _times_check_format(document)
+    passed.append(CHECKS[1])
 
     try:
         response.is_valid(request_data_for(acs_url), raise_exceptions=True)
@@ -265,6 +292,7 @@ def validate_response(
     except OneLogin_Saml2_Error as exc:
         raise reject(reasons.INVALID_RESPONSE, str(exc)) from exc
 
+    passed.append(CHECKS[2])
     # python3-saml found exactly one assertion in the document and verified every signature;
     # make sure that assertion sits directly in the Response and a signature covers it.
     assertions = document.xpath("saml:Assertion", namespaces=NS)
@@ -276,6 +304,7 @@ def validate_response(
     if not (signed_response or signed_assertion) or assertion.get("ID") != assertion_id:
         raise reject(reasons.SIGNATURE_STRUCTURE, "no verified signature covers the assertion")
 
+    passed.append(CHECKS[3])
     destination = document.get("Destination")
     if destination is not None and destination != acs_url:
         raise reject(reasons.WRONG_DESTINATION, f"Destination={destination[:_DISPLAY_MAX]!r}")
@@ -292,6 +321,7 @@ def validate_response(
         if scd.get("Recipient") != acs_url:
             raise reject(reasons.WRONG_RECIPIENT, f"Recipient={str(scd.get('Recipient'))[:_DISPLAY_MAX]!r}")
 
+    passed.append(CHECKS[4])
     not_before = [saml_time_parse(v) for v in assertion.xpath("saml:Conditions/@NotBefore", namespaces=NS)]
     not_after = [
         saml_time_parse(v)
@@ -306,11 +336,13 @@ def validate_response(
     if valid_until <= now:
         raise reject(reasons.EXPIRED, f"NotOnOrAfter {min(not_after):%Y-%m-%dT%H:%M:%SZ}")
 
+    passed.append(CHECKS[5])
     in_response_to = {document.get("InResponseTo")} | {scd.get("InResponseTo") for scd in confirmations}
     in_response_to.discard(None)
     if len(in_response_to) > 1:
         raise reject(reasons.IN_RESPONSE_TO_MISMATCH, ", ".join(sorted(v[:80] for v in in_response_to)))
 
+    passed.append(CHECKS[6])
     session_end = response.get_session_not_on_or_after()
     # Read from the assertion a verified signature covers (checked above), never from elsewhere.
     instants = assertion.xpath("saml:AuthnStatement/@AuthnInstant", namespaces=NS)

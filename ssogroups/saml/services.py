@@ -53,6 +53,7 @@ class SsoLoginResult:
     force_authn: bool = False  # the answer to our ForceAuthn request: recent if authn_instant says so
     authn_instant: datetime | None = None
     test_report: dict[str, Any] | None = None
+    checks: tuple[str, ...] = ()  # acs.CHECKS passed (the sign-in trace's)
 
 
 def _group_settings(group: SSOGroup) -> dict:
@@ -168,6 +169,7 @@ def sso_login_consume(
         session_not_on_or_after=validated.session_not_on_or_after,
         force_authn=force_authn,
         authn_instant=validated.authn_instant,
+        checks=validated.checks,
     )
 
 
@@ -180,7 +182,9 @@ def _test_result(group: SSOGroup, validated) -> SsoLoginResult:
     except SamlRejected as exc:
         rejected = exc
     report = sign_in_test_report_success(group=group, validated=validated, user=user, rejected=rejected)
-    return SsoLoginResult(user=None, next_path="", session_not_on_or_after=None, test_report=report)
+    return SsoLoginResult(
+        user=None, next_path="", session_not_on_or_after=None, test_report=report, checks=validated.checks
+    )
 
 
 def reference_new() -> str:
