@@ -48,8 +48,8 @@ def setup() -> tuple[str, str]:
         name=f"measure {time.time()}", admin_email=f"m{time.time()}@example.com", admin_password="x" * 20,
         plan=Account.Plan.ENTERPRISE,
     )  # fmt: skip
-    group = SSOGroup.objects.create(account=account, name="M", slug=f"m{int(time.time())}", enabled=True,
-                                    idp_entity_id="https://idp.example/m", sso_url="https://idp.example/sso")  # fmt: skip
+    idp = {"idp_entity_id": "https://idp.example/m", "sso_url": "https://idp.example/sso"}
+    group = SSOGroup.objects.create(account=account, name="M", slug=f"m{int(time.time())}", enabled=True, **idp)
     for n in range(USERS):
         user_create(account=account, username=f"u{n}@example.com", email=f"u{n}@example.com", sso_group=group)
     _, token = scim_token_create(account=account, sso_group=group, label="m", created_by=admin)
@@ -124,8 +124,10 @@ def main() -> None:
     print(f"lookup, log off: {off_ms:.3f} ms   log on: {on_ms:.3f} ms   cost: {(on_ms - off_ms) / off_ms:+.1%}")
     queued_ms = statistics.median(queued)
     off_again_ms = statistics.median(off_again)
-    print(f"queued only (no writer thread): {queued_ms:.3f} ms vs off {off_again_ms:.3f} ms "
-          f"({(queued_ms - off_again_ms) / off_again_ms:+.1%})")
+    print(
+        f"queued only (no writer thread): {queued_ms:.3f} ms vs off {off_again_ms:.3f} ms "
+        f"({(queued_ms - off_again_ms) / off_again_ms:+.1%})"
+    )
     print(f"writer: {per_entry:.3f} ms per entry (redact, cap, insert in a batch of {PER_ROUND})")
     print(f"one log row: inside an open transaction {inside:.3f} ms, in its own commit {alone:.3f} ms")
     request_log.request_log_background_set(False)
