@@ -11,6 +11,7 @@ from django.urls import reverse
 class NavLink:
     label: str
     url: str
+    current: bool = False
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -23,3 +24,26 @@ def navigation(request: HttpRequest) -> dict:
         names += [("Users", "account-users"), ("SSO", "ssogroup-list"), ("Settings", "settings")]
         names += [("Events", "account-events")]
     return {"nav_links": [NavLink(label, reverse(name)) for label, name in names], "nav_logout": reverse("logout")}
+
+
+# A group's pages and the tab each belongs to; the tabs span layers (ssogroups, its SAML sign-in, SCIM),
+# so they are named here, where every layer's URLs are known, and shown by ssogroups/tabs.html.
+GROUP_TABS = (
+    ("Overview", "ssogroup-detail", ("ssogroup-detail",)),
+    ("Sign-in diagnostics", "saml_failures", ("saml_failures", "saml_trace", "saml_test_report")),
+    ("SCIM requests", "scim_requests", ("scim_requests", "scim_request")),
+)
+
+
+def group_tabs(request: HttpRequest) -> dict:
+    """``group_tabs`` on an SSO group's pages: (label, url, current) for each of the group's tabs."""
+    match = getattr(request, "resolver_match", None)
+    slug = match.kwargs.get("slug") if match is not None else None
+    if slug is None or not any(match.url_name in names for _, _, names in GROUP_TABS):
+        return {}
+    return {
+        "group_tabs": [
+            NavLink(label, reverse(name, kwargs={"slug": slug}), match.url_name in names)
+            for label, name, names in GROUP_TABS
+        ]
+    }

@@ -27,7 +27,7 @@ def events_view(request: HttpRequest) -> HttpResponse:
     query = filters.as_query()
     context = {
         "page": page,
-        "rows": [(e, _diagnostics_url(e)) for e in page.events],
+        "rows": [(e, _diagnostics_url(e) or _scim_request_url(e)) for e in page.events],
         "filters": filters,
         "errors": errors,
         "event_names": event_names(account=request.user.account),
@@ -61,6 +61,14 @@ def _diagnostics_url(event: Event) -> str:
         return reverse("saml_failures", kwargs={"slug": group}) + f"#ref-{quote(reference)}"
     except NoReverseMatch:  # a group slug from an old event that no longer fits the URL
         return ""
+
+
+def _scim_request_url(event: Event) -> str:
+    """A failed SCIM operation (``user_*_provision``, ``group_*_provision``) links to its request in the
+    SCIM request log, found by the request id the event and the log row share."""
+    if event.outcome != Event.Outcome.FAILURE or not event.event.endswith("_provision") or not event.request_id:
+        return ""
+    return reverse("scim_request_by_id", kwargs={"request_id": event.request_id})
 
 
 @account_admin_required("the event log", needs_sso_plan=False)

@@ -10,7 +10,9 @@ class ScimConfig(AppConfig):
     def ready(self) -> None:
         # An SSO group's delete page and event count its tokens (they go with it) through a hook.
         from scim.models import ScimToken
+        from scim.request_log import request_log_prune
         from ssogroups.dependents import Dependent, group_dependent_register
+        from ssogroups.retention import retention_register
 
         group_dependent_register(
             Dependent(
@@ -21,3 +23,5 @@ class ScimConfig(AppConfig):
                 count=lambda group: ScimToken.objects.filter(sso_group=group).count(),
             )
         )
+        # `manage.py prune` deletes the request log's old rows through the same hook style.
+        retention_register("scim_request_log", request_log_prune)

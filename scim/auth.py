@@ -81,6 +81,11 @@ def _event(request, reason: str) -> None:
 
 def authenticate(request) -> ScimToken:
     """The request's active token, or a ScimError: 401, or 429 once bad tokens pass a limit."""
+    return token_admit(request, token_identify(request))
+
+
+def token_identify(request) -> ScimToken:
+    """The token the request carries (a genuine one: its digest matched), or 401/429."""
     header = request.headers.get("Authorization", "")
     scheme, _, credential = header.partition(" ")
     credential = credential.strip() if scheme.lower() == "bearer" else ""
@@ -99,6 +104,11 @@ def authenticate(request) -> ScimToken:
             reason="unknown or revoked token",
             status_error=ScimError(401, MSG_AUTH_INVALID, headers=INVALID_CHALLENGE),
         )
+    return token
+
+
+def token_admit(request, token: ScimToken) -> ScimToken:
+    """``token`` if it may act now: its account's plan has SCIM (else 403) and its group is enabled (else 401)."""
     if not token.account.has_sso:
         raise ScimError(403, MSG_PLAN.format(feature_cap=SCIM_FEATURE, plan=token.account.get_plan_display()))
     if not token.sso_group.enabled:

@@ -1,6 +1,7 @@
 """The frame every SCIM endpoint runs in: size limit, bearer auth, method check, JSON body, errors."""
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -12,7 +13,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.events import event_record
 from accounts.models import Event
-from scim.auth import authenticate
+from scim import request_log
+from scim.auth import token_admit, token_identify
 from scim.constants import (
     ACCEPTED_CONTENT_TYPES,
     INVALID_SYNTAX,
@@ -70,6 +72,37 @@ def _check_size(request: HttpRequest) -> None:
         raise ScimError(413, MSG_BODY_TOO_LARGE)
 
 
+def _answer(
+    request: HttpRequest, handler: Callable[..., HttpResponse], methods: tuple[str, ...], kwargs: dict[str, Any]
+) -> tuple[ScimToken | None, HttpResponse]:
+    """The token the request carried (None when refused) and the answer: every failure a SCIM error body."""
+    token = None
+    try:
+        _check_size(request)
+        token = token_identify(request)
+        token_admit(request, token)
+        if request.method not in methods:
+            raise ScimError(
+                405,
+                MSG_METHOD.format(method=request.method, path=request.path),
+                headers={"Allow": ", ".join(methods)},
+            )
+        body = _read_json(request) if request.method in WRITE_METHODS else None
+        return token, handler(ScimRequest(request=request, token=token, body=body), **kwargs)
+    except ScimError as error:
+        if token is not None and error.event is not None:
+            event_record(
+                account=token.account,
+                event=error.event.name,
+                actor=token_actor(token),
+                target=_printable(error.event.target),
+                outcome=Event.Outcome.FAILURE,
+                reason=_printable(error.reason),
+                request=request,
+            )
+        return token, error_response(error)
+
+
 def scim_endpoint(*methods: str) -> Callable:
     """Wrap a view ``(scim_request, **kwargs) -> HttpResponse``; every failure becomes a SCIM error body,
     and one that carries a failure event (``scim.errors.failures_recorded_as``) records it."""
@@ -78,30 +111,10 @@ def scim_endpoint(*methods: str) -> Callable:
         @csrf_exempt
         @wraps(handler)
         def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
-            token = None
-            try:
-                _check_size(request)
-                token = authenticate(request)
-                if request.method not in methods:
-                    raise ScimError(
-                        405,
-                        MSG_METHOD.format(method=request.method, path=request.path),
-                        headers={"Allow": ", ".join(methods)},
-                    )
-                body = _read_json(request) if request.method in WRITE_METHODS else None
-                return handler(ScimRequest(request=request, token=token, body=body), **kwargs)
-            except ScimError as error:
-                if token is not None and error.event is not None:
-                    event_record(
-                        account=token.account,
-                        event=error.event.name,
-                        actor=token_actor(token),
-                        target=_printable(error.event.target),
-                        outcome=Event.Outcome.FAILURE,
-                        reason=_printable(error.reason),
-                        request=request,
-                    )
-                return error_response(error)
+            started = time.perf_counter()
+            token, response = _answer(request, handler, methods, kwargs)
+            request_log.capture(request=request, token=token, response=response, started=started)
+            return response
 
         return view
 

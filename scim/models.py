@@ -75,3 +75,45 @@ class ScimGroupMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group_id}:{self.user_id}"
+
+
+class ScimRequestLog(models.Model):
+    """One SCIM request and its answer, for the admin's "SCIM requests" tab (scim/request_log.py).
+
+    No secrets: bodies pass scim.request_log_redact first, the Authorization header is never read.
+    A request whose token was refused has no account and no group (the operator's, never a tenant's).
+    """
+
+    # "+": the tables below know nothing of this log (ssogroups and accounts are lower layers).
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    sso_group = models.ForeignKey(
+        "ssogroups.SSOGroup", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    time = models.DateTimeField(default=clock.default_now, db_index=True)
+    request_id = models.CharField(max_length=64)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2048)  # path and query string, as sent
+    status = models.PositiveSmallIntegerField()
+    duration_ms = models.FloatField()
+    token_prefix = models.CharField(max_length=16, blank=True)
+    user_name = models.CharField(max_length=255, blank=True)  # the userName it was about, if any
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    request_headers = models.JSONField(default=dict, blank=True)  # an allow-list: never Authorization
+    request_body = models.TextField(blank=True)
+    request_note = models.CharField(max_length=255, blank=True)  # "Truncated: …", "not kept: …"
+    response_body = models.TextField(blank=True)
+    response_note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-time", "-id"]
+        indexes = [
+            models.Index(fields=["sso_group", "time"], name="scim_reqlog_group_time"),
+            models.Index(fields=["account", "request_id"], name="scim_reqlog_request_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status}"
+
+    @property
+    def status_class(self) -> str:
+        return f"{self.status // 100}xx"

@@ -146,6 +146,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "console.context_processors.navigation",  # base.html's links to every layer's pages
+                "console.context_processors.group_tabs",  # an SSO group's tabs (overview, diagnostics, SCIM)
             ],
         },
     },
@@ -345,3 +346,7 @@ if bool(SP_KEY_FILE) != bool(SP_CERT_FILE):
 SP_KEY_ROLLOVER_DAYS = env.int("SP_KEY_ROLLOVER_DAYS", default=14)
 # Validity of the self-signed certificates sparksso makes for its keys.
 SP_KEY_CERT_DAYS = env.int("SP_KEY_CERT_DAYS", default=1825)
+# The SCIM request log (scim/request_log.py): every SCIM request and answer, secrets removed, on the
+# group's "SCIM requests" tab; kept SCIM_LOG_RETENTION_DAYS (0: forever), pruned by `manage.py prune`.
+SCIM_REQUEST_LOG = env.bool("SCIM_REQUEST_LOG", default=True)
+SCIM_LOG_RETENTION_DAYS = env.int("SCIM_LOG_RETENTION_DAYS", default=30)

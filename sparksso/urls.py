@@ -15,4 +15,5 @@ urlpatterns = [
     path("account/sso/", include("ssogroups.saml.admin_urls")),
     path("api/v1/users/saml/<int:account_id>/<slug:slug>/", include("ssogroups.saml.urls")),
     path("api/v1/users/scim/v2", include("scim.urls")),
+    path("account/", include("scim.request_log_urls")),  # the SCIM request log: a tab of each SSO group
 ]

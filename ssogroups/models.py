@@ -394,3 +394,34 @@ class SSOSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group_id}:{self.name_id}:{self.session_index}"
+class SignInTrace(models.Model):
+    """One SSO sign-in attempt (real or test) as it happened: the decoded response with signatures and
+    certificates elided, each check's result in order, whom it mapped to and the session it created.
+    Written by ssogroups.sign_in_trace; kept as long as the diagnostics (SSO_LOGIN_FAILURE_RETENTION_DAYS)."""
+
+    group = models.ForeignKey(SSOGroup, on_delete=models.CASCADE, related_name="sign_in_traces")
+    key = models.CharField(max_length=32, unique=True)  # random: the trace page's URL
+    time = models.DateTimeField(default=clock.default_now, db_index=True)
+    test = models.BooleanField(default=False)
+    ok = models.BooleanField(default=False)
+    reason = models.CharField(max_length=64, blank=True)
+    detail = models.CharField(max_length=1000, blank=True)
+    checks = models.JSONField(default=list, blank=True)  # [{"check", "result", "detail"}] in order
+    response_xml = models.TextField(blank=True)  # decoded, SignatureValue and X509Certificate elided
+    response_note = models.CharField(max_length=255, blank=True)
+    failure_reference = models.CharField(max_length=32, blank=True)  # its SSOLoginFailure's reference
+    test_report_key = models.CharField(max_length=64, blank=True)  # its test sign-in report's key
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    username = models.CharField(max_length=255, blank=True)  # as mapped then (the user may be gone since)
+    session_ref = models.CharField(max_length=16, blank=True)  # SHA-256 of the session key, cut: never the key
+    session_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-time", "-id"]
+        indexes = [
+            models.Index(fields=["group", "failure_reference"], name="ssogroups_trace_failure"),
+            models.Index(fields=["group", "test_report_key"], name="ssogroups_trace_test_report"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {'ok' if self.ok else self.reason}"

@@ -5,6 +5,7 @@ locks (and, on SQLite, the whole database) for as long as it runs. Short transac
 thousand rows let sign-ins carry on between them. Nothing here runs per request.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -12,9 +13,19 @@ from django.db.models import QuerySet
 
 from accounts.models import Event
 from sparksso.models import FailureCounter
-from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SSOLoginFailure, SSOSession
+from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SignInTrace, SSOLoginFailure, SSOSession
+
 
 DEFAULT_BATCH_SIZE = 2000
+
+# What higher layers keep and prune by their own settings (SCIM registers its request log in
+# ScimConfig.ready): key -> fn(now=..., delete=...) -> rows deleted, ``delete`` deleting in batches.
+_pruners: dict[str, Callable[..., int]] = {}
+
+
+def retention_register(key: str, prune: Callable[..., int]) -> None:
+    """Have ``prune`` run by retention_prune, its count reported under ``key`` (the first one registered wins)."""
+    _pruners.setdefault(key, prune)
 
 
 def _delete_in_batches(queryset: QuerySet, *, batch_size: int) -> int:
@@ -51,6 +62,7 @@ def retention_prune(*, now: datetime, batch_size: int = DEFAULT_BATCH_SIZE) -> d
         # A session past its expiry cannot be signed out of any more (Single Logout's NameID/SessionIndex).
         "sso_sessions": _delete_in_batches(SSOSession.objects.filter(expires_at__lte=now), batch_size=batch_size),
         "sso_login_failures": 0,
+        "sign_in_traces": 0,
         "events": 0,
     }
     if settings.SSO_LOGIN_FAILURE_RETENTION_DAYS > 0:
@@ -58,7 +70,13 @@ def retention_prune(*, now: datetime, batch_size: int = DEFAULT_BATCH_SIZE) -> d
         counts["sso_login_failures"] = _delete_in_batches(
             SSOLoginFailure.objects.filter(time__lt=cutoff), batch_size=batch_size
         )
+        # A trace is a diagnostic too: kept exactly as long (successes and tests included).
+        counts["sign_in_traces"] = _delete_in_batches(
+            SignInTrace.objects.filter(time__lt=cutoff), batch_size=batch_size
+        )
     if settings.EVENT_RETENTION_DAYS > 0:
         cutoff = now - timedelta(days=settings.EVENT_RETENTION_DAYS)
         counts["events"] = _delete_in_batches(Event.objects.filter(time__lt=cutoff), batch_size=batch_size)
+    for key, prune in _pruners.items():
+        counts[key] = prune(now=now, delete=lambda queryset: _delete_in_batches(queryset, batch_size=batch_size))
     return counts

@@ -150,3 +150,15 @@ def pytest_runtest_makereport(item, call):
     if report.failed and call.when == "call" and item.get_closest_marker("plans") is not None:
         report.longrepr = f"{PLAN_CHANGED}\n\n{report.longrepr}"
     return report
+
+
+@pytest.fixture(autouse=True)
+def _scim_request_log_by_hand():
+    """No writer thread in tests (it would write through a connection of its own, outside the test's
+    transaction): entries wait in the queue, tests/scim/test_request_log.py flushes them by hand, and
+    whatever a test left there is forgotten after it."""
+    from scim.request_log import request_log_background_set, request_log_discard
+
+    request_log_background_set(False)
+    yield
+    request_log_discard()

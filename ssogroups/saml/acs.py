@@ -13,7 +13,8 @@ import binascii
 import re
 from collections.abc import Callable, Sequence
 from copy import deepcopy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -40,6 +41,17 @@ _XENC, _XENC11 = "http://www.w3.org/2001/04/xmlenc#", "http://www.w3.org/2009/xm
 KEY_TRANSPORT = frozenset({f"{_XENC}rsa-oaep-mgf1p", f"{_XENC11}rsa-oaep"})
 CONTENT_ENCRYPTION = frozenset(
     {f"{_XENC11}aes128-gcm", f"{_XENC11}aes256-gcm", f"{_XENC}aes128-cbc", f"{_XENC}aes256-cbc"}
+)
+
+# The checks in the order validate_response makes them; the sign-in trace shows each one's result.
+CHECKS = (
+    "SAMLResponse decoded and parsed; the group has a signing certificate",
+    "Well-formed: a samlp:Response, SAML UTC timestamps",
+    "python3-saml strict: schema, status, signature, issuer, audience, conditions, subject",
+    "A verified signature covers the assertion",
+    "Destination and Recipient are this group's ACS",
+    "Within the validity window (NotBefore, NotOnOrAfter, clock skew)",
+    "InResponseTo consistent",
 )
 
 V = OneLogin_Saml2_ValidationError
@@ -116,6 +128,7 @@ class ValidatedAssertion:
     name_qualifier: str = ""
     sp_name_qualifier: str = ""
     session_index: str = ""
+    checks: tuple[str, ...] = ()  # CHECKS passed, in order (all of them)
 
 
 def saml_time_parse(value: str) -> datetime | None:
@@ -333,8 +346,38 @@ def validate_response(
 
     With an empty IdP entity ID the response's own Issuer is expected (the caller pins it).
     ``decryption_keys`` returns our SP private keys to try on an EncryptedAssertion (None: refuse
-    encrypted ones); ``require_encrypted`` refuses a plain assertion (the group's policy).
+    encrypted ones); ``require_encrypted`` refuses a plain assertion (the group's policy). The
+    CHECKS passed ride on the result, or on the rejection (``checks``: the next one failed).
     """
+    passed: list[str] = []
+    try:
+        validated = _validate(
+            passed,
+            saml_response,
+            settings,
+            acs_url=acs_url,
+            now=now,
+            clock_skew=clock_skew,
+            decryption_keys=decryption_keys,
+            require_encrypted=require_encrypted,
+        )
+    except SamlRejected as rejected:
+        rejected.checks = tuple(passed)
+        raise
+    return replace(validated, checks=tuple(passed))
+
+
+def _validate(
+    passed: list[str],
+    saml_response: str,
+    settings: dict,
+    *,
+    acs_url: str,
+    now: datetime,
+    clock_skew: timedelta,
+    decryption_keys: KeySource,
+    require_encrypted: bool,
+) -> ValidatedAssertion:
     encoded = _decode(saml_response)
     if not settings["idp"]["x509certMulti"]["signing"]:
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP signing certificate")
@@ -356,6 +399,7 @@ def validate_response(
     def reject(reason: reasons.Reason, detail: str = "") -> SamlRejected:
         return SamlRejected(reason, detail, issuer=issuer, name_id=claimed_name_id, name_id_format=claimed_format)
 
+    passed.append(CHECKS[0])
     if document.tag != f"{{{C.NS_SAMLP}}}Response":
         raise reject(reasons.INVALID_RESPONSE, "root element is not samlp:Response")
     if encrypted and not document.xpath("saml:Assertion", namespaces=NS):
@@ -367,6 +411,7 @@ def validate_response(
         # python3-saml would decrypt it with the settings' key, and fails with a TypeError without one.
         raise reject(reasons.ENCRYPTED_UNSUPPORTED, "an EncryptedID (encrypted NameID): encrypt the whole assertion")
     _times_check_format(document)
+    passed.append(CHECKS[1])
 
     try:
         response.is_valid(request_data_for(acs_url), raise_exceptions=True)
@@ -387,6 +432,7 @@ def validate_response(
     except OneLogin_Saml2_Error as exc:
         raise reject(reasons.INVALID_RESPONSE, str(exc)) from exc
 
+    passed.append(CHECKS[2])
     # python3-saml found exactly one assertion in the document and verified every signature;
     # make sure that assertion sits directly in the Response and a signature covers it.
     assertions = document.xpath("saml:Assertion", namespaces=NS)
@@ -398,6 +444,7 @@ def validate_response(
     if not (signed_response or signed_assertion) or assertion.get("ID") != assertion_id:
         raise reject(reasons.SIGNATURE_STRUCTURE, "no verified signature covers the assertion")
 
+    passed.append(CHECKS[3])
     destination = document.get("Destination")
     if destination is not None and destination != acs_url:
         raise reject(reasons.WRONG_DESTINATION, f"Destination={destination[:_DISPLAY_MAX]!r}")
@@ -414,6 +461,7 @@ def validate_response(
         if scd.get("Recipient") != acs_url:
             raise reject(reasons.WRONG_RECIPIENT, f"Recipient={str(scd.get('Recipient'))[:_DISPLAY_MAX]!r}")
 
+    passed.append(CHECKS[4])
     not_before = [saml_time_parse(v) for v in assertion.xpath("saml:Conditions/@NotBefore", namespaces=NS)]
     not_after = [
         saml_time_parse(v)
@@ -428,11 +476,13 @@ def validate_response(
     if valid_until <= now:
         raise reject(reasons.EXPIRED, f"NotOnOrAfter {min(not_after):%Y-%m-%dT%H:%M:%SZ}")
 
+    passed.append(CHECKS[5])
     in_response_to = {document.get("InResponseTo")} | {scd.get("InResponseTo") for scd in confirmations}
     in_response_to.discard(None)
     if len(in_response_to) > 1:
         raise reject(reasons.IN_RESPONSE_TO_MISMATCH, ", ".join(sorted(v[:80] for v in in_response_to)))
 
+    passed.append(CHECKS[6])
     session_end = response.get_session_not_on_or_after()
     # Read from the assertion a verified signature covers (checked above), never from elsewhere.
     instants = assertion.xpath("saml:AuthnStatement/@AuthnInstant", namespaces=NS)

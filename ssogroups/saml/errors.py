@@ -15,3 +15,6 @@ class SamlRejected(Exception):
         self.issuer = issuer
         self.name_id = name_id
         self.name_id_format = name_id_format  # as the response claimed it, for the admin's diagnostics
+        # acs.CHECKS passed before this refusal (set by acs.validate_response); None when it came
+        # after them all (the request, replay or user checks of services.sso_login_consume).
+        self.checks: tuple[str, ...] | None = None

@@ -55,6 +55,7 @@ class SsoLoginResult:
     authn_instant: datetime | None = None
     test_report: dict[str, Any] | None = None
     validated: ValidatedAssertion | None = None  # its NameID and SessionIndex go with the session (Single Logout)
+    checks: tuple[str, ...] = ()  # acs.CHECKS passed (the sign-in trace's)
 
 
 def _group_settings(group: SSOGroup, *, sp_key: SPKeyPair | None = None) -> dict:
@@ -187,6 +188,7 @@ def sso_login_consume(
         force_authn=force_authn,
         authn_instant=validated.authn_instant,
         validated=validated,
+        checks=validated.checks,
     )
 
 
@@ -199,7 +201,9 @@ def _test_result(group: SSOGroup, validated) -> SsoLoginResult:
     except SamlRejected as exc:
         rejected = exc
     report = sign_in_test_report_success(group=group, validated=validated, user=user, rejected=rejected)
-    return SsoLoginResult(user=None, next_path="", session_not_on_or_after=None, test_report=report)
+    return SsoLoginResult(
+        user=None, next_path="", session_not_on_or_after=None, test_report=report, checks=validated.checks
+    )
 
 
 def reference_new() -> str:

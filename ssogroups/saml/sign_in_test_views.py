@@ -13,6 +13,7 @@ from ssogroups.saml.services import sso_login_start, sso_test_failure_record
 from ssogroups.saml.sign_in_test import sign_in_test_report_load
 from ssogroups.saml.views import not_found_page, sign_in_test_report_redirect, to_idp
 from ssogroups.selectors import ssogroup_get
+from ssogroups.sign_in_trace import sign_in_trace_of_test
 
 FEATURE = "single sign-on"
 MSG_ENABLE_FIRST = "Enable the group first: a test sign-in goes through the group's live ACS."
@@ -51,4 +52,5 @@ def sign_in_test_report_view(request: HttpRequest, slug: str, key: str) -> HttpR
     if report is None:
         messages.error(request, MSG_REPORT_GONE)
         return redirect("ssogroup-detail", slug=group.slug)
-    return render(request, "saml/test_report.html", {"group": group, "report": report})
+    trace = sign_in_trace_of_test(group=group, report_key=key)
+    return render(request, "saml/test_report.html", {"group": group, "report": report, "trace": trace})

@@ -60,6 +60,7 @@ from ssogroups.saml.throttle import (
     login_start_retry_after,
 )
 from ssogroups.selectors import ssogroup_get
+from ssogroups.sign_in_trace import sign_in_trace_keys, sign_in_trace_of_report, sign_in_trace_record
 
 # The whole POST (SAMLResponse + RelayState + form overhead), checked before the body is read.
 MAX_POST_BYTES = MAX_RESPONSE_BYTES * 2
@@ -83,16 +84,24 @@ def _throttled(request: HttpRequest, group: SSOGroup, limit: AcsLimit) -> HttpRe
     return response
 
 
-def _acs_failure(request: HttpRequest, group: SSOGroup, rejected: SamlRejected) -> HttpResponse:
+def _acs_failure(
+    request: HttpRequest, group: SSOGroup, rejected: SamlRejected, saml_response: str | None = None
+) -> HttpResponse:
     """A refused post counts towards the ACS limits; past one, it is answered 429 and not recorded."""
     limit = acs_failure_count(group=group, ip=client_ip(request))
     if limit is not None:
         return _throttled(request, group, limit)
-    return _failure(request, group, rejected)
+    return _failure(request, group, rejected, saml_response)
 
 
-def _failure(request: HttpRequest, group: SSOGroup, rejected: SamlRejected) -> HttpResponse:
+def _failure(
+    request: HttpRequest, group: SSOGroup, rejected: SamlRejected, saml_response: str | None = None
+) -> HttpResponse:
+    """The diagnostics row and event; and, for a response that was read (``saml_response``), its trace."""
     failure = sso_login_failure_record(group=group, rejected=rejected, request=request)
+    if saml_response is not None:
+        sign_in_trace_record(group=group, saml_response=saml_response, passed=rejected.checks, rejected=rejected,
+                             failure_reference=failure.reference)  # fmt: skip
     return render(
         request,
         "saml/failure.html",
@@ -197,14 +206,16 @@ def consume_view(request: HttpRequest, account_id: int, slug: str) -> HttpRespon
             limit = acs_failure_count(group=group, ip=client_ip(request))
             if limit is not None:
                 return _throttled(request, group, limit)
-            return sign_in_test_report_redirect(
-                group, sso_test_failure_record(group=group, rejected=rejected, request=request)
-            )
-        return _acs_failure(request, group, rejected)
+            key = sso_test_failure_record(group=group, rejected=rejected, request=request)
+            sign_in_trace_record(group=group, saml_response=saml_response, passed=rejected.checks, rejected=rejected,
+                                 test=True, test_report_key=key)  # fmt: skip
+            return sign_in_test_report_redirect(group, key)
+        return _acs_failure(request, group, rejected, saml_response)
     if result.test_report is not None:
-        return sign_in_test_report_redirect(
-            group, sso_test_report_record(group=group, report=result.test_report, request=request)
-        )
+        key = sso_test_report_record(group=group, report=result.test_report, request=request)
+        sign_in_trace_of_report(group=group, saml_response=saml_response, passed=result.checks,
+                                report=result.test_report, report_key=key)  # fmt: skip
+        return sign_in_test_report_redirect(group, key)
 
     user = result.user
     if request.user.is_authenticated and request.user.pk != user.pk:
@@ -224,6 +235,7 @@ def consume_view(request: HttpRequest, account_id: int, slug: str) -> HttpRespon
         validated=result.validated,
         expires_at=request.session.get_expiry_date(),
     )
+    sign_in_trace_record(group=group, saml_response=saml_response, passed=result.checks, user=user, request=request)
     if result.force_authn and not _reauth_record(request, user, result.authn_instant):
         # Signed in, but not recently: back to "confirm it is you", which says why.
         return HttpResponseRedirect(f"/account/reauth?{urlencode({'next': result.next_path})}")
@@ -257,8 +269,14 @@ def failures_view(request: HttpRequest, slug: str) -> HttpResponse:
     group = ssogroup_get(account_id=request.user.account_id, slug=slug)
     if group is None:
         return not_found_page(request)
+    failures = list(login_failures_recent(group=group))
+    traces = sign_in_trace_keys(group=group, failure_references=[f.reference for f in failures])
     rows = [
-        {"failure": f, "reason": reasons.REASONS.get(f.reason, reasons.INVALID_RESPONSE)}
-        for f in login_failures_recent(group=group)
+        {
+            "failure": f,
+            "reason": reasons.REASONS.get(f.reason, reasons.INVALID_RESPONSE),
+            "trace": traces.get(f.reference),
+        }
+        for f in failures
     ]
     return render(request, "saml/failures.html", {"group": group, "rows": rows})
