@@ -63,6 +63,7 @@ class SetupLinkMetadataForm(SSOGroupForm):
         for name in list(self.fields):
             if name not in self.IDP_FIELDS:
                 del self.fields[name]
+        self.fields["metadata_url"].help_text = "Fetched now. The account admin can refresh from it later."
 
     def _slug(self, cleaned: dict[str, Any]) -> str:
         return self.group.slug

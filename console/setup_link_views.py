@@ -59,6 +59,7 @@ MSG_FIX = "Nothing was saved. Please correct the errors below."
 MSG_ENABLED = "The group is enabled. Run a test sign-in."
 MSG_ENABLE_FIRST = "Enable the group first: a test sign-in goes through the group's live ACS."
 MSG_REPORT_GONE = "That test report has expired (reports are kept for ten minutes). Run the test again."
+MSG_TOKEN_BELOW = "Your new SCIM token is under “SCIM provisioning” below: copy it now, it is shown only once."
 MSG_TOKEN_USED = "This form already generated its SCIM token; no other token was made. Reload the page for a new form."
 
 
@@ -292,4 +293,4 @@ def scim_token_view(request: HttpRequest, link: SetupLink) -> HttpResponse:
         return _group_page(request, link, status=409, error=MSG_TOKEN_USED)
     except ValidationError as exc:
         return _group_page(request, link, status=400, error=" ".join(exc.messages))
-    return _group_page(request, link, plaintext=plaintext)
+    return _group_page(request, link, plaintext=plaintext, notice=MSG_TOKEN_BELOW)
