@@ -15,7 +15,11 @@ class ConsoleEvent(EventType):
         "SSO groups",
         "Someone opened a setup link (a revoked or expired one: a failure with the reason).",
     )
-    SETUP_LINK_CODE_SEND = "setup_link_code_send", "SSO groups", "A one-time code was emailed to the link's address."
+    SETUP_LINK_CODE_SEND = (
+        "setup_link_code_send",
+        "SSO groups",
+        "A one-time code was emailed to the link's address (refused past 5 an hour: `throttled`).",
+    )
     SETUP_LINK_CONFIRM = (
         "setup_link_confirm",
         "SSO groups",

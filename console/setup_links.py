@@ -221,10 +221,13 @@ class CodeRefused(Exception):
 
 def setup_link_code_send(*, link: SetupLink, request: HttpRequest | None = None) -> None:
     """Email a fresh code to the link's address (the previous one stops working). Raises CodeRefused."""
+    # Counted before sending, in one atomic statement: concurrent requests cannot slip past the limit.
     name = f"setup-link-send:{link.public_id}"
-    if throttle.failure_count(name, window=SEND_WINDOW) >= CODE_SENDS:
+    if throttle.failure_count_incr(name, window=SEND_WINDOW) > CODE_SENDS:
+        if throttle.first_refusal(name, window=SEND_WINDOW):  # one event per window
+            failure = Event.Outcome.FAILURE
+            _event(link, ConsoleEvent.SETUP_LINK_CODE_SEND, request, outcome=failure, reason="throttled")
         raise CodeRefused(MSG_SEND_THROTTLED, 429)
-    throttle.failure_count_incr(name, window=SEND_WINDOW)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     with transaction.atomic():
         SetupLink.objects.filter(pk=link.pk).update(
@@ -239,7 +242,9 @@ def setup_link_confirm(*, link: SetupLink, code: str, request: HttpRequest | Non
     """Check the code; on success returns the browser's new secret (the link's one session: an earlier
     browser's ends). Raises CodeRefused after recording the failure; a code is used once."""
     name = f"setup-link-code:{link.public_id}"
-    if throttle.failure_count(name, window=CODE_WINDOW) >= CODE_ATTEMPTS:
+    # Every attempt counts, atomically and before the check: concurrent guesses cannot exceed the limit.
+    attempt = throttle.failure_count_incr(name, window=CODE_WINDOW)
+    if attempt > CODE_ATTEMPTS:
         if throttle.first_refusal(name, window=CODE_WINDOW):
             _confirm_failed(link, "throttled", request)
         raise CodeRefused(MSG_CODE_THROTTLED, 429)
@@ -249,7 +254,7 @@ def setup_link_confirm(*, link: SetupLink, code: str, request: HttpRequest | Non
         raise CodeRefused(MSG_CODE_EXPIRED, 400)
     given = "".join(code.split())[: CODE_DIGITS * 2]
     if not hmac.compare_digest(link.code_digest, _code_digest(link, given)):
-        if throttle.failure_count_incr(name, window=CODE_WINDOW) >= CODE_ATTEMPTS:
+        if attempt >= CODE_ATTEMPTS:
             SetupLink.objects.filter(pk=link.pk).update(code_digest="")  # guessing this one ends here
         _confirm_failed(link, "wrong code", request)
         raise CodeRefused(MSG_CODE_WRONG, 400)

@@ -16,10 +16,12 @@ from console.setup_link_forms import SetupLinkMetadataForm
 from console.setup_link_views import MSG_GONE
 from console.setup_links import (
     CODE_ATTEMPTS,
+    CODE_SENDS,
     MSG_CODE_THROTTLED,
     MSG_CODE_WRONG,
     MSG_NOT_ALLOWED_ENABLE,
     MSG_NOT_ALLOWED_SCIM,
+    MSG_SEND_THROTTLED,
     setup_link_create,
     setup_link_revoke,
 )
@@ -426,3 +428,22 @@ def test_revoking_twice_records_once(account, admin, new_group):
     setup_link_revoke(link=link, actor=admin.username)
     setup_link_revoke(link=link, actor=admin.username)
     assert Event.objects.filter(event="setup_link_revoke").count() == 1
+
+
+def test_codes_sent_are_limited_per_link(account, admin, new_group):
+    link, token = make_link(account, new_group, admin)
+    client = Client()
+    open_link(client, token)
+    for _ in range(CODE_SENDS):
+        send_code(client, link)
+    link.refresh_from_db()
+    digest, sent = link.code_digest, len(mail.outbox)
+    response = client.post(f"/setup/{link.public_id}/confirm", {"action": "send"})
+    assert response.status_code == 429 and MSG_SEND_THROTTLED in page(response)
+    link.refresh_from_db()
+    assert (link.code_digest, len(mail.outbox)) == (digest, sent)
+    assert link_events(link, event="setup_link_code_send", outcome="success").count() == CODE_SENDS
+    refused = link_events(link, event="setup_link_code_send", outcome="failure")
+    assert refused.get().reason == "throttled"
+    client.post(f"/setup/{link.public_id}/confirm", {"action": "send"})
+    assert refused.count() == 1 and len(mail.outbox) == sent
