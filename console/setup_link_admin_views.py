@@ -29,6 +29,7 @@ from ssogroups.slugs import slug_choose
 FEATURE = "setup links"
 ACTIVITY_ROWS = 200
 MSG_FIX = "No link was created. Please correct the errors below."
+MSG_GROUP_GONE = "That SSO group no longer exists. Choose another one."
 MSG_REVOKED = "The setup link for {email} is revoked: every page of it is gone."
 
 
@@ -72,6 +73,8 @@ def setup_link_create_view(request: HttpRequest) -> HttpResponse:
                 )
             else:
                 group = selectors.ssogroup_get(account_id=account.pk, slug=data["group"])
+                if group is None:  # deleted since the form was shown
+                    raise ValidationError({"group": MSG_GROUP_GONE})
             link, plaintext = setup_link_create(
                 account=account,
                 group=group,

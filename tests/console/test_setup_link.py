@@ -211,6 +211,22 @@ def test_the_code_form_needs_csrf(account, admin, new_group):
     assert not mail.outbox and not link_events(link, event="setup_link_code_send").exists()
 
 
+def test_every_form_of_a_confirmed_link_needs_csrf(account, admin, new_group):
+    link, token = make_link(account, new_group, admin, allow_enable=True, allow_scim_tokens=True)
+    holder = confirmed_client(token, link)
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = holder.cookies
+    assert strict.get(f"/setup/{link.public_id}/").status_code == 200  # the session itself is good
+    before = Event.objects.count()
+    for path in ("confirm", "metadata", "enable", "test", "scim-token"):
+        response = strict.post(f"/setup/{link.public_id}/{path}", {"action": "send", "sso_url": "https://x.example/"})
+        assert response.status_code == 403, path
+        assert "CSRF verification failed" in page(response), path
+    new_group.refresh_from_db()
+    assert (new_group.sso_url, new_group.enabled) == ("", False)
+    assert Event.objects.count() == before and not ScimToken.objects.exists()
+
+
 def test_an_unknown_token_or_no_cookie_is_a_404(client, account, admin, new_group):
     link, _token = make_link(account, new_group, admin)
     response = client.get("/setup/open/sso_setup_nope")
