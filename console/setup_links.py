@@ -195,7 +195,7 @@ def setup_link_open(*, token: str, request: HttpRequest | None = None) -> Opened
     link = SetupLink.objects.select_related("account", "group").filter(digest=digest).first()
     if link is None or not hmac.compare_digest(link.digest, digest):
         return Opened(None, "unknown")
-    status = link_status(link)
+    status = link_status(link) if link.account.has_sso else "plan"
     if status != "active":
         if throttle.first_refusal(f"setup-link-open:{link.public_id}", window=CODE_WINDOW):
             _event(link, ConsoleEvent.SETUP_LINK_OPEN, request, outcome=Event.Outcome.FAILURE, reason=status)
@@ -207,7 +207,8 @@ def setup_link_open(*, token: str, request: HttpRequest | None = None) -> Opened
 def setup_link_active(*, public_id: str) -> SetupLink | None:
     """The active link of ``public_id`` with its account and group, or None (revoked, expired, unknown)."""
     link = SetupLink.objects.select_related("account", "group").filter(public_id=public_id[:16]).first()
-    return link if link is not None and link_is_active(link) else None
+    # An account whose plan no longer includes SSO sets nothing up through its links.
+    return link if link is not None and link_is_active(link) and link.account.has_sso else None
 
 
 class CodeRefused(Exception):

@@ -463,3 +463,14 @@ def test_codes_sent_are_limited_per_link(account, admin, new_group):
     assert refused.get().reason == "throttled"
     client.post(f"/setup/{link.public_id}/confirm", {"action": "send"})
     assert refused.count() == 1 and len(mail.outbox) == sent
+
+
+def test_a_link_of_an_account_without_sso_opens_nothing(account, admin, new_group):
+    link, token = make_link(account, new_group, admin)
+    holder = confirmed_client(token, link)
+    account.plan = "starter"
+    account.save(update_fields=["plan"])
+    response = holder.get(f"/setup/{link.public_id}/")
+    assert response.status_code == 404 and MSG_GONE in page(response)
+    assert Client().get(f"/setup/open/{token}").status_code == 404
+    assert Event.objects.get(event="setup_link_open", outcome="failure").reason == "plan"
