@@ -22,7 +22,7 @@ def navigation(request: HttpRequest) -> dict:
     names = [("Dashboard", "dashboard")]
     if user.is_admin:
         names += [("Users", "account-users"), ("SSO", "ssogroup-list"), ("Settings", "settings")]
-        names += [("Events", "account-events")]
+        names += [("Events", "account-events"), ("Setup links", "setup-links")]
     return {"nav_links": [NavLink(label, reverse(name)) for label, name in names], "nav_logout": reverse("logout")}
 
 

@@ -334,12 +334,21 @@ class SSOGroupForm(forms.Form):
         # boxes: the form's marker tells them apart, and without it the roles stay as they are.
         if self.data.get("scim_roles_shown"):
             values["scim_roles"] = data["scim_roles"]
+        values |= self.idp_values()
+        if self.group is None:
+            values.setdefault("certificates", [])
+        return values
+
+    def idp_values(self) -> dict[str, Any]:
+        """The IdP values alone (metadata, endpoint, entity ID, certificates): what a form that shows only
+        those fields (the setup link's) hands to the gate."""
+        data = self.cleaned_data
         # Which manual fields the admin gave is read here; what wins is ssogroups.intake's rule.
         metadata = self.source.metadata if self.source is not None else None
         manual_certificates = data.get("parsed_certificates")
         if manual_certificates is None and self._manual_changed("certificates"):
             manual_certificates = []  # the admin emptied the field
-        values |= ssogroup_values(
+        return ssogroup_values(
             source=self.source,
             entity_id=data["idp_entity_id"]
             if self._override("idp_entity_id", metadata.entity_id if metadata else "")
@@ -350,9 +359,6 @@ class SSOGroupForm(forms.Form):
             certificates=manual_certificates,
             metadata_url_removed=self._manual_changed("metadata_url") and not data["metadata_url"].strip(),
         )
-        if self.group is None:
-            values.setdefault("certificates", [])
-        return values
 
 
 def ssogroup_initial(group: SSOGroup) -> dict[str, Any]:

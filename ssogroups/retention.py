@@ -15,7 +15,6 @@ from accounts.models import Event
 from sparksso.models import FailureCounter
 from ssogroups.models import ConsumedAssertion, PendingAuthnRequest, SignInTrace, SSOLoginFailure, SSOSession
 
-
 DEFAULT_BATCH_SIZE = 2000
 
 # What higher layers keep and prune by their own settings (SCIM registers its request log in

@@ -14,7 +14,6 @@ import re
 from collections.abc import Callable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field, replace
-
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 

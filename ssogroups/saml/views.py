@@ -110,8 +110,13 @@ def _failure(
     )
 
 
-def sign_in_test_report_redirect(group: SSOGroup, key: str) -> HttpResponse:
+def sign_in_test_report_redirect(group: SSOGroup, key: str, report_path: str = "") -> HttpResponse:
     # To the admin's page (a top-level GET carries the admin's session cookie; this POST did not).
+    # ``report_path``: the page that started the test asked for its report there instead (the pending
+    # request's next_path, e.g. a setup link's own page); the key is appended to it. The admin's test
+    # stores no next_path ("/"), so it keeps its own page.
+    if len(report_path) > 1 and report_path.endswith("/") and safe_next_path(report_path) == report_path:
+        return HttpResponseRedirect(report_path + key)
     return HttpResponseRedirect(reverse("saml_test_report", kwargs={"slug": group.slug, "key": key}))
 
 
@@ -196,7 +201,8 @@ def consume_view(request: HttpRequest, account_id: int, slug: str) -> HttpRespon
     except MultiPartParserError as exc:
         return _acs_failure(request, group, SamlRejected(reasons.MISSING_RESPONSE, f"unreadable form body: {exc}"))
     # An admin's test sign-in (its RelayState names a pending test request) is reported, never signed in.
-    test = pending_test_peek(group=group, relay_state=relay_state, now=clock.now()) is not None
+    peeked = pending_test_peek(group=group, relay_state=relay_state, now=clock.now())
+    test, report_path = peeked is not None, peeked.next_path if peeked is not None else ""
     try:
         result = sso_login_consume(
             group=group, saml_response=saml_response, relay_state=relay_state, request=request, test=test
@@ -209,13 +215,13 @@ def consume_view(request: HttpRequest, account_id: int, slug: str) -> HttpRespon
             key = sso_test_failure_record(group=group, rejected=rejected, request=request)
             sign_in_trace_record(group=group, saml_response=saml_response, passed=rejected.checks, rejected=rejected,
                                  test=True, test_report_key=key)  # fmt: skip
-            return sign_in_test_report_redirect(group, key)
+            return sign_in_test_report_redirect(group, key, report_path)
         return _acs_failure(request, group, rejected, saml_response)
     if result.test_report is not None:
         key = sso_test_report_record(group=group, report=result.test_report, request=request)
         sign_in_trace_of_report(group=group, saml_response=saml_response, passed=result.checks,
                                 report=result.test_report, report_key=key)  # fmt: skip
-        return sign_in_test_report_redirect(group, key)
+        return sign_in_test_report_redirect(group, key, report_path)
 
     user = result.user
     if request.user.is_authenticated and request.user.pk != user.pk:
