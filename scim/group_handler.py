@@ -29,8 +29,8 @@ class GroupHandler(ResourceHandler):
         """A group's members are read back with their users, as for any read."""
         return self.to_doc(self.get(str(obj.scim_id)))
 
-    def page_docs(self, keys: QuerySet, ordering: tuple) -> list[dict[str, Any]]:
-        return [groups.to_doc(group) for group in self.queryset().filter(pk__in=keys).order_by(*ordering)]
+    def page_rows(self, keys: QuerySet, ordering: tuple) -> list[tuple[ScimGroup, dict[str, Any]]]:
+        return [(group, groups.to_doc(group)) for group in self.queryset().filter(pk__in=keys).order_by(*ordering)]
 
     def target_of(self, doc: dict[str, Any]) -> str:
         return doc.get("displayName") or ""

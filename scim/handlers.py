@@ -82,8 +82,12 @@ class ResourceHandler(ABC):
         """The representation of what ``create_resource`` just returned."""
 
     @abstractmethod
-    def page_docs(self, keys: QuerySet, ordering: tuple) -> list[dict[str, Any]]:
-        """The representations of the resources whose keys ``keys`` (one page's) selects, in ``ordering``."""
+    def page_rows(self, keys: QuerySet, ordering: tuple) -> list[tuple[Model, dict[str, Any]]]:
+        """The resources whose keys ``keys`` (one page's) selects, in ``ordering``, each with its representation."""
+
+    def total(self) -> int | None:
+        """How many resources ``queryset`` holds when a maintained count knows it; None: COUNT them."""
+        return None
 
     @abstractmethod
     def target_of(self, doc: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from scim.errors import ScimError
 from scim.event_types import ScimEvent
 from scim.handlers import ResourceHandler, invalid_from
 from scim.resource_types import USER
+from ssogroups.user_counts import sso_group_user_count
 
 
 class UserHandler(ResourceHandler):
@@ -30,8 +31,12 @@ class UserHandler(ResourceHandler):
         are read back."""
         return users.to_doc(obj, memberships=[])
 
-    def page_docs(self, keys: QuerySet, ordering: tuple) -> list[dict[str, Any]]:
+    def page_rows(self, keys: QuerySet, ordering: tuple) -> list[tuple[User, dict[str, Any]]]:
         return users.users_page(self.sso_group, keys, ordering)
+
+    def total(self) -> int:
+        """Every user the group manages: ``users_of`` is the group's users, counted as they change."""
+        return sso_group_user_count(sso_group_id=self.sso_group.pk)
 
     def target_of(self, doc: dict[str, Any]) -> str:
         return doc.get("userName") or ""

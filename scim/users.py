@@ -45,8 +45,8 @@ def default_role(user: User | None, sso_group) -> str:
     return role if role in User.Role.values else User.Role.REPORTING
 
 
-def users_page(sso_group: SSOGroup, keys: QuerySet, ordering: tuple) -> list[dict[str, Any]]:
-    """The representations of the users whose keys ``keys`` selects (one page), in ``ordering``;
+def users_page(sso_group: SSOGroup, keys: QuerySet, ordering: tuple) -> list[tuple[User, dict[str, Any]]]:
+    """The users whose keys ``keys`` selects (one page), in ``ordering``, each with its representation;
     three queries whatever their number: the users, their emails, their group memberships.
 
     The rows are handed to ``to_doc`` directly; Django's prefetch_related would build two
@@ -67,7 +67,7 @@ def users_page(sso_group: SSOGroup, keys: QuerySet, ordering: tuple) -> list[dic
     memberships: dict[int, list] = defaultdict(list)
     for row in ScimGroupMembership.objects.filter(user_id__in=[user.pk for user in users]).select_related("group"):
         memberships[row.user_id].append(row)
-    return [to_doc(user, emails=emails[user.pk], memberships=memberships[user.pk]) for user in users]
+    return [(user, to_doc(user, emails=emails[user.pk], memberships=memberships[user.pk])) for user in users]
 
 
 def to_doc(user: User, *, emails: list | None = None, memberships: list | None = None) -> dict[str, Any]:
