@@ -25,7 +25,7 @@ class GroupHandler(ResourceHandler):
     def to_doc(self, obj: ScimGroup) -> dict[str, Any]:
         return groups.to_doc(obj)
 
-    def created_doc(self, obj: ScimGroup) -> dict[str, Any]:
+    def created_doc(self, obj: ScimGroup, doc: dict[str, Any]) -> dict[str, Any]:
         """A group's members are read back with their users, as for any read."""
         return self.to_doc(self.get(str(obj.scim_id)))
 
