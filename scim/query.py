@@ -2,9 +2,10 @@
 
 import copy
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import BooleanField, DateTimeField, F, Func, QuerySet, Value
 from django.db.models.functions import Lower
 
 from scim import filters
@@ -98,6 +99,27 @@ def filtered(queryset: QuerySet, resource_type: ResourceType, params: ListParams
     expression = Lower(column.field) if column.type == "string" and not column.case_exact else F(column.field)
     ordering = expression.desc() if params.descending else expression.asc()
     return queryset.order_by(ordering, "-pk" if params.descending else "pk")
+
+
+class RowAfter(Func):
+    """``(created_at, id) > (moment, pk)``: the rows after one key in the default list order.
+
+    A row-value comparison, which SQLite and PostgreSQL both answer with one seek in
+    accounts_user_list_order, however many rows share ``created_at`` (a bulk import gives a whole
+    batch the same one); the equivalent OR of two conditions walks such a tie from its start."""
+
+    output_field = BooleanField()
+
+    def __init__(self, moment: datetime, pk: int):
+        super().__init__(F("created_at"), F("pk"), Value(moment, output_field=DateTimeField()), Value(pk))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        parts, params = [], []
+        for expression in self.get_source_expressions():
+            sql, expression_params = compiler.compile(expression)
+            parts.append(sql)
+            params.extend(expression_params)
+        return f"({parts[0]}, {parts[1]}) > ({parts[2]}, {parts[3]})", params
 
 
 @dataclass(frozen=True)

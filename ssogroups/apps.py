@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SsogroupsConfig(AppConfig):
@@ -29,3 +30,7 @@ class SsogroupsConfig(AppConfig):
         from ssogroups.saml.logout_views import sso_sign_out_route
 
         sign_out_router_register(sso_sign_out_route)
+        # The per-group user counts' triggers survive SQLite's table rebuilds (ssogroups/user_counts.py).
+        from ssogroups.user_counts import user_counts_after_migrate
+
+        post_migrate.connect(user_counts_after_migrate, sender=self, dispatch_uid="ssogroups_user_counts")

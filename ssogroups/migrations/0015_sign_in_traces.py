@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ssogroups', '0010_spent_requests'),
+        ('ssogroups', '0014_user_counts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
