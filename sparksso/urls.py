@@ -16,3 +16,6 @@ urlpatterns = [
     path("api/v1/users/saml/<int:account_id>/<slug:slug>/", include("ssogroups.saml.urls")),
     path("api/v1/users/scim/v2", include("scim.urls")),
 ]
+
+# An outage raised outside a view (a middleware's session save or commit) is a 503, not a 500.
+handler500 = "sparksso.outages.server_error"
