@@ -498,6 +498,8 @@ def main(args) -> int:
 
     from bench.env import database, django_environment
 
+    # SIGTERM (a CI timeout, smoke.sh's cleanup) unwinds like Ctrl-C: the server and backends stop.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with Backends() as backends:
         os.environ["DATABASE_URL"] = backends.postgres.url("sparksso")
         with django_environment() as var_dir, database() as where:

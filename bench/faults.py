@@ -176,7 +176,11 @@ class Backends:
     """A private Redis and PostgreSQL in one temporary directory; removed on exit, whatever happened."""
 
     def __init__(self, *, redis_port: int = 6391, pg_port: int = 5491):
-        self.tmp = Path(tempfile.mkdtemp(prefix="sparksso-faults-"))
+        # SPARKSSO_FAULTS_DIR: where a caller (deploy/smoke.sh) can find them to clean up after a kill.
+        parent = os.environ.get("SPARKSSO_FAULTS_DIR") or None
+        if parent:
+            Path(parent).mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix="sparksso-faults-", dir=parent))
         os.chmod(self.tmp, 0o755)  # the postgres account must reach its directory inside
         (self.tmp / "redis").mkdir()
         (self.tmp / "pg").mkdir()
