@@ -52,26 +52,41 @@ PG_DOWN_SECONDS = 2
 
 
 class FaultClient:
-    """One keep-alive connection; a request is sent once, never retried (the caller decides)."""
+    """One keep-alive connection. A GET whose reused connection closed unanswered is sent again
+    once on a new one (what HTTP clients do for idempotent requests: the server may have closed an
+    idle connection just as the request left); anything else is sent once (the caller decides)."""
 
     def __init__(self, port: int, token: str = ""):
         self.port = port
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.reused = False  # the connection has carried a request before
+        self.last_drop_fresh = False  # the last DROPPED came on a new connection: the server failed
+
+    def _new_connection(self) -> None:
+        self.connection.close()
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        self.reused = False
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         """(status, Retry-After, body); status 0 when the connection closed without an answer."""
-        try:
-            self.connection.request(method, path, body=body, headers={**self.headers, **(headers or {})})
-            response = self.connection.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException):
-            self.connection.close()
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            return DROPPED, None, b""
-        if response.getheader("Connection", "").lower() == "close":
-            self.connection.close()
-        return response.status, response.getheader("Retry-After"), data
+        for attempt in (1, 2):
+            reused = self.reused
+            try:
+                self.connection.request(method, path, body=body, headers={**self.headers, **(headers or {})})
+                self.reused = True
+                response = self.connection.getresponse()
+                data = response.read()
+            except (OSError, http.client.HTTPException):
+                self._new_connection()
+                if method == "GET" and reused and attempt == 1:
+                    continue
+                self.last_drop_fresh = not reused
+                return DROPPED, None, b""
+            if response.getheader("Connection", "").lower() == "close":
+                self._new_connection()
+            return response.status, response.getheader("Retry-After"), data
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self.connection.close()
@@ -107,6 +122,12 @@ class Shared:
 
 def _scim_json(body: dict) -> tuple[bytes, dict]:
     return json.dumps(body).encode(), {"Content-Type": "application/scim+json"}
+
+
+def _drop_note(client: FaultClient, status: int) -> str:
+    if status != DROPPED:
+        return ""
+    return "fresh connection" if client.last_drop_fresh else "reused connection"
 
 
 def _client(k: int, shared: Shared, **kwargs) -> None:
@@ -158,7 +179,7 @@ def _client_loop(k: int, shared: Shared, *, token: str, acs: str, users: int, de
             ok = status == 302 if op == "sign_in" and not dropped else status in (302, 403)
             if op == "replay":
                 ok = status == 403
-            shared.record(op, status, retry_after, ok)
+            shared.record(op, status, retry_after, ok, _drop_note(browser, status))
             if status in (DROPPED, 503) and op == "sign_in":
                 retries.append(("sign_in", arg, status == DROPPED))
             continue
@@ -178,7 +199,7 @@ def _client_loop(k: int, shared: Shared, *, token: str, acs: str, users: int, de
                     shared.pending.discard(name)
             elif status in (DROPPED, 503):
                 retries.append(("post", arg, dropped or status == DROPPED))
-            note = data[:120].decode("utf-8", "replace")
+            note = _drop_note(scim, status) or data[:120].decode("utf-8", "replace")
             shared.record(op, status, retry_after, confirmed or status in (DROPPED, 503), note)
             continue
         n = rng.randrange(users)
@@ -204,7 +225,8 @@ def _client_loop(k: int, shared: Shared, *, token: str, acs: str, users: int, de
                 }  # fmt: skip
             )
             status, retry_after, data = scim.request("PATCH", f"{SPARKSSO_SCIM}/Users/{user_id}", body, headers)
-        shared.record(op, status, retry_after, status in (200, 204), data[:120].decode("utf-8", "replace"))
+        note = _drop_note(scim, status) or data[:120].decode("utf-8", "replace")
+        shared.record(op, status, retry_after, status in (200, 204), note)
     scim.close()
     browser.close()
 
@@ -380,7 +402,12 @@ def _verdict(*, shared, schedule, sampler, tenant, before, elapsed, workers, wor
     late_503 = [o for o in unavailable if not _in_fault(o.at, faults)]
     no_retry_after = [o for o in unavailable if not (o.retry_after or "").isdigit()]
     dropped = [o for o in outcomes if o.status == DROPPED]
-    late_drops = [o for o in dropped if not _in_fault(o.at, faults)]
+    # Outside a fault, a reused keep-alive connection may meet the server closing it (a race every
+    # HTTP client knows); a new connection closing unanswered, or a worker dying, is a failure.
+    late_drops = [o for o in dropped if not _in_fault(o.at, faults) and o.note == "fresh connection"]
+    keepalive_races = [o for o in dropped if not _in_fault(o.at, faults) and o.note != "fresh connection"]
+    boots = log_text.count("Booting worker")
+    timeouts = log_text.count("WORKER TIMEOUT")
     wrong = [o for o in outcomes if not o.ok and o.status not in (DROPPED, 503)]
     names = Counter(u.lower() for u in User.objects.filter(account=tenant.account).values_list("username", flat=True))
     after = sum(names.values())
@@ -415,7 +442,9 @@ def _verdict(*, shared, schedule, sampler, tenant, before, elapsed, workers, wor
     if no_retry_after:
         problems.append(f"{len(no_retry_after)} 503 without Retry-After")
     if late_drops:
-        problems.append(f"{len(late_drops)} dropped connections outside a fault")
+        problems.append(f"{len(late_drops)} new connections closed unanswered outside a fault: {late_drops[:3]}")
+    if timeouts or boots != workers + 1:
+        problems.append(f"workers booted {boots} times (expected {workers} + 1 after the kill), {timeouts} timeouts")
     if wrong:
         problems.append(f"{len(wrong)} wrong answers: {[(o.op, o.status, o.note[:80]) for o in wrong[:3]]}")
     if lost or duplicates or after != before + len(shared.created) or unconfirmed:
@@ -444,6 +473,8 @@ def _verdict(*, shared, schedule, sampler, tenant, before, elapsed, workers, wor
         "unavailable": len(unavailable),
         "unavailable_outside_faults": len(late_503),
         "dropped": len(dropped),
+        "keepalive_races": len(keepalive_races),
+        "workers_booted": boots,
         "tracebacks": tracebacks,
         "users_before": before,
         "users_created": len(shared.created),
@@ -480,7 +511,9 @@ def _verdict(*, shared, schedule, sampler, tenant, before, elapsed, workers, wor
         f"{consumed} assertions consumed, {successes} sign-in events",
         f"  /healthz: {len(samples)} samples ({data['healthz_503']} said 503), {len(samples) - len(settled)} during a "
         f"change of the truth, wrong in {len(healthz_wrong)}",
-        f"  server log: {tracebacks} tracebacks; workers afterwards {len(workers_after)} of {workers}",
+        f"  server log: {tracebacks} tracebacks, {boots} workers booted ({workers} + the replacement), "
+        f"{timeouts} worker timeouts; {len(workers_after)} of {workers} workers afterwards",
+        f"  dropped connections: {len(dropped)} ({len(keepalive_races)} reused keep-alive connections outside a fault)",
         "  verdict: "
         + (
             "; ".join(problems)
