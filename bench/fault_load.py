@@ -11,8 +11,9 @@ cluster and a private redis-server (bench/faults.py), while a schedule
 and /healthz is sampled once a second against the truth (a direct PING and ``SELECT 1``, read
 before and after each sample; a sample during which the truth changed can be right either way and
 is counted apart). Clients never retry blindly: a 503 (with Retry-After) or a dropped connection
-is retried later, a POST whose connection dropped may then be told 409 (it was created), a
-sign-in whose connection dropped may then be told it was used. Afterwards the checks: no 500 and
+is retried later; a POST that got no 201 (dropped, or a 503 when the database went away after its
+commit) may then be told 409 (it was created); a sign-in whose connection dropped may then be told
+it was used, but one told 503 was rolled back and must be accepted when posted again. Afterwards the checks: no 500 and
 no traceback in the server log, no 503 outside a fault (plus a few seconds of grace), no user lost
 or duplicated, no sign-in accepted twice (a tenth of accepted responses are posted again on
 purpose), every 503 with Retry-After, /healthz wrong in 0 samples, all workers back.
@@ -110,6 +111,7 @@ class Shared:
     created: set[str] = field(default_factory=set)  # userNames the server confirmed (201, or 409 after a drop)
     pending: set[str] = field(default_factory=set)  # userNames still to confirm
     accepted: Counter = field(default_factory=Counter)  # response index -> 302s received
+    created_unanswered: int = 0  # creates whose attempt went unanswered (dropped or 503) yet committed
     crashes: list[str] = field(default_factory=list)  # a client thread that died: the run proves nothing
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -144,7 +146,7 @@ def _client_loop(k: int, shared: Shared, *, token: str, acs: str, users: int, de
     scim = FaultClient(PORTS["sparksso"], token)
     browser = FaultClient(PORTS["sparksso"])
     ops, weights = zip(*MIX.items(), strict=True)
-    retries: list[tuple[str, object, bool]] = []  # (op, argument, the earlier attempt dropped)
+    retries: list[tuple[str, object, bool]] = []  # (op, argument, the earlier attempt may have committed)
     number = CREATED_FROM + k * 1_000_000
     while True:
         now = time.perf_counter()
@@ -192,13 +194,16 @@ def _client_loop(k: int, shared: Shared, *, token: str, acs: str, users: int, de
                 shared.pending.add(name)
             body, headers = _scim_json(doc)
             status, retry_after, data = scim.request("POST", f"{SPARKSSO_SCIM}/Users", body, headers)
+            # 409 after an attempt without an answer (dropped, or 503 because the database went away
+            # after the commit, while the answer was being built): that attempt created the user.
             confirmed = status == 201 or (status == 409 and dropped)
             if confirmed:
                 with shared.lock:
                     shared.created.add(name)
                     shared.pending.discard(name)
+                    shared.created_unanswered += status == 409
             elif status in (DROPPED, 503):
-                retries.append(("post", arg, dropped or status == DROPPED))
+                retries.append(("post", arg, True))
             note = _drop_note(scim, status) or data[:120].decode("utf-8", "replace")
             shared.record(op, status, retry_after, confirmed or status in (DROPPED, 503), note)
             continue
@@ -478,6 +483,7 @@ def _verdict(*, shared, schedule, sampler, tenant, before, elapsed, workers, wor
         "tracebacks": tracebacks,
         "users_before": before,
         "users_created": len(shared.created),
+        "users_created_unanswered": shared.created_unanswered,
         "users_after": after,
         "users_lost": len(lost),
         "users_duplicated": len(duplicates),
@@ -505,7 +511,8 @@ def _verdict(*, shared, schedule, sampler, tenant, before, elapsed, workers, wor
         f"  {len(outcomes):,} requests; statuses {data['statuses']} (0 = connection closed by the killed worker)",
         *by_fault,
         f"  users: {before:,} before, {len(shared.created):,} created, {after:,} after; "
-        f"{len(lost)} lost, {len(duplicates)} duplicated",
+        f"{len(lost)} lost, {len(duplicates)} duplicated; {shared.created_unanswered} created by an attempt that "
+        "got no 201 (dropped, or 503 after the commit), confirmed by the 409 of the next",
         f"  sign-ins: {data['sign_ins_accepted']} accepted, {len(twice)} accepted twice; "
         f"{data['replays_refused']} of {len(replays)} deliberate replays refused; "
         f"{consumed} assertions consumed, {successes} sign-in events",
