@@ -86,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--load-cache", default=None, help="load: CACHE_URL for the workers (default Redis DB 2; '' = database cache)"
     )
+    parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="load on a private PostgreSQL and Redis broken mid-run, then the fault checks (bench/fault_load.py)",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: proves every benchmark runs (no figures)")
     return parser
 
@@ -101,6 +106,10 @@ def _save(name: str, vendor: str, data: dict) -> Path:
 
 def main() -> None:
     args = _parser().parse_args()
+    if args.faults:  # its own backends (started before Django) and its own checks: exits non-zero on a problem
+        from bench.fault_load import main as faults_main
+
+        sys.exit(faults_main(args))
     if args.smoke:
         for key, value in SMOKE.items():
             setattr(args, key, value)

@@ -6,7 +6,8 @@
 unless SPARKSSO_BENCH_CACHE_URL says otherwise). Sign-ins use responses signed beforehand, one
 per sign-in. Afterwards: no 5xx, no 429 for a valid token, every sign-in a 302 to its
 RelayState, and no user lost or duplicated (every created userName exactly once, the count
-what it was plus the creates).
+what it was plus the creates). ``python -m bench --faults`` runs this load while the backends are
+broken on a schedule (bench/fault_load.py).
 """
 
 import os

@@ -9,6 +9,8 @@
 #   SMOKE_DB         database name to create and drop (default sparksso_smoke_<pid>)
 #   SMOKE_REDIS_URL  the cache (default redis://127.0.0.1:6379/0); not flushed: keys expire
 #   WORKERS          gunicorn workers (default 4)
+#   SMOKE_FAULTS     1 (default): then the short fault run (bench/fault_load.py, about a minute) on a
+#                    private PostgreSQL cluster and redis-server of its own; 0 skips it
 #
 # Plain http on loopback: BASE_URL=http://127.0.0.1:SMOKE_PORT is the URL the scenario reaches, so
 # SAML destinations and audiences match it. An http BASE_URL (allowed by ALLOW_INSECURE_BASE_URL=true,
@@ -25,16 +27,35 @@ WORKERS="${WORKERS:-4}"
 BASE="http://127.0.0.1:$PORT"
 work="$(mktemp -d "${TMPDIR:-/tmp}/sparksso-smoke.XXXXXX")"
 server_pid=""
+faults_pid=""
+faults_dir=""
+PG_BIN="${SPARKSSO_PG_BIN:-/usr/lib/postgresql/15/bin}"
 
 fail() { echo "smoke: FAILED: $*" >&2; exit 1; }
 
+stop_group() {  # a process group started with setsid: TERM, up to 30 s, then KILL
+  local pid="$1"
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+}
+
 cleanup() {
   status=$?
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM -- "-$server_pid" 2>/dev/null || true  # its own process group (setsid below)
-    for _ in $(seq 1 30); do kill -0 "$server_pid" 2>/dev/null || break; sleep 1; done
-    kill -KILL -- "-$server_pid" 2>/dev/null || true
-  fi
+  stop_group "$server_pid"
+  stop_group "$faults_pid"
+  # A fault run killed before its own cleanup leaves its private PostgreSQL and Redis: stop them.
+  for data in "${faults_dir:-/nonexistent}"/*/pg/data; do
+    [ -f "$data/postmaster.pid" ] || continue
+    as_pg=(); [ "$(id -u)" = 0 ] && as_pg=(runuser -u postgres --)
+    "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+  done
+  for pidfile in "${faults_dir:-/nonexistent}"/*/redis/redis.pid; do
+    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+  done
+  [ -n "$faults_dir" ] && rm -rf "$faults_dir"
   psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS \"$DB\"" >/dev/null 2>&1 || true
   if [ "$status" -ne 0 ] && [ -f "$work/server.log" ]; then
     echo "--- last lines of the server log" >&2; tail -n 40 "$work/server.log" >&2
@@ -75,3 +96,20 @@ echo "== scenario: tests/smoke/scenario.py"
 # pysaml2 (the test IdP) imports a cipher mode from its deprecated place; not ours to fix.
 PYTHONWARNINGS="ignore:CFB has been moved" \
   "$PYTHON" -m tests.smoke.scenario --base-url "$BASE" --server-log "$work/server.log" --workers "$WORKERS"
+
+if [ "${SMOKE_FAULTS:-1}" = 1 ]; then
+  echo "== faults: Redis stopped, PostgreSQL restarted, a worker killed, under load (bench/fault_load.py)"
+  # Its own redis-server and PostgreSQL cluster in $faults_dir (never the shared ones above), its own
+  # gunicorn on a free port; the run fails on any 500, traceback, lost, duplicated or replayed sign-in,
+  # or wrong /healthz sample. Bounded: the run is 24 s of load, killed after 4 minutes whatever happens.
+  faults_port="$("$PYTHON" -c 'from bench.faults import free_port; print(free_port(8390))')"
+  faults_dir="$(mktemp -d "${TMPDIR:-/tmp}/sparksso-faults.XXXXXX")"
+  chmod 755 "$faults_dir"  # the postgres account runs the cluster inside it
+  SPARKSSO_FAULTS_DIR="$faults_dir" SPARKSSO_BENCH_PORT="$faults_port" \
+    setsid env -u CACHE_URL -u DATABASE_URL -u SECRET_KEY -u SPARKSSO_MODE -u BASE_URL -u ALLOW_INSECURE_BASE_URL \
+    -u SPARKSSO_VAR_DIR timeout 240 "$PYTHON" -m bench --faults --load-seconds 24 --load-clients 8 \
+    --load-workers "$WORKERS" --load-users 500 &
+  faults_pid=$!
+  wait "$faults_pid" || fail "the fault run found a problem (above)"
+  faults_pid=""
+fi

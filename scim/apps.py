@@ -9,10 +9,16 @@ class ScimConfig(AppConfig):
 
     def ready(self) -> None:
         # An SSO group's delete page and event count its tokens (they go with it) through a hook.
+        from scim.errors import outage_error_response
         from scim.models import ScimToken
+        from scim.representation import BASE_PATH
         from scim.request_log import request_log_prune
+        from sparksso.outages import OutageAnswer, outage_answer_register
         from ssogroups.dependents import Dependent, group_dependent_register
         from ssogroups.retention import retention_register
+
+        # A database or cache outage under the SCIM base URL answers a SCIM error body (503).
+        outage_answer_register(OutageAnswer(prefix=BASE_PATH, respond=outage_error_response))
 
         group_dependent_register(
             Dependent(

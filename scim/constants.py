@@ -101,3 +101,5 @@ MSG_ROLES = (
 )
 # What an event's ``changes`` says of a write-only attribute the client sent and we dropped (RFC 7644 §3.3).
 IGNORED = "ignored"
+# The database (or cache) did not answer: 503 with Retry-After (sparksso/outages.py).
+MSG_UNAVAILABLE = "The service is temporarily unavailable: its database or cache did not answer. Retry later."

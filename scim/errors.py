@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpResponse
 
-from scim.constants import CONTENT_TYPE, ERROR_SCHEMA
+from scim.constants import CONTENT_TYPE, ERROR_SCHEMA, MSG_UNAVAILABLE
 
 
 @dataclass(frozen=True)
@@ -81,3 +81,8 @@ def scim_response(body: dict[str, Any] | None, *, status: int = 200, headers: di
 
 def error_response(error: ScimError):
     return scim_response(error.body(), status=error.status, headers=error.headers)
+
+
+def outage_error_response(retry_after: int):
+    """A backend outage under the SCIM base URL (sparksso.outages): a SCIM 503 body, never HTML."""
+    return error_response(ScimError(503, MSG_UNAVAILABLE, headers={"Retry-After": str(retry_after)}))

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from sparksso.backends import cache_problem, database_problem
+from sparksso.outages import RETRY_AFTER_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -24,5 +25,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     for name in failing:
         logger.warning("healthz: %s", problems[name])
     if failing:
-        return JsonResponse({"status": "unavailable", "failing": failing}, status=503)
+        response = JsonResponse({"status": "unavailable", "failing": failing}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)  # as every other outage answer says
+        return response
     return JsonResponse({"status": "ok"})

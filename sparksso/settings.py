@@ -116,6 +116,7 @@ MIDDLEWARE = [
     # First, so every response (static files and security redirects too) has an id and a log line.
     "sparksso.middleware.RequestIdMiddleware",
     "sparksso.request_log.RequestLogMiddleware",
+    "sparksso.outages.BackendOutageMiddleware",  # a lost database or cache: 503 + Retry-After, never 500
     "django.middleware.security.SecurityMiddleware",
     "sparksso.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -161,6 +162,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # keeps them for a minute, with a health check before reuse.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60 if PRODUCTION else 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A PostgreSQL server that does not answer fails a request in seconds (a 503, sparksso/outages.py)
+# instead of holding a worker for libpq's default of waiting forever.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The default cache lives in the database, so short-lived state (test sign-in reports) is shared
@@ -171,6 +176,13 @@ CACHES = {
     if env.str("CACHE_URL", default="")
     else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "sparksso_cache"}
 }
+# A Redis server that is down or hung costs a request at most a second per call (then a 503,
+# sparksso/outages.py), never a worker: redis-py waits forever by default. CACHE_URL's query
+# (?socket_timeout=…) overrides these.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    _redis_options = CACHES["default"].setdefault("OPTIONS", {})
+    _redis_options.setdefault("socket_connect_timeout", 1.0)
+    _redis_options.setdefault("socket_timeout", 1.0)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.AccountUserBackend"]
@@ -328,7 +340,11 @@ LOGGING = {
         "json": {"()": "sparksso.jsonlog.JsonFormatter"},
         "text": {"format": "%(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # An outage's log record keeps one line, without the traceback (sparksso/outages.py).
+    "filters": {"outage_tracebacks": {"()": "sparksso.outages.OutageTracebackFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["outage_tracebacks"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"sparksso.request": {"level": "INFO" if PRODUCTION else "WARNING"}},
 }

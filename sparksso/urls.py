@@ -17,3 +17,6 @@ urlpatterns = [
     path("api/v1/users/scim/v2", include("scim.urls")),
     path("account/", include("scim.request_log_urls")),  # the SCIM request log: a tab of each SSO group
 ]
+
+# An outage raised outside a view (a middleware's session save or commit) is a 503, not a 500.
+handler500 = "sparksso.outages.server_error"
