@@ -2,18 +2,21 @@
 
 The live benchmark gives the whole request under gunicorn and the floor (bare Django, the same
 bytes). In between sits sparksso's work; this probe runs the same calls through the Django test
-client with every SQL statement timed by ``connection.execute_wrapper`` (Django's public hook)
-and every commit timed, each statement classed by what it touches:
+client with every SQL statement timed by ``connection.execute_wrapper`` (Django's public hook),
+the ORM's building of each statement timed around the compiler (a probe in this process only:
+the ORM's Python is most of a query's cost here, SQLite's own work a few µs), and every commit
+timed, each statement classed by what it touches:
 
 auth        the SCIM token check's statements (``accounts_scimtoken``)
-queries     every other read
+queries     every other read, its ORM query building included
 writes      session, session tracking and replay records
 audit       the event row (``accounts_event``)
 commit      COMMIT, and BEGIN / SAVEPOINT / RELEASE
 
-and the view's own Python (parsing, validation that is not SQL, serialisation) is what is left
-of the in-process request after the middleware-only request (``/api/v1/session`` signed out:
-every middleware, a trivial view) and the SQL. Medians per request over ``requests`` calls.
+The middleware's cost is a 404 through sparksso's middleware less the same 404 with none
+(``override_settings(MIDDLEWARE=[])``); the view's own Python (parsing, validation that is not
+SQL, serialisation) is what is left of the in-process request after that 404 and the SQL.
+Medians per request over ``requests`` calls.
 """
 
 import logging
@@ -25,7 +28,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
 from django.db import connection
-from django.test import Client
+from django.db.models.sql import compiler
+from django.test import Client, override_settings
 
 from bench.names import person
 from bench.saml_response import signed_response
@@ -48,16 +52,41 @@ def _category(sql: str) -> str:
     return "queries"
 
 
+COMPILERS = (compiler.SQLCompiler, compiler.SQLInsertCompiler)
+
+
 @contextmanager
 def _timed_sql(spent: dict[str, float]):
-    """Adds each statement's and each commit's seconds to ``spent`` by category."""
+    """Adds each statement's (with the ORM's building of it) and each commit's seconds to ``spent``."""
+    state = {"depth": 0, "sql": 0.0, "last": "queries"}
 
     def wrapper(execute, sql, params, many, context):
         start = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            spent[_category(sql)] += time.perf_counter() - start
+            seconds = time.perf_counter() - start
+            state["last"] = _category(sql)
+            state["sql"] += seconds
+            spent[state["last"]] += seconds
+
+    def orm(original):
+        def execute_sql(self, *args, **kwargs):
+            if state["depth"]:
+                return original(self, *args, **kwargs)
+            state["depth"], sql_before, start = 1, state["sql"], time.perf_counter()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                building = time.perf_counter() - start - (state["sql"] - sql_before)
+                spent[state["last"]] += max(0.0, building)
+                state["depth"] = 0
+
+        return execute_sql
+
+    originals = {cls: cls.__dict__["execute_sql"] for cls in COMPILERS}
+    for cls, original in originals.items():
+        cls.execute_sql = orm(original)
 
     commit = connection.commit
 
@@ -74,6 +103,8 @@ def _timed_sql(spent: dict[str, float]):
             yield
     finally:
         del connection.commit
+        for cls, original in originals.items():
+            cls.execute_sql = original
 
 
 def _probe(send, count: int) -> dict[str, float]:
@@ -98,8 +129,21 @@ def probe(tenant, token: str, *, users: int, requests: int) -> dict[str, dict[st
     group = tenant.group
     acs = urlsplit(group.acs_url).path
 
+    quiet = logging.getLogger("django.request")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # the 404s, once per probe request
+
     def bare(_k):
-        scim.get("/api/v1/session")
+        scim.get("/bench-no-such-page")
+
+    with override_settings(MIDDLEWARE=[]):
+        plain = Client(HTTP_HOST=host)
+
+        def no_middleware(_k):
+            plain.get("/bench-no-such-page")
+
+        no_middleware(0)
+        without = _probe(no_middleware, requests)
 
     def lookup(k):
         email = person((k * 7919) % users)[0]
@@ -126,14 +170,12 @@ def probe(tenant, token: str, *, users: int, requests: int) -> dict[str, dict[st
         if reply.status_code != 302:
             raise BenchmarkFailed(f"probe sign-in: HTTP {reply.status_code} {reply.content[:200]!r}")
 
-    quiet = logging.getLogger("django.request")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)  # the signed-out session check's 401, once per probe request
     try:
         for send in (bare, lookup):  # warm-up
             send(0)
         sign_in(requests + 2)
         return {
+            "no_middleware": without,
             "middleware": _probe(bare, requests),
             "lookup": _probe(lookup, requests),
             "sign_in": _probe(sign_in, requests),

@@ -1,7 +1,7 @@
 """The one benchmark run `make test` keeps: every benchmark once, at tiny sizes, in a subprocess.
 
-It proves that `make bench` still runs end to end — sparksso and both peers start under
-gunicorn, every timed call succeeds (the benchmarks stop with BenchmarkFailed otherwise), the
+It proves that `make bench` still runs end to end — sparksso, both SCIM/SAML peers, djangosaml2
+and the floor start under gunicorn, every timed call succeeds (the benchmarks stop with BenchmarkFailed otherwise), the
 load test's checks pass — and that the report prints every figure with its baseline. No time is
 asserted. It never touches var/db.sqlite3 (the benchmark has its own temporary database).
 """
@@ -32,12 +32,20 @@ def test_every_benchmark_runs_at_tiny_sizes_and_prints_its_baselines():
     assert "without schema cache (python3-saml as shipped)" in out
     assert "SP-initiated sign-in, account of 51 users" in out
     assert "without accounts_user_username_ci_per_account (baseline)" in out
-    # peers: the four figures of issue #11, each against its peer.
+    # peers: the four figures of issue #11, each against its peer and against the floor (issue #20).
     for figure in ("[SCIM POST /Users]", "[SCIM filter=userName eq]", "[SCIM 100-user list page]"):
         assert figure in out
     assert "django-scim2 minimal app" in out
     assert "strict python3-saml SP, in-memory sessions and replay cache" in out
-    assert "a sign-in by layer" in out
+    assert "djangosaml2 (pysaml2, xmlsec1, database session)" in out
+    assert out.count("floor: bare Django, the same bytes from memory") == 5
+    assert "x floor" in out
+    assert "sparksso: SCIM userName eq by layer" in out and "sparksso: whole sign-in by layer" in out
+    # A replayed response: sparksso refuses it; what djangosaml2 does is recorded, not asserted.
+    assert "(a replay) answered: sparksso HTTP 403" in out
+    # import: a full import on both sides, checked user by user.
+    assert "Full import as JumpCloud does it, SQLite" in out
+    assert "imported 30 users on both sides" in out
     # scale: both servers at both sizes, with peak RSS.
     assert "SCIM at scale, SQLite" in out
     assert "40 users" in out and "80 users" in out
