@@ -1,7 +1,7 @@
 """sparksso against its plainest peers, same run, same shape: the headline figures, with ratios.
 
 Every server runs under gunicorn (1 worker, gthread, keep-alive) and one sequential client
-alternates between them round by round:
+alternates between them call by call (who goes first rotating):
 
 - SCIM ``POST /Users``, ``filter=userName eq`` and a 100-user list page: sparksso against a
   minimal django-scim2 app (bench/peers/scim_peer), both holding ``--peer-users`` users.
@@ -143,8 +143,8 @@ def sign_ins(
         for r in range(rounds):
             batch = responses(tenant, requests, users=users, first=r * requests)
             sessions, consumed = Session.objects.count(), ConsumedAssertion.objects.count()
-            for who in order[r % 4 :] + order[: r % 4]:  # each SP first in turn
-                for encoded in batch:
+            for k, encoded in enumerate(batch):  # response by response, each server first in turn
+                for who in order[k % 4 :] + order[: k % 4]:
                     if who == "floor":
                         seconds = floor_sign_in(clients[who], path, encoded, recorded)
                     else:
