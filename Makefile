@@ -94,6 +94,7 @@ bench: bootstrap
 	DATABASE_URL= $(PY) -m bench $(BENCH_ARGS)
 	DATABASE_URL=$(BENCH_PG) $(PY) -m bench --only scale,import,load $(BENCH_ARGS)
 	$(PY) -m bench.charts
+	$(PY) -m bench.verdicts
 
 # The README's production setup (deploy/serve.sh: gunicorn, 4 workers, PostgreSQL, Redis) started
 # and exercised over HTTP; needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (see
