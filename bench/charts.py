@@ -117,10 +117,11 @@ def import_rate(results: dict[str, dict], path: Path) -> Path | None:
         return None
     fig, ax = plt.subplots(figsize=(7, 4))
     for run, colour in zip(runs, ("#1f77b4", "#2ca02c"), strict=False):
-        for server, style in (("sparksso", "-"), ("django-scim2", "--")):
+        for server, style, marker in (("sparksso", "-", "o"), ("django-scim2", "--", "s")):
             x = [f[server]["users"] for f in run["sizes"]]
             y = [f[server]["users"] / (f[server]["write_seconds"] + f[server]["read_seconds"]) for f in run["sizes"]]
-            ax.plot(x, y, style, marker="o", color=colour, label=f"{server}, {run['database']}")
+            ax.plot(x, y, style, marker=marker, color=colour, label=f"{server}, {run['database']}")
+            ax.set_xticks(x, [f"{n:,}" for n in x])
     ax.set_xscale("log")
     ax.set_xlabel("users imported (lookup + POST each, then a full read)")
     ax.set_ylabel("users per second")
