@@ -84,16 +84,17 @@ format: bootstrap
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# `make bench`: every benchmark on SQLite, then scale and load on PostgreSQL with Redis
+# `make bench`: every benchmark on SQLite, then scale, import and load on PostgreSQL with Redis
 # (BENCH_PG; Redis DB 2), then the pictures in docs/performance/. 15 minutes on two idle cores, up to an hour on two busy
-# shared cores, most of it the 100,000-user runs. Smaller: make bench BENCH_ARGS="--sizes 1000,10000".
-# The peers (django-scim2, python3-saml) get their own venv: var/bench-peers-venv.
+# shared cores, most of it the 100,000-user runs. Smaller: make bench BENCH_ARGS="--sizes 1000,10000 --import-sizes 1000,10000".
+# The peers (django-scim2, python3-saml, djangosaml2, the floor) get their own venv: var/bench-peers-venv.
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432/sparksso_bench
 BENCH_ARGS ?=
 bench: bootstrap
 	DATABASE_URL= $(PY) -m bench $(BENCH_ARGS)
-	DATABASE_URL=$(BENCH_PG) $(PY) -m bench --only scale,load $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_PG) $(PY) -m bench --only scale,import,load $(BENCH_ARGS)
 	$(PY) -m bench.charts
+	$(PY) -m bench.verdicts
 
 # The README's production setup (deploy/serve.sh: gunicorn, 4 workers, PostgreSQL, Redis) started
 # and exercised over HTTP; needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (see

@@ -1,12 +1,14 @@
 """Performance benchmarks, each against a baseline measured in the same run.
 
-    python -m bench [--only acs,http,scim,peers,scale,load] [--rounds N] ...
+    python -m bench [--only acs,http,scim,peers,scale,import,load] [--rounds N] ...
 
 acs    ACS XML validation alone, with and without the compiled-schema cache (bench/acs_validation.py)
 http   whole sign-ins through the ACS view against a real database, cache off vs on (bench/acs_http.py)
 scim   SCIM user lookups and list pages, with the indexes vs with them dropped (bench/scim_lookup.py)
-peers  sparksso vs django-scim2 and a strict python3-saml SP, all under gunicorn (bench/side_by_side.py)
+peers  sparksso vs django-scim2, a strict python3-saml SP, djangosaml2 and the floor, all under gunicorn
+       (bench/side_by_side.py)
 scale  SCIM at 1,000 / 10,000 / 100,000 users, sparksso vs django-scim2, peak RSS (bench/scale.py)
+import a full import as JumpCloud does it (lookup, POST, full read), users/s vs django-scim2 (bench/full_import.py)
 load   concurrent clients mixing sign-ins and SCIM calls against 4 workers (bench/load.py)
 
 Runs in a temporary directory with a temporary database (bench/env.py): a SQLite file, or a
@@ -30,15 +32,16 @@ BENCHMARKS = {
     "scim": "bench.scim_lookup",
     "peers": "bench.side_by_side",
     "scale": "bench.scale",
+    "import": "bench.full_import",
     "load": "bench.load",
 }
-NEEDS_DATABASE = {"http", "scim", "peers", "scale", "load"}
+NEEDS_DATABASE = {"http", "scim", "peers", "scale", "import", "load"}
 RESULTS = Path(__file__).resolve().parent.parent / "var" / "bench"
 # --smoke: every benchmark once, at sizes that prove it runs (make test), never for figures.
 SMOKE = {
     "rounds": 1, "iterations": 3, "requests": 2, "account_users": 300, "users": [300], "lookups": 2,
     "peer_users": 60, "scim_requests": 2, "sizes": [40, 80], "load_seconds": 3, "load_clients": 3,
-    "load_workers": 2, "load_users": 50, "load_cache": "",
+    "load_workers": 2, "load_users": 50, "load_cache": "", "import_sizes": [30],
 }  # fmt: skip
 
 
@@ -79,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--peer-users", type=int, default=2000, help="peers: users on each side")
     parser.add_argument("--scim-requests", type=int, default=30, help="peers, scale: SCIM calls per round and case")
     parser.add_argument("--sizes", type=_counts(20), default=[1000, 10000, 100000], help="scale: account sizes")
+    parser.add_argument(
+        "--import-sizes", type=_counts(10), default=[1000, 10000, 100000], help="import: users imported from empty"
+    )
     parser.add_argument("--load-seconds", type=int, default=60, help="load: how long")
     parser.add_argument("--load-clients", type=int, default=32, help="load: concurrent clients")
     parser.add_argument("--load-workers", type=int, default=4, help="load: gunicorn workers")

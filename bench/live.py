@@ -113,3 +113,35 @@ def saml_peer_settings(tenant: Tenant, path: Path) -> Path:
     settings = saml_settings_for_group(tenant.group, certificates_pem=[tenant.keys.cert_pem])
     path.write_text(json.dumps(settings))
     return path
+
+
+def _idp_metadata(tenant: Tenant) -> str:
+    """The IdP's metadata as JumpCloud exports it: entity ID, signing certificate, SSO endpoint."""
+    cert = "".join(line for line in tenant.keys.cert_pem.splitlines() if "CERTIFICATE" not in line)
+    group = tenant.group
+    return (
+        '<?xml version="1.0"?>\n<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
+        f'xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{group.idp_entity_id}">'
+        '<md:IDPSSODescriptor WantAuthnRequestsSigned="false" '
+        'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+        '<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
+        f"{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+        "<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>"
+        '<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" '
+        f'Location="{group.sso_url}"/></md:IDPSSODescriptor></md:EntityDescriptor>'
+    )
+
+
+def djsaml_peer_settings(tenant: Tenant, var_dir: Path, peer_env: dict[str, str]) -> Path:
+    """The djangosaml2 peer's inputs (sparksso's SP entity ID and ACS URL, the IdP's metadata), and
+    its session table migrated into the django-scim2 peer's database, whose users it signs in."""
+    metadata = var_dir / "djsaml_idp_metadata.xml"
+    metadata.write_text(_idp_metadata(tenant))
+    path = var_dir / "djsaml_peer.json"
+    path.write_text(
+        json.dumps(
+            {"sp_entity_id": tenant.group.sp_entity_id, "acs_url": tenant.group.acs_url, "idp_metadata": str(metadata)}
+        )
+    )
+    peer_manage("migrate", "-v0", env={**peer_env, "PEER_DJSAML_SETTINGS": str(path)}, settings="djsaml_peer.settings")
+    return path

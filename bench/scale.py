@@ -2,7 +2,7 @@
 
 Each size is loaded in bulk into one sparksso account and into the peer, then both servers
 start afresh (1 worker, gthread, keep-alive) and one sequential client times every operation of
-bench.scim_ops on both, the servers alternating round by round. Reported: median and p95 per
+bench.scim_ops on both, the servers taking turns call by call. Reported: median and p95 per
 operation, each size against the smallest, and each worker's peak RSS (VmHWM) at each size.
 """
 
@@ -52,7 +52,7 @@ def measure(
     counter: itertools.count,
     peer_page_requests: int | None = None,
 ) -> Figures:
-    """Time ``operations`` on every target, alternating targets (and their order) round by round."""
+    """Time ``operations`` on every target, call by call in turn (the order reversed every round)."""
     figures = Figures(size)
     for target in targets:
         figures.seconds[target.name] = {op: [] for op in operations}
@@ -65,12 +65,16 @@ def measure(
         order = targets if r % 2 == 0 else tuple(reversed(targets))
         for op in operations:
             plan = plan_for(size, requests, seed=r * 1000 + operations.index(op))
+            planned = {}
             for target in order:
-                planned = calls(target, op, plan, counter=lambda: next(counter))
-                if op in SLOW_PEER_OPS and target.name != "sparksso" and peer_page_requests is not None:
-                    planned = planned[:peer_page_requests]
-                for call in planned:
-                    figures.seconds[target.name][op].append(call().seconds)
+                planned[target.name] = calls(target, op, plan, counter=lambda: next(counter))
+                if op in SLOW_PEER_OPS and target.name == "django-scim2" and peer_page_requests is not None:
+                    planned[target.name] = planned[target.name][:peer_page_requests]
+            # Call by call, the servers taking turns: a noisy neighbour's burst hits them alike.
+            for i in range(max(len(p) for p in planned.values())):
+                for target in order:
+                    if i < len(planned[target.name]):
+                        figures.seconds[target.name][op].append(planned[target.name][i]().seconds)
     for target, server in zip(targets, servers, strict=True):
         figures.peak_rss_mb[target.name] = max(server.peak_rss_mb(), default=0.0)
         target.close()

@@ -6,6 +6,7 @@ is checked — status, the user found, the page's length — and a wrong one sto
 BenchmarkFailed: only successes are timed.
 """
 
+import base64
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ class ScimTarget:
     base: str  # "/api/v1/users/scim/v2" or "/scim/v2"
     token: str
     client: Client | None = field(default=None, repr=False)
+    # The floor: sparksso's recorded replies by operation ({status, headers, body (base64)}).
+    recorded: dict[str, dict] | None = field(default=None, repr=False)
 
     def connect(self) -> Client:
         if self.client is None:
@@ -166,8 +169,32 @@ def plan_for(size: int, count: int, seed: int) -> Plan:
     return Plan(lookups=chosen[:count], writes=chosen[count : 2 * count])
 
 
+def recording(reply: Reply) -> dict:
+    """A reply as the floor replays it: status, the headers that describe the body, the body."""
+    headers = {k: v for k, v in reply.headers.items() if k in ("content-type", "location", "etag", "set-cookie")}
+    return {"status": reply.status, "headers": headers, "body": base64.b64encode(reply.body).decode()}
+
+
+def floor_call(target: ScimTarget, operation: str, n: int, start: int = 1) -> Reply:
+    """The same request as sparksso gets, to the floor; its reply must be sparksso's recorded bytes."""
+    client = target.connect()
+    if operation == "post":
+        reply = client.scim("POST", f"{target.base}/Users", user_doc(NEW_USERS_FROM + n))
+    elif operation == "username_eq":
+        reply = client.request("GET", _filter_path(target, f'userName eq "{person(n)[0]}"'))
+    else:
+        reply = client.request("GET", f"{target.base}/Users?startIndex={start}&count={PAGE}")
+    expected = target.recorded[operation if operation in target.recorded else "page_middle"]
+    if reply.status != expected["status"] or reply.body != base64.b64decode(expected["body"]):
+        raise BenchmarkFailed(f"floor {operation}: HTTP {reply.status} {reply.body[:200]!r}")
+    return reply
+
+
 def calls(target: ScimTarget, operation: str, plan: Plan, *, counter: Callable[[], int]) -> list[Callable[[], Reply]]:
     """The round's calls of ``operation`` on ``target``, ids resolved beforehand (untimed)."""
+    if target.recorded is not None:
+        numbers = [counter() for _ in plan.lookups] if operation == "post" else plan.lookups
+        return [lambda k=k: floor_call(target, operation, k) for k in numbers]
     if operation == "post":
         numbers = [counter() for _ in plan.lookups]
         return [lambda k=k: post_user(target, k) for k in numbers]

@@ -20,7 +20,13 @@ PEERS = ROOT / "bench" / "peers"
 PEERS_VENV = ROOT / "var" / "bench-peers-venv"
 PEERS_REQUIREMENTS = PEERS / "requirements.txt"
 BASE_PORT = int(os.environ.get("SPARKSSO_BENCH_PORT", "8300"))
-PORTS = {"sparksso": BASE_PORT, "scim_peer": BASE_PORT + 1, "saml_peer": BASE_PORT + 2}
+PORTS = {
+    "sparksso": BASE_PORT,
+    "scim_peer": BASE_PORT + 1,
+    "saml_peer": BASE_PORT + 2,
+    "floor": BASE_PORT + 3,
+    "djsaml_peer": BASE_PORT + 4,
+}
 
 
 class ServerFailed(RuntimeError):
@@ -34,7 +40,7 @@ def peers_python() -> Path:
     wanted = hashlib.sha256(PEERS_REQUIREMENTS.read_bytes()).hexdigest()
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python
-    print("Creating the peers' venv in var/bench-peers-venv (django-scim2, python3-saml) ...", flush=True)
+    print("Creating the peers' venv in var/bench-peers-venv (django-scim2, python3-saml, djangosaml2) ...", flush=True)
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
     subprocess.run(
@@ -45,12 +51,12 @@ def peers_python() -> Path:
     return python
 
 
-def peer_manage(*args: str, env: dict[str, str]) -> str:
-    """Run the django-scim2 peer's manage.py with the peers' venv; returns its stdout."""
+def peer_manage(*args: str, env: dict[str, str], settings: str = "scim_peer.settings") -> str:
+    """Run a peer's manage.py (the django-scim2 peer's by default) with the peers' venv; returns its stdout."""
     result = subprocess.run(
         [str(peers_python()), "manage.py", *args],
         cwd=PEERS,
-        env={**os.environ, **env, "DJANGO_SETTINGS_MODULE": "scim_peer.settings"},
+        env={**os.environ, **env, "DJANGO_SETTINGS_MODULE": settings},
         capture_output=True,
         text=True,
         check=False,
@@ -187,3 +193,24 @@ def saml_peer_server(*, settings_json: Path, var_dir: Path, threads: int = 4) ->
     env = {**os.environ, "PEER_SAML_SETTINGS": str(settings_json)}
     command = _gunicorn(peers_python(), "saml_peer:application", port, workers=1, threads=threads)
     return Server("python3-saml SP", port, command, PEERS, env, var_dir / "logs" / "saml_peer.log")
+
+
+def floor_server(*, responses_json: Path, var_dir: Path, threads: int = 4) -> Server:
+    """The floor: bare Django (no middleware, no database) answering sparksso's recorded bytes."""
+    port = PORTS["floor"]
+    env = {**os.environ, "FLOOR_RESPONSES": str(responses_json), "DJANGO_SETTINGS_MODULE": "floor.settings"}
+    command = _gunicorn(peers_python(), "floor.wsgi:application", port, workers=1, threads=threads)
+    return Server("floor", port, command, PEERS, env, var_dir / "logs" / "floor.log")
+
+
+def djsaml_peer_server(*, peer_env: dict[str, str], settings_json: Path, var_dir: Path, threads: int = 4) -> Server:
+    """djangosaml2 on the django-scim2 peer's database (the same loaded users), database sessions."""
+    port = PORTS["djsaml_peer"]
+    env = {
+        **os.environ,
+        **peer_env,
+        "PEER_DJSAML_SETTINGS": str(settings_json),
+        "DJANGO_SETTINGS_MODULE": "djsaml_peer.settings",
+    }
+    command = _gunicorn(peers_python(), "djsaml_peer.wsgi:application", port, workers=1, threads=threads)
+    return Server("djangosaml2", port, command, PEERS, env, var_dir / "logs" / "djsaml_peer.log")

@@ -52,6 +52,7 @@ class Row:
     case: str
     samples: Samples
     baseline: bool = False
+    floor: bool = False  # the bare-framework floor: every row of the group is also compared with it
 
 
 @dataclass
@@ -60,8 +61,8 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def row(self, group: str, case: str, samples: Samples, *, baseline: bool = False) -> None:
-        self.rows.append(Row(group, case, samples, baseline))
+    def row(self, group: str, case: str, samples: Samples, *, baseline: bool = False, floor: bool = False) -> None:
+        self.rows.append(Row(group, case, samples, baseline, floor))
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -76,13 +77,22 @@ def _ratio(row: Row, baseline: Row | None) -> str:
     return f"{ratio:.2f}x" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
 
 
+def _floor_ratio(row: Row, floor: Row | None) -> str:
+    if floor is None:
+        return ""
+    if row is floor:
+        return "floor"
+    return f"{row.samples.median_ms / floor.samples.median_ms:.2f}x floor"
+
+
 def table(report: Report) -> str:
     """The report as a plain-text table: wall-clock best and median, median CPU, operations per
-    second from the wall-clock median, and the ratio of medians against the group's baseline row."""
-    headers = ("case", "n", "best ms", "median ms", "cpu ms", "per sec", "vs baseline")
+    second from the wall-clock median, the ratio of medians against the group's baseline row and,
+    where the group has a floor row, each median as a multiple of the floor's."""
+    headers = ("case", "n", "best ms", "median ms", "cpu ms", "per sec", "vs baseline", "vs floor")
     lines = []
     widths = [max(len(headers[0]), *(len(r.case) for r in report.rows)) if report.rows else len(headers[0])]
-    fmt = f"  {{:<{widths[0]}}}  {{:>5}}  {{:>9}}  {{:>9}}  {{:>7}}  {{:>9}}  {{:>13}}"
+    fmt = f"  {{:<{widths[0]}}}  {{:>5}}  {{:>9}}  {{:>9}}  {{:>7}}  {{:>9}}  {{:>13}}  {{:>12}}"
     lines.append(report.title)
     lines.append(fmt.format(*headers))
     group = None
@@ -91,6 +101,7 @@ def table(report: Report) -> str:
             group = row.group
             lines.append(f"  [{group}]")
         baseline = next((r for r in report.rows if r.group == row.group and r.baseline), None)
+        floor = next((r for r in report.rows if r.group == row.group and r.floor), None)
         s = row.samples
         lines.append(
             fmt.format(
@@ -101,6 +112,7 @@ def table(report: Report) -> str:
                 f"{s.cpu_median_ms:.2f}" if any(s.cpu_seconds) else "-",
                 f"{s.per_second:.1f}",
                 _ratio(row, baseline),
+                _floor_ratio(row, floor),
             )
         )
     lines.extend(f"  * {note}" for note in report.notes)

@@ -1,7 +1,7 @@
 """The one benchmark run `make test` keeps: every benchmark once, at tiny sizes, in a subprocess.
 
-It proves that `make bench` still runs end to end — sparksso and both peers start under
-gunicorn, every timed call succeeds (the benchmarks stop with BenchmarkFailed otherwise), the
+It proves that `make bench` still runs end to end — sparksso, both SCIM/SAML peers, djangosaml2
+and the floor start under gunicorn, every timed call succeeds (the benchmarks stop with BenchmarkFailed otherwise), the
 load test's checks pass — and that the report prints every figure with its baseline. No time is
 asserted. It never touches var/db.sqlite3 (the benchmark has its own temporary database).
 """
@@ -32,12 +32,20 @@ def test_every_benchmark_runs_at_tiny_sizes_and_prints_its_baselines():
     assert "without schema cache (python3-saml as shipped)" in out
     assert "SP-initiated sign-in, account of 51 users" in out
     assert "without accounts_user_username_ci_per_account (baseline)" in out
-    # peers: the four figures of issue #11, each against its peer.
+    # peers: the four figures of issue #11, each against its peer and against the floor (issue #20).
     for figure in ("[SCIM POST /Users]", "[SCIM filter=userName eq]", "[SCIM 100-user list page]"):
         assert figure in out
     assert "django-scim2 minimal app" in out
     assert "strict python3-saml SP, in-memory sessions and replay cache" in out
-    assert "a sign-in by layer" in out
+    assert "djangosaml2 (pysaml2, xmlsec1, database session)" in out
+    assert out.count("floor: bare Django, the same bytes from memory") == 5
+    assert "x floor" in out
+    assert "sparksso: SCIM userName eq by layer" in out and "sparksso: whole sign-in by layer" in out
+    # A replayed response: sparksso refuses it; what djangosaml2 does is recorded, not asserted.
+    assert "(a replay) answered: sparksso HTTP 403" in out
+    # import: a full import on both sides, checked user by user.
+    assert "Full import as JumpCloud does it, SQLite" in out
+    assert "imported 30 users on both sides" in out
     # scale: both servers at both sizes, with peak RSS.
     assert "SCIM at scale, SQLite" in out
     assert "40 users" in out and "80 users" in out
@@ -45,3 +53,34 @@ def test_every_benchmark_runs_at_tiny_sizes_and_prints_its_baselines():
     # load: the checks after the run.
     assert "verdict: no 5xx, no 429, no lost or duplicated user" in out
     assert (db.stat().st_mtime_ns if db.exists() else None) == before
+
+
+def test_verdicts_say_met_missed_or_not_measured_from_saved_figures():
+    from bench.verdicts import table
+
+    def calls(ms: float) -> list[float]:
+        return [ms / 1000] * 3
+
+    scim = {
+        "sparksso": {"post": calls(1.0), "username_eq": calls(1.0), "page_middle": calls(2.0)},
+        "django-scim2": {"post": calls(3.5), "username_eq": calls(2.0), "page_middle": calls(30.0)},
+        "floor": {"post": calls(0.6), "username_eq": calls(0.6), "page_middle": calls(0.8)},
+    }
+    sign_in = {"sparksso": calls(4.0), "peer": calls(5.0), "djangosaml2": calls(40.0), "floor": calls(0.5)}
+    size = {"seconds": {"sparksso": {op: calls(1.0) for op in ("username_eq", "emails_eq", "page_first",
+                                                                 "page_middle", "page_last")}},
+            "peak_rss_mb": {"sparksso": 60.0}}  # fmt: skip
+    saved = {
+        "sqlite": {
+            "peers": {"users": 2000, "scim": {"seconds": scim}, "sign_in": sign_in},
+            "scale": {"database": "SQLite", "sizes": [{**size, "size": 1000}, {**size, "size": 10000}]},
+        }
+    }
+    text = table(saved)
+    assert "| SCIM `POST /Users` ≥ 3× django-scim2 (2,000 users) | 3.50× | **met** |" in text
+    assert "| SCIM `userName eq` ≥ 3× django-scim2 (2,000 users) | 2.00× | **missed** |" in text
+    floor = "| every call within 2× of the floor | POST 1.7×, lookup 1.7×, page 2.5×, sign-in 8.0× | **missed** |"
+    assert floor in text
+    assert "| whole sign-in ahead of djangosaml2 | 10.0× | **met** |" in text
+    assert "SQLite: every lookup and page at 100,000 users within 1.5× of 1,000" in text
+    assert text.count("not measured") == 2  # only 10,000 users were measured
