@@ -27,6 +27,7 @@ from console.setup_links import (
     CodeRefused,
     link_actor,
     setup_link_active,
+    setup_link_code_pending,
     setup_link_code_send,
     setup_link_confirm,
     setup_link_open,
@@ -139,8 +140,8 @@ def _confirm_page(request, link, form, *, status=200, sent=False, error=""):
 @link_page(confirmed=False)
 def confirm_view(request: HttpRequest, link: SetupLink) -> HttpResponse:
     """Send a one-time code to the link's address, then take it."""
-    if request.method == "GET":
-        return _confirm_page(request, link, CodeForm())
+    if request.method == "GET":  # a code still valid keeps its field (a reload, or back from the mailbox)
+        return _confirm_page(request, link, CodeForm(), sent=setup_link_code_pending(link=link))
     if request.POST.get("action") == "send":
         try:
             setup_link_code_send(link=link, request=request)

@@ -5,7 +5,7 @@ page of it is a 404. Each refusal checks the status, the message, the event and 
 import hashlib
 import logging
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -42,6 +42,14 @@ EMAIL = "it@customer.example"
 @pytest.fixture
 def keys():
     return shared_keypair("setup-link-idp")
+
+
+@pytest.fixture
+def pinned(monkeypatch):
+    """The clock held 30 s into a throttle window: no window boundary can fall mid-test."""
+    now = datetime(2026, 6, 1, 12, 0, 30, tzinfo=UTC)
+    monkeypatch.setattr("sparksso.clock.now", lambda: now)
+    return now
 
 
 @pytest.fixture
@@ -183,7 +191,7 @@ def test_a_wrong_code_is_refused_and_opens_nothing(account, admin, new_group):
     assert client.get(f"/setup/{link.public_id}/")["Location"] == f"/setup/{link.public_id}/confirm"
 
 
-def test_too_many_wrong_codes_are_throttled_and_void_the_code(account, admin, new_group):
+def test_too_many_wrong_codes_are_throttled_and_void_the_code(account, admin, new_group, pinned):
     link, token = make_link(account, new_group, admin)
     client = Client()
     open_link(client, token)
@@ -447,7 +455,7 @@ def test_revoking_twice_records_once(account, admin, new_group):
     assert Event.objects.filter(event="setup_link_revoke").count() == 1
 
 
-def test_codes_sent_are_limited_per_link(account, admin, new_group):
+def test_codes_sent_are_limited_per_link(account, admin, new_group, pinned):
     link, token = make_link(account, new_group, admin)
     client = Client()
     open_link(client, token)
@@ -486,3 +494,15 @@ def test_the_token_never_reaches_the_logs(account, admin, new_group, caplog, set
         assert Client().get(f"/setup/open?token={token}").status_code == 404  # logged as a 404: its path only
     assert caplog.records and token not in caplog.text
     assert any("/setup/open" in record.getMessage() for record in caplog.records)
+
+
+def test_a_reload_keeps_the_code_field_while_the_code_is_valid(account, admin, new_group, monkeypatch):
+    link, token = make_link(account, new_group, admin)
+    client = Client()
+    open_link(client, token)
+    assert 'id="code-form"' not in page(client.get(f"/setup/{link.public_id}/confirm"))
+    send_code(client, link)
+    assert 'id="code-form"' in page(client.get(f"/setup/{link.public_id}/confirm"))
+    later = clock.now() + timedelta(minutes=10, seconds=1)
+    monkeypatch.setattr("sparksso.clock.now", lambda: later)
+    assert 'id="code-form"' not in page(client.get(f"/setup/{link.public_id}/confirm"))
