@@ -1,6 +1,8 @@
 """The admin's setup link pages: create one (a recent sign-in, like any change of trust), see each
 link's activity, revoke it at once."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -89,7 +91,7 @@ def setup_link_create_view(request: HttpRequest) -> HttpResponse:
         form_errors_from_service(form, exc)
         messages.error(request, MSG_FIX)
         return _list_page(request, form, status=400)
-    url = settings.BASE_URL + reverse("setup-link-open", args=[plaintext])
+    url = settings.BASE_URL + reverse("setup-link-open") + "?" + urlencode({"token": plaintext})
     context = {"link": link, "url": url, "status": link_status(link)}
     return render(request, "console/setup_link_created.html", context, status=201)
 

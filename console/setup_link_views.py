@@ -27,6 +27,7 @@ from console.setup_links import (
     CodeRefused,
     link_actor,
     setup_link_active,
+    setup_link_code_pending,
     setup_link_code_send,
     setup_link_confirm,
     setup_link_open,
@@ -119,10 +120,11 @@ def link_page(*, confirmed: bool = True) -> Callable:
 
 @never_cache
 @require_GET
-def open_view(request: HttpRequest, token: str) -> HttpResponse:
+def open_view(request: HttpRequest) -> HttpResponse:
     """The link in the email: check the token, then continue on a URL without it (like Django's
-    password reset), so it never sits in the history or a Referer."""
-    opened = setup_link_open(token=token, request=request)
+    password reset), so it never sits in the history or a Referer. Security-critical: the token is in
+    the query string, which the request log and nginx's access log leave out (only paths are logged)."""
+    opened = setup_link_open(token=request.GET.get("token", ""), request=request)
     if opened.link is None:
         return _gone(request)
     response = HttpResponseRedirect(reverse("setup-link-confirm", args=[opened.link.public_id]))
@@ -138,8 +140,8 @@ def _confirm_page(request, link, form, *, status=200, sent=False, error=""):
 @link_page(confirmed=False)
 def confirm_view(request: HttpRequest, link: SetupLink) -> HttpResponse:
     """Send a one-time code to the link's address, then take it."""
-    if request.method == "GET":
-        return _confirm_page(request, link, CodeForm())
+    if request.method == "GET":  # a code still valid keeps its field (a reload, or back from the mailbox)
+        return _confirm_page(request, link, CodeForm(), sent=setup_link_code_pending(link=link))
     if request.POST.get("action") == "send":
         try:
             setup_link_code_send(link=link, request=request)

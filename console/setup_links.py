@@ -239,6 +239,11 @@ def setup_link_code_send(*, link: SetupLink, request: HttpRequest | None = None)
     send_mail(MAIL_SUBJECT, body, settings.DEFAULT_FROM_EMAIL, [link.email])
 
 
+def setup_link_code_pending(*, link: SetupLink) -> bool:
+    """Is a code sent and still usable (the confirm page then shows its field)?"""
+    return bool(link.code_digest) and link.code_expires_at is not None and link.code_expires_at > clock.now()
+
+
 def setup_link_confirm(*, link: SetupLink, code: str, request: HttpRequest | None = None) -> str:
     """Check the code; on success returns the browser's new secret (the link's one session: an earlier
     browser's ends). Raises CodeRefused after recording the failure; a code is used once."""

@@ -25,7 +25,7 @@ urlpatterns = [
         setup_link_admin_views.setup_link_revoke_view,
         name="setup-link-revoke",
     ),
-    path("setup/open/<str:token>", setup_link_views.open_view, name="setup-link-open"),
+    path("setup/open", setup_link_views.open_view, name="setup-link-open"),  # ?token=: kept out of the logs
     path("setup/<str:public_id>/", setup_link_views.group_view, name="setup-link-group"),
     path("setup/<str:public_id>/confirm", setup_link_views.confirm_view, name="setup-link-confirm"),
     path("setup/<str:public_id>/metadata", setup_link_views.metadata_view, name="setup-link-metadata"),

@@ -19,6 +19,7 @@ from scim.models import ScimToken
 from ssogroups.models import SSOGroup
 from tests.browser.conftest import sign_in
 from tests.browser.devidp_flow import ADMIN_EMAIL, ADMIN_PASSWORD, ALICE, devidp_answer
+from tests.browser.test_pages_browser import AXE_JS, AXE_RUN, IDENT_BROKEN, OVERFLOW, SCROLL, WCAG
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,21 +27,44 @@ IT_EMAIL = "it@customer.example"
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "setup-link"
 
 
+PROBLEMS: dict[str, dict] = {}
+
+
 def shoot(page, name: str) -> None:
-    """The page at 1280 and 390 px wide (full page), then back to 1280."""
+    """The page at 1280 and 390 px wide (full page), then back to 1280; at each width the pages test's
+    checks (no horizontal scroll, no text past its card, axe-core WCAG 2.1 AA, identifiers unbroken)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    page.add_script_tag(path=str(AXE_JS))
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+        problems = {}
+        scroll_width, client_width = page.evaluate(SCROLL)
+        if scroll_width > client_width:
+            problems["horizontal scroll"] = f"{scroll_width} > {client_width}"
+        if overflowing := page.evaluate(OVERFLOW):
+            problems["text past the right edge"] = overflowing[:3]
+        if violations := page.evaluate(AXE_RUN, WCAG):
+            problems["axe"] = violations
+        if broken := page.evaluate(IDENT_BROKEN):
+            problems["identifiers broken mid-word"] = broken[:3]
+        if problems:
+            PROBLEMS[f"{name} at {width}"] = problems
     page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def new_page(browser):
+    page = browser.new_context(bypass_csp=True).new_page()  # bypass_csp: to inject axe-core
+    page.set_default_timeout(15000)
+    return page
 
 
 def test_setup_link_end_to_end(sparksso, devidp, browser, tmp_path):
     account, _admin = account_create(
         name="Demo", admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD, plan="enterprise"
     )
-    admin = browser.new_context().new_page()
-    admin.set_default_timeout(15000)
+    PROBLEMS.clear()
+    admin = new_page(browser)
     sign_in(admin, sparksso, ADMIN_EMAIL, ADMIN_PASSWORD)
 
     # The admin: a link for a new group, allowed to enable it and to generate SCIM tokens.
@@ -54,15 +78,14 @@ def test_setup_link_end_to_end(sparksso, devidp, browser, tmp_path):
     admin.get_by_label("Allow generating SCIM tokens for the group").check()
     admin.get_by_role("button", name="Create setup link").click()
     url = admin.get_by_role("textbox", name="Setup link").input_value()
-    assert re.fullmatch(rf"{sparksso}/setup/open/sso_setup_[A-Za-z0-9_-]+", url)
+    assert re.fullmatch(rf"{re.escape(sparksso)}/setup/open\?token=sso_setup_[A-Za-z0-9_-]+", url)
     shoot(admin, "admin-created")
     link = SetupLink.objects.get()
     group = SSOGroup.objects.get(account=account)
     assert not group.enabled
 
     # The IT person, in a browser with no sparksso account.
-    holder = browser.new_context().new_page()
-    holder.set_default_timeout(15000)
+    holder = new_page(browser)
     holder.goto(url)
     holder.wait_for_url(f"{sparksso}/setup/{link.public_id}/confirm")
     expect(holder.get_by_role("heading", level=1)).to_have_text("Set up single sign-on for Demo")
@@ -153,3 +176,4 @@ def test_setup_link_end_to_end(sparksso, devidp, browser, tmp_path):
     shoot(admin, "admin-events")
     admin.goto(f"{sparksso}/account/setup-links/")
     shoot(admin, "admin-list")
+    assert PROBLEMS == {}

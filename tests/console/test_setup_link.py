@@ -3,8 +3,9 @@ address and sets up only that group, through the same intake and trust gate; rev
 page of it is a 404. Each refusal checks the status, the message, the event and that nothing was written."""
 
 import hashlib
+import logging
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -44,6 +45,14 @@ def keys():
 
 
 @pytest.fixture
+def pinned(monkeypatch):
+    """The clock held 30 s into a throttle window: no window boundary can fall mid-test."""
+    now = datetime(2026, 6, 1, 12, 0, 30, tzinfo=UTC)
+    monkeypatch.setattr("sparksso.clock.now", lambda: now)
+    return now
+
+
+@pytest.fixture
 def new_group(account):
     return SSOGroup.objects.create(account=account, name="Okta", slug="okta")
 
@@ -53,7 +62,7 @@ def make_link(account, group, admin, **kwargs):
 
 
 def open_link(client, token) -> str:
-    response = client.get(f"/setup/open/{token}")
+    response = client.get(f"/setup/open?token={token}")
     assert response.status_code == 302
     match = re.fullmatch(r"/setup/([0-9a-f]+)/confirm", response["Location"])
     assert match, response["Location"]
@@ -107,7 +116,7 @@ def test_admin_creates_a_link_for_a_new_group_shown_once_and_stored_as_a_digest(
     data = {"group": "", "new_group_name": "Okta", "email": EMAIL, "days": 7}
     response = client.post("/account/setup-links/new", data)
     assert response.status_code == 201
-    token = re.search(r"/setup/open/(sso_setup_[A-Za-z0-9_-]+)", page(response)).group(1)
+    token = re.search(r"/setup/open\?token=(sso_setup_[A-Za-z0-9_-]+)", page(response)).group(1)
     link = SetupLink.objects.get()
     assert link.digest == hashlib.sha256(token.encode()).hexdigest()
     assert token not in str(SetupLink.objects.values().get())  # only the digest rests
@@ -182,7 +191,7 @@ def test_a_wrong_code_is_refused_and_opens_nothing(account, admin, new_group):
     assert client.get(f"/setup/{link.public_id}/")["Location"] == f"/setup/{link.public_id}/confirm"
 
 
-def test_too_many_wrong_codes_are_throttled_and_void_the_code(account, admin, new_group):
+def test_too_many_wrong_codes_are_throttled_and_void_the_code(account, admin, new_group, pinned):
     link, token = make_link(account, new_group, admin)
     client = Client()
     open_link(client, token)
@@ -229,7 +238,7 @@ def test_every_form_of_a_confirmed_link_needs_csrf(account, admin, new_group):
 
 def test_an_unknown_token_or_no_cookie_is_a_404(client, account, admin, new_group):
     link, _token = make_link(account, new_group, admin)
-    response = client.get("/setup/open/sso_setup_nope")
+    response = client.get("/setup/open?token=sso_setup_nope")
     assert response.status_code == 404 and MSG_GONE in page(response)
     # The public id alone opens nothing: the browser never showed the token.
     for path in ("", "confirm"):
@@ -270,11 +279,11 @@ def test_a_revoked_link_is_a_404_on_every_page(client, account, admin, new_group
     new_group.refresh_from_db()
     assert not new_group.enabled and not ScimToken.objects.exists()
     # Opening it again: a 404, recorded once with the reason.
-    response = Client().get(f"/setup/open/{token}")
+    response = Client().get(f"/setup/open?token={token}")
     assert response.status_code == 404 and MSG_GONE in page(response)
     refused = Event.objects.get(event="setup_link_open", outcome="failure")
     assert refused.reason == "revoked"
-    Client().get(f"/setup/open/{token}")
+    Client().get(f"/setup/open?token={token}")
     assert Event.objects.filter(event="setup_link_open", outcome="failure").count() == 1
 
 
@@ -286,7 +295,7 @@ def test_an_expired_link_is_a_404_on_every_page(account, admin, new_group, monke
     before = Event.objects.count()
     assert set(_every_page(holder, link)) == {404}
     assert Event.objects.count() == before
-    response = Client().get(f"/setup/open/{token}")
+    response = Client().get(f"/setup/open?token={token}")
     assert response.status_code == 404
     assert Event.objects.get(event="setup_link_open", outcome="failure").reason == "expired"
 
@@ -446,7 +455,7 @@ def test_revoking_twice_records_once(account, admin, new_group):
     assert Event.objects.filter(event="setup_link_revoke").count() == 1
 
 
-def test_codes_sent_are_limited_per_link(account, admin, new_group):
+def test_codes_sent_are_limited_per_link(account, admin, new_group, pinned):
     link, token = make_link(account, new_group, admin)
     client = Client()
     open_link(client, token)
@@ -472,5 +481,28 @@ def test_a_link_of_an_account_without_sso_opens_nothing(account, admin, new_grou
     account.save(update_fields=["plan"])
     response = holder.get(f"/setup/{link.public_id}/")
     assert response.status_code == 404 and MSG_GONE in page(response)
-    assert Client().get(f"/setup/open/{token}").status_code == 404
+    assert Client().get(f"/setup/open?token={token}").status_code == 404
     assert Event.objects.get(event="setup_link_open", outcome="failure").reason == "plan"
+
+
+def test_the_token_never_reaches_the_logs(account, admin, new_group, caplog, settings):
+    """Only paths are logged (sparksso.request_log, nginx's $uri): the token rides in the query string."""
+    link, token = make_link(account, new_group, admin)
+    with caplog.at_level(logging.DEBUG):
+        open_link(Client(), token)
+        setup_link_revoke(link=link, actor=admin.username)
+        assert Client().get(f"/setup/open?token={token}").status_code == 404  # logged as a 404: its path only
+    assert caplog.records and token not in caplog.text
+    assert any("/setup/open" in record.getMessage() for record in caplog.records)
+
+
+def test_a_reload_keeps_the_code_field_while_the_code_is_valid(account, admin, new_group, monkeypatch):
+    link, token = make_link(account, new_group, admin)
+    client = Client()
+    open_link(client, token)
+    assert 'id="code-form"' not in page(client.get(f"/setup/{link.public_id}/confirm"))
+    send_code(client, link)
+    assert 'id="code-form"' in page(client.get(f"/setup/{link.public_id}/confirm"))
+    later = clock.now() + timedelta(minutes=10, seconds=1)
+    monkeypatch.setattr("sparksso.clock.now", lambda: later)
+    assert 'id="code-form"' not in page(client.get(f"/setup/{link.public_id}/confirm"))
