@@ -373,6 +373,7 @@ def run(
                 target=_client,
                 args=(k, shared),
                 kwargs={"token": token, "acs": acs, "users": load_users, "deadline": deadline, "drain": drain},
+                daemon=True,  # a SIGTERM must not wait for them
             )  # fmt: skip
             for k in range(load_clients)
         ]

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 # A database restart or a Redis restart takes seconds: clients (JumpCloud, browsers) try again then.
 RETRY_AFTER_SECONDS = 5
 MSG_PAGE_HEADING = "Temporarily unavailable"
-MSG_PAGE = "sparksso cannot reach its database or cache just now, so nothing was changed. Try again in a few seconds."
+MSG_PAGE = "sparksso cannot reach its database or cache just now. Try again in a few seconds."
 LOG_LINE = "backend unavailable: %s (%s) on %s %s: answered 503"
 
 
