@@ -80,7 +80,8 @@ class SSOGroupEvent(EventType):
     SP_KEY_PROMOTE = (
         "sp_key_promote",
         "SSO groups",
-        "`sp_keys promote`: the next SP key became current (it signs); the old one stays for decryption "
+        "`sp_keys promote` (or `ssogroups_check` once it was published SP_KEY_ROLLOVER_DAYS): the next SP key became "
+        "current (it signs); the old one stays for decryption "
         "(or the promotion was refused, with the reason).",
     )
     SP_KEY_RETIRE = (

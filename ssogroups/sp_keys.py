@@ -11,7 +11,7 @@ SECRET_KEY_FALLBACKS still opens them, so rotating the secret does not lose the 
 
 import base64
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,7 +27,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from accounts.events import event_record
-from accounts.models import Event
 from sparksso import clock
 from ssogroups.certificates import EXPIRY_WARNING_DAYS, MetadataError, certificate_load
 from ssogroups.event_types import SSOGroupEvent
@@ -38,14 +37,6 @@ SEALED_PREFIX = "v1."
 _HKDF_INFO = b"sparksso sp private key at rest v1"
 _NONCE_BYTES = 12
 
-MSG_NEXT_EXISTS = "A next key is already published (created {created}); promote or wait before rotating again."
-MSG_NO_NEXT = "There is no next key to promote; run `sp_keys rotate` first."
-MSG_TOO_EARLY = (
-    "The next key has been published for {days} day(s); IdPs get SP_KEY_ROLLOVER_DAYS={wanted} days to import it "
-    "(promote anyway with --force)."
-)
-MSG_NO_PREVIOUS = "There is no previous key to retire."
-MSG_NOT_PREVIOUS = "Key {key_id} is not a previous key (it is {state}); only previous keys are retired."
 MSG_FROM_FILES = "The SP key comes from SP_KEY_FILE/SP_CERT_FILE: rotate it by replacing those files."
 MSG_UNREADABLE = "SP key {key_id} cannot be decrypted with SECRET_KEY or any of SECRET_KEY_FALLBACKS."
 MSG_FILE_INVALID = "SP_KEY_FILE/SP_CERT_FILE do not hold a matching PEM private key and certificate: {reason}"
@@ -62,7 +53,7 @@ class SPKeyError(Exception):
 @dataclass(frozen=True)
 class SPKeyPair:
     id: int  # 0 for the operator's key from SP_KEY_FILE
-    private_key_pem: str
+    private_key_pem: str = field(repr=False)  # never in a log line or a traceback's locals
     certificate_pem: str
     not_after: datetime
     state: str  # "next", "current", "previous", "retired"
@@ -138,7 +129,7 @@ def key_pair_generate(*, now: datetime, days: int) -> tuple[str, str]:
     return private_pem, cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
-def _key_create(*, state: str) -> SPKey:
+def key_create(*, state: str) -> SPKey:
     """A new key row in ``state``; IntegrityError when another one in that state won the race."""
     now = clock.now()
     private_pem, cert_pem = key_pair_generate(now=now, days=settings.SP_KEY_CERT_DAYS)
@@ -159,7 +150,8 @@ def _key_create(*, state: str) -> SPKey:
 # --- reads --------------------------------------------------------------------------------------
 
 
-def _pair(row: SPKey) -> SPKeyPair:
+def key_pair_from_row(row: SPKey) -> SPKeyPair:
+    """The row's key pair with its private half opened; SPKeyError when no secret opens it."""
     private_pem = ""
     if row.private_key_encrypted:
         try:
@@ -212,7 +204,7 @@ def sp_key_current() -> SPKeyPair:
     row = SPKey.objects.filter(state=SPKey.State.CURRENT).first()
     if row is None:
         try:
-            row = _key_create(state=SPKey.State.CURRENT)
+            row = key_create(state=SPKey.State.CURRENT)
         except IntegrityError:
             row = SPKey.objects.get(state=SPKey.State.CURRENT)
         else:
@@ -223,7 +215,7 @@ def sp_key_current() -> SPKeyPair:
                 target=row.sha256_fingerprint,
                 changes={"id": row.pk, "state": row.state, "not_after": row.not_after.isoformat()},
             )
-    return _pair(row)
+    return key_pair_from_row(row)
 
 
 def sp_key_next() -> SPKeyPair | None:
@@ -231,7 +223,7 @@ def sp_key_next() -> SPKeyPair | None:
     if sp_keys_from_files():
         return None
     row = SPKey.objects.filter(state=SPKey.State.NEXT).first()
-    return _pair(row) if row else None
+    return key_pair_from_row(row) if row else None
 
 
 def sp_keys_for_decryption() -> list[SPKeyPair]:
@@ -240,8 +232,8 @@ def sp_keys_for_decryption() -> list[SPKeyPair]:
     if sp_keys_from_files():
         return keys
     rows = SPKey.objects.filter(state__in=[SPKey.State.NEXT, SPKey.State.PREVIOUS]).order_by("-created_at", "-id")
-    keys += [_pair(r) for r in rows if r.state == SPKey.State.NEXT]
-    keys += [_pair(r) for r in rows if r.state == SPKey.State.PREVIOUS and r.private_key_encrypted]
+    keys += [key_pair_from_row(r) for r in rows if r.state == SPKey.State.NEXT]
+    keys += [key_pair_from_row(r) for r in rows if r.state == SPKey.State.PREVIOUS and r.private_key_encrypted]
     return keys
 
 
@@ -300,117 +292,3 @@ def sp_certificates_shown() -> list[SPCertificateShown]:
 def sp_keys_list() -> list[SPKey]:
     """Every stored key, newest first (certificates and states only; nothing is decrypted)."""
     return list(SPKey.objects.order_by("-created_at", "-id"))
-
-
-# --- rotation (the operator's `sp_keys` command) --------------------------------------------------
-
-
-def _refused(event: SSOGroupEvent, message: str, *, actor: str) -> SPKeyError:
-    event_record(account=None, event=event, actor=actor, outcome=Event.Outcome.FAILURE, reason=message)
-    return SPKeyError(message)
-
-
-def sp_key_rotate(*, actor: str) -> SPKeyPair:
-    """Generate the next key; it is published beside the current one from now on."""
-    if sp_keys_from_files():
-        raise _refused(SSOGroupEvent.SP_KEY_ROTATE, MSG_FROM_FILES, actor=actor)
-    sp_key_current()  # a deployment's first rotation still starts from a current key
-    existing = SPKey.objects.filter(state=SPKey.State.NEXT).first()
-    if existing is None:
-        try:
-            row = _key_create(state=SPKey.State.NEXT)
-        except IntegrityError:
-            existing = SPKey.objects.get(state=SPKey.State.NEXT)
-    if existing is not None:
-        message = MSG_NEXT_EXISTS.format(created=existing.created_at.date().isoformat())
-        raise _refused(SSOGroupEvent.SP_KEY_ROTATE, message, actor=actor)
-    event_record(
-        account=None,
-        event=SSOGroupEvent.SP_KEY_ROTATE,
-        actor=actor,
-        target=row.sha256_fingerprint,
-        changes={"id": row.pk, "state": row.state, "not_after": row.not_after.isoformat()},
-    )
-    return _pair(row)
-
-
-def sp_key_promote(*, actor: str, force: bool = False) -> SPKeyPair:
-    """Next becomes current (it signs from now on), current becomes previous (it still decrypts).
-
-    Refused before the next key has been published SP_KEY_ROLLOVER_DAYS, unless ``force``.
-    """
-    if sp_keys_from_files():
-        raise _refused(SSOGroupEvent.SP_KEY_PROMOTE, MSG_FROM_FILES, actor=actor)
-    now = clock.now()
-    with transaction.atomic():
-        # Locked in id order, so two promotions at once run one after the other.
-        rows = list(
-            SPKey.objects.select_for_update().filter(state__in=[SPKey.State.NEXT, SPKey.State.CURRENT]).order_by("id")
-        )
-        nxt = next((r for r in rows if r.state == SPKey.State.NEXT), None)
-        current = next((r for r in rows if r.state == SPKey.State.CURRENT), None)
-        message = ""
-        if nxt is None:
-            message = MSG_NO_NEXT
-        elif not force and now - nxt.created_at < timedelta(days=settings.SP_KEY_ROLLOVER_DAYS):
-            message = MSG_TOO_EARLY.format(days=(now - nxt.created_at).days, wanted=settings.SP_KEY_ROLLOVER_DAYS)
-        if not message:
-            if current is not None:
-                current.state = SPKey.State.PREVIOUS
-                current.save(update_fields=["state"])
-            nxt.state = SPKey.State.CURRENT
-            nxt.promoted_at = now
-            nxt.save(update_fields=["state", "promoted_at"])
-    if message:
-        raise _refused(SSOGroupEvent.SP_KEY_PROMOTE, message, actor=actor)
-    event_record(
-        account=None,
-        event=SSOGroupEvent.SP_KEY_PROMOTE,
-        actor=actor,
-        target=nxt.sha256_fingerprint,
-        changes={
-            "id": nxt.pk,
-            "previous": current.sha256_fingerprint if current else "",
-            "forced": force,
-        },
-    )
-    return _pair(nxt)
-
-
-def sp_key_retire(*, actor: str, key_id: int | None = None) -> list[int]:
-    """Previous key(s) stop decrypting: the private half is erased, the certificate kept for the record.
-
-    ``key_id`` names one previous key; None retires every previous key. Returns the retired ids.
-    """
-    if sp_keys_from_files():
-        raise _refused(SSOGroupEvent.SP_KEY_RETIRE, MSG_FROM_FILES, actor=actor)
-    now = clock.now()
-    with transaction.atomic():
-        rows = SPKey.objects.select_for_update().filter(state=SPKey.State.PREVIOUS)
-        if key_id is not None:
-            found = SPKey.objects.filter(pk=key_id).first()
-            if found is None or found.state != SPKey.State.PREVIOUS:
-                state = found.state if found else "unknown"
-                message = MSG_NOT_PREVIOUS.format(key_id=key_id, state=state)
-                rows = None
-            else:
-                rows = rows.filter(pk=key_id)
-        retired = list(rows.order_by("id")) if rows is not None else []
-        if rows is not None and not retired:
-            message = MSG_NO_PREVIOUS
-        for row in retired:
-            row.state = SPKey.State.RETIRED
-            row.private_key_encrypted = ""
-            row.retired_at = now
-            row.save(update_fields=["state", "private_key_encrypted", "retired_at"])
-    if not retired:
-        raise _refused(SSOGroupEvent.SP_KEY_RETIRE, message, actor=actor)
-    for row in retired:
-        event_record(
-            account=None,
-            event=SSOGroupEvent.SP_KEY_RETIRE,
-            actor=actor,
-            target=row.sha256_fingerprint,
-            changes={"id": row.pk},
-        )
-    return [row.pk for row in retired]

@@ -38,7 +38,7 @@ from ssogroups.saml.sign_in_test import (
 )
 from ssogroups.saml.throttle import AcsLimit
 from ssogroups.services import ssogroup_event_record
-from ssogroups.sp_keys import SPKeyError, sp_key_current
+from ssogroups.sp_keys import SPKeyError, SPKeyPair, sp_key_current
 
 logger = logging.getLogger(__name__)
 ANONYMOUS = "anonymous"  # the actor of events caused by a request nobody could authenticate
@@ -57,10 +57,10 @@ class SsoLoginResult:
     validated: ValidatedAssertion | None = None  # its NameID and SessionIndex go with the session (Single Logout)
 
 
-def _group_settings(group: SSOGroup) -> dict:
+def _group_settings(group: SSOGroup, *, sp_key: SPKeyPair | None = None) -> dict:
     # The certificates the group trusts now: a removed one fails the very next response.
     pems = list(SSOCertificate.objects.filter(group_id=group.pk).order_by("pk").values_list("pem", flat=True))
-    return saml_settings_for_group(group, certificates_pem=pems)
+    return saml_settings_for_group(group, certificates_pem=pems, sp_key=sp_key)
 
 
 def sso_login_start(
@@ -76,17 +76,15 @@ def sso_login_start(
 
     ``is_test``: an admin's test sign-in, whose response the ACS reports instead of signing in.
     """
-    settings = _group_settings(group)
-    if authn_requests_signed(group):
+    sp_key = None
+    if authn_requests_signed(group):  # signed with our current key (ssogroups.sp_keys)
         try:
             sp_key = sp_key_current()
         except SPKeyError as exc:  # SECRET_KEY changed without the old one in SECRET_KEY_FALLBACKS
             raise SamlRejected(reasons.GROUP_MISCONFIGURED, exc.message) from exc
-        pems = settings["idp"]["x509certMulti"]["signing"]
-        settings = saml_settings_for_group(group, certificates_pem=pems, sp_key=sp_key)
     return authn_request_start(
         group=group,
-        settings=settings,
+        settings=_group_settings(group, sp_key=sp_key),
         next_path=next_path,
         browser_hash=browser_hash,
         reuse_hashes=reuse_hashes,

@@ -13,7 +13,7 @@ from django.db import connection, connections
 
 from accounts.models import Event
 from sparksso import clock
-from ssogroups import sp_keys
+from ssogroups import sp_key_rotation, sp_keys
 from ssogroups.models import SPKey
 from tests.support.keys import make_keypair
 from tests.support.race_db import race_db  # noqa: F401 - fixture
@@ -62,7 +62,7 @@ def test_secret_key_rotation_still_opens_the_key_with_the_old_secret_in_fallback
     assert sp_keys.sp_key_current() == pair
     assert sp_keys.sp_keys_for_decryption() == [pair]
     # Keys made after the rotation are sealed with the new secret: they open without the fallback.
-    rotated = sp_keys.sp_key_rotate(actor="test")
+    rotated = sp_key_rotation.sp_key_rotate(actor="test")
     settings.SECRET_KEY_FALLBACKS = []
     assert sp_keys.sp_key_next() == rotated
 
@@ -89,19 +89,19 @@ def test_rotation_next_current_previous_retired(settings):
     start = clock.now()
     first = sp_keys.sp_key_current()
 
-    nxt = sp_keys.sp_key_rotate(actor="sp_keys")
+    nxt = sp_key_rotation.sp_key_rotate(actor="sp_keys")
     assert nxt.state == "next" and nxt.sha256_fingerprint != first.sha256_fingerprint
     assert sp_keys.sp_key_current() == first  # the current key still signs
     assert sp_keys.sp_keys_published() == [first, nxt]
     assert sp_keys.sp_keys_for_decryption() == [first, nxt]
 
     with pytest.raises(sp_keys.SPKeyError) as early:
-        sp_keys.sp_key_promote(actor="sp_keys")
-    assert early.value.message == sp_keys.MSG_TOO_EARLY.format(days=0, wanted=14)
+        sp_key_rotation.sp_key_promote(actor="sp_keys")
+    assert early.value.message == sp_key_rotation.MSG_TOO_EARLY.format(days=0, wanted=14)
     assert sp_keys.sp_key_current() == first
 
     # Published for SP_KEY_ROLLOVER_DAYS: promoted without --force.
-    promoted = _at(start + timedelta(days=14, minutes=1), lambda: sp_keys.sp_key_promote(actor="sp_keys"))
+    promoted = _at(start + timedelta(days=14, minutes=1), lambda: sp_key_rotation.sp_key_promote(actor="sp_keys"))
     assert promoted.state == "current" and promoted.sha256_fingerprint == nxt.sha256_fingerprint
     assert sp_keys.sp_key_current().sha256_fingerprint == nxt.sha256_fingerprint
     assert sp_keys.sp_key_next() is None
@@ -113,7 +113,7 @@ def test_rotation_next_current_previous_retired(settings):
     assert decrypting[1].private_key_pem == first.private_key_pem
     assert [k.sha256_fingerprint for k in sp_keys.sp_keys_published()] == [nxt.sha256_fingerprint]
 
-    assert sp_keys.sp_key_retire(actor="sp_keys") == [first.id]
+    assert sp_key_rotation.sp_key_retire(actor="sp_keys") == [first.id]
     row = SPKey.objects.get(pk=first.id)
     assert (row.state, row.private_key_encrypted) == ("retired", "")
     assert row.certificate_pem == first.certificate_pem
@@ -121,7 +121,7 @@ def test_rotation_next_current_previous_retired(settings):
 
     assert events("sp_key_rotate") == [("success", nxt.sha256_fingerprint, "")]
     assert events("sp_key_promote") == [
-        ("failure", "", sp_keys.MSG_TOO_EARLY.format(days=0, wanted=14)),
+        ("failure", "", sp_key_rotation.MSG_TOO_EARLY.format(days=0, wanted=14)),
         ("success", nxt.sha256_fingerprint, ""),
     ]
     assert events("sp_key_retire") == [("success", first.sha256_fingerprint, "")]
@@ -140,8 +140,8 @@ def _at(when, call):
 @pytest.mark.parametrize(
     ("step", "message"),
     [
-        (lambda: sp_keys.sp_key_promote(actor="sp_keys"), sp_keys.MSG_NO_NEXT),
-        (lambda: sp_keys.sp_key_retire(actor="sp_keys"), sp_keys.MSG_NO_PREVIOUS),
+        (lambda: sp_key_rotation.sp_key_promote(actor="sp_keys"), sp_key_rotation.MSG_NO_NEXT),
+        (lambda: sp_key_rotation.sp_key_retire(actor="sp_keys"), sp_key_rotation.MSG_NO_PREVIOUS),
     ],
 )
 def test_a_step_with_nothing_to_do_is_refused_and_changes_nothing(step, message):
@@ -156,10 +156,10 @@ def test_a_step_with_nothing_to_do_is_refused_and_changes_nothing(step, message)
 
 
 def test_a_second_rotation_is_refused_while_a_next_key_waits():
-    sp_keys.sp_key_rotate(actor="sp_keys")
+    sp_key_rotation.sp_key_rotate(actor="sp_keys")
     before = list(SPKey.objects.values_list("id", "state"))
     with pytest.raises(sp_keys.SPKeyError) as caught:
-        sp_keys.sp_key_rotate(actor="sp_keys")
+        sp_key_rotation.sp_key_rotate(actor="sp_keys")
     assert caught.value.message.startswith("A next key is already published")
     assert list(SPKey.objects.values_list("id", "state")) == before
     assert [o for o, _, _ in events("sp_key_rotate")] == ["success", "failure"]
@@ -168,8 +168,8 @@ def test_a_second_rotation_is_refused_while_a_next_key_waits():
 def test_retiring_the_current_key_is_refused():
     pair = sp_keys.sp_key_current()
     with pytest.raises(sp_keys.SPKeyError) as caught:
-        sp_keys.sp_key_retire(actor="sp_keys", key_id=pair.id)
-    assert caught.value.message == sp_keys.MSG_NOT_PREVIOUS.format(key_id=pair.id, state="current")
+        sp_key_rotation.sp_key_retire(actor="sp_keys", key_id=pair.id)
+    assert caught.value.message == sp_key_rotation.MSG_NOT_PREVIOUS.format(key_id=pair.id, state="current")
     assert SPKey.objects.get().state == "current"
 
 
@@ -182,7 +182,7 @@ def test_operator_key_files_are_used_and_not_rotated(settings, tmp_path):
     assert (current.id, current.state, current.private_key_pem) == (0, "current", pair.key_pem)
     assert sp_keys.sp_key_next() is None and sp_keys.sp_keys_for_decryption() == [current]
     with pytest.raises(sp_keys.SPKeyError) as caught:
-        sp_keys.sp_key_rotate(actor="sp_keys")
+        sp_key_rotation.sp_key_rotate(actor="sp_keys")
     assert caught.value.message == sp_keys.MSG_FROM_FILES
     assert SPKey.objects.count() == 0
 
@@ -237,3 +237,24 @@ def test_first_use_from_two_workers_at_once_makes_one_key(race_db):  # noqa: F81
     assert len(got) == 2 and got[0] == got[1]
     assert SPKey.objects.count() == 1
     assert Event.objects.filter(event="sp_key_create").count() == 1
+
+
+def test_the_daily_check_promotes_the_next_key_once_it_has_been_published_long_enough(settings, capsys):
+    settings.SP_KEY_ROLLOVER_DAYS = 14
+    start = clock.now()
+    first = sp_keys.sp_key_current()
+    nxt = sp_key_rotation.sp_key_rotate(actor="sp_keys")
+
+    _at(start + timedelta(days=13, hours=23), lambda: call_command("ssogroups_check"))
+    assert "promoted" not in capsys.readouterr().out
+    assert sp_keys.sp_key_current() == first
+    assert not Event.objects.filter(event="sp_key_promote").exists()  # not due: nothing to record
+
+    _at(start + timedelta(days=14, minutes=1), lambda: call_command("ssogroups_check"))
+    assert f"sp key {nxt.sha256_fingerprint}: promoted to current" in capsys.readouterr().out
+    assert sp_keys.sp_key_current().sha256_fingerprint == nxt.sha256_fingerprint
+    assert list(Event.objects.filter(event="sp_key_promote").values_list("actor", "outcome")) == [
+        ("ssogroups_check", "success")
+    ]
+    _at(start + timedelta(days=15), lambda: call_command("ssogroups_check"))
+    assert Event.objects.filter(event="sp_key_promote").count() == 1

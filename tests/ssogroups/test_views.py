@@ -621,7 +621,11 @@ def test_resubmitting_the_edit_form_unchanged_records_nothing(client_admin, jump
 
 @pytest.mark.parametrize(
     ("wants_signed", "policy", "shown"),
-    [(True, False, "the IdP's metadata asks for them"), (False, True, "this group's policy"), (False, False, "Off")],
+    [
+        (True, False, "the IdP's metadata asks for them"),
+        (False, True, "this group's policy says so"),
+        (False, False, "Off"),
+    ],
 )
 def test_group_page_says_whether_requests_are_signed_and_shows_our_certificate(
     client_admin, account, make_ssogroup, wants_signed, policy, shown

@@ -9,7 +9,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ssogroups import sp_keys
+from ssogroups import sp_key_rotation, sp_keys
 
 ACTOR = "sp_keys"
 
@@ -49,11 +49,11 @@ class Command(BaseCommand):
                     keys = sp_keys.sp_keys_list()
                 body = {"from_files": sp_keys.sp_keys_from_files(), "keys": [key_json(k) for k in keys]}
             elif action == "rotate":
-                body = {"rotated": key_json(sp_keys.sp_key_rotate(actor=ACTOR))}
+                body = {"rotated": key_json(sp_key_rotation.sp_key_rotate(actor=ACTOR))}
             elif action == "promote":
-                body = {"promoted": key_json(sp_keys.sp_key_promote(actor=ACTOR, force=opts["force"]))}
+                body = {"promoted": key_json(sp_key_rotation.sp_key_promote(actor=ACTOR, force=opts["force"]))}
             else:
-                body = {"retired": sp_keys.sp_key_retire(actor=ACTOR, key_id=opts["key_id"])}
+                body = {"retired": sp_key_rotation.sp_key_retire(actor=ACTOR, key_id=opts["key_id"])}
         except sp_keys.SPKeyError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(json.dumps(body))

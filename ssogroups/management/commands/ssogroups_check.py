@@ -7,6 +7,7 @@ from sparksso import clock
 from ssogroups.expiry import expiry_notice_send, group_expiry_warnings
 from ssogroups.management.batch import BatchCommand
 from ssogroups.models import SSOGroup
+from ssogroups.sp_key_rotation import sp_key_promote_due
 
 ACTOR = "ssogroups_check"
 
@@ -15,12 +16,16 @@ class Command(BatchCommand):
     help = (
         "Check every enabled SSO group: a certificate expiring within 30 or 7 days or expired, a metadata URL "
         "failing to refresh for 7 days. Each is recorded and emailed to the account's admins once per threshold; "
-        "running it again sends nothing more. Exits 1 when a warning could not be sent (it is tried again next run)."
+        "running it again sends nothing more. Exits 1 when a warning could not be sent (it is tried again next run). "
+        "Also promotes the next SP key once it has been published SP_KEY_ROLLOVER_DAYS (`sp_keys`)."
     )
 
     failed_message = "{failed} of {total} group(s) could not be checked"
 
     def handle(self, *args, **opts):
+        promoted = sp_key_promote_due(actor=ACTOR)
+        if promoted is not None:
+            self.stdout.write(f"sp key {promoted.sha256_fingerprint}: promoted to current")
         groups = (
             SSOGroup.objects.filter(enabled=True)
             .select_related("account")
