@@ -44,12 +44,18 @@ def _signed_out_at_both_ends(page, setup, devidp) -> None:
 
 
 def test_signing_out_of_the_app_signs_out_of_the_idp_through_slo(devidp_setup, devidp, page):
-    # TODO(lead): once encrypted assertions and signed requests are merged, turn both on for this group
-    # and the dev IdP here (the "with encryption and signed requests on").
     group = SSOGroup.objects.get(slug=devidp_setup.slug)
     assert group.slo_url == f"{devidp.base_url}/slo"  # read from the dev IdP's metadata
+    # Our AuthnRequests are signed too (the group's policy). TODO(lead): when the encrypt branch is merged,
+    # tick the dev IdP's "Encrypt the assertion" in sp_initiated_sign_in here, and have the dev IdP require
+    # signed requests, for the "with encryption and signed requests on".
+    SSOGroup.objects.filter(pk=group.pk).update(sign_authn_requests=True)
     scim_provision(devidp_setup)
+    visited = []
+    page.on("framenavigated", lambda frame: visited.append(frame.url))
     _signed_in_to_the_app(page, devidp_setup)
+    [authn_request] = [url for url in visited if url.startswith(f"{devidp.base_url}/sso?")]
+    assert "&Signature=" in authn_request  # HTTP-Redirect with the query signature
     page.goto(f"{devidp.base_url}/")
     expect(page.get_by_text(f"Signed in to the dev IdP as {ALICE}")).to_be_visible()
     page.goto(f"{devidp_setup.base}/")
