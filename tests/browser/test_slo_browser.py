@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Event
 from devidp.server import server_make
+from ssogroups.constants import BINDING_POST, BINDING_REDIRECT
 from ssogroups.models import SSOGroup, SSOSession
 from tests.browser.devidp_flow import ALICE, scim_provision, session_json, sp_initiated_sign_in
 
@@ -100,3 +101,28 @@ def test_a_refused_logout_message_shows_its_page(devidp_setup, page):
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=f"{SHOTS}/slo-refused-{width}.png", full_page=True)
     assert Event.objects.get(event="sso_logout_failure").reason == "logout_malformed"
+
+
+def test_signing_out_by_the_post_binding(devidp_setup, devidp, page):
+    """Where the IdP's metadata offers SLO on HTTP-POST only, our LogoutRequest goes by a form that posts
+    itself (held here for its screenshots by not loading its script)."""
+    group = SSOGroup.objects.get(slug=devidp_setup.slug)
+    redirect_slo = f'<md:SingleLogoutService Binding="{BINDING_REDIRECT}" Location="{devidp.base_url}/slo"/>'
+    assert redirect_slo in group.metadata_xml
+    SSOGroup.objects.filter(pk=group.pk).update(metadata_xml=group.metadata_xml.replace(redirect_slo, ""))
+    scim_provision(devidp_setup)
+    _signed_in_to_the_app(page, devidp_setup)
+    page.route("**/static/js/post-binding.js", lambda route: route.abort())
+
+    page.get_by_role("button", name="Sign out").click()
+
+    expect(page.get_by_role("heading", name="Signing out")).to_be_visible()
+    assert page.locator("form#saml-post").get_attribute("action") == f"{devidp.base_url}/slo"
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=f"{SHOTS}/slo-post-{width}.png", full_page=True)
+    page.evaluate("document.getElementById('saml-post').submit()")
+    page.wait_for_url(f"{devidp_setup.base}/login")
+    _signed_out_at_both_ends(page, devidp_setup, devidp)
+    assert Event.objects.get(event="sso_logout_start").changes["binding"] == BINDING_POST
+    assert Event.objects.filter(event="sso_logout_complete").count() == 1
