@@ -104,9 +104,10 @@ def filtered(queryset: QuerySet, resource_type: ResourceType, params: ListParams
 class RowAfter(Func):
     """``(created_at, id) > (moment, pk)``: the rows after one key in the default list order.
 
-    A row-value comparison, which SQLite and PostgreSQL both answer with one seek in
-    accounts_user_list_order, however many rows share ``created_at`` (a bulk import gives a whole
-    batch the same one); the equivalent OR of two conditions walks such a tie from its start."""
+    A row-value comparison: PostgreSQL seeks to the key in accounts_user_list_order. SQLite (3.40)
+    seeks on ``created_at`` and steps over the rows sharing it (a bulk import without times gives a
+    whole import one ``created_at``: 2.1 ms at the end of a 20,000-user tie, 0.3 ms without ties);
+    an OR of two conditions would walk the tie on PostgreSQL too."""
 
     output_field = BooleanField()
 

@@ -19,6 +19,8 @@ from ssogroups.models import SSOGroup
 UNASSIGNED = "_unassigned"
 _SIMPLE = {"userName": "username", "externalId": "external_id", "displayName": "display_name", "title": "title"}
 _NAME = {"givenName": "first_name", "familyName": "last_name"}
+# Read for every user of every page: TextChoices.values builds a new list on each access.
+ROLES = frozenset(User.Role.values)
 # Django field → SCIM attribute, for turning a model ValidationError into a useful detail.
 FIELD_NAMES = {
     **{v: k for k, v in _SIMPLE.items()},
@@ -42,7 +44,7 @@ def users_of(sso_group: SSOGroup) -> QuerySet[User]:
 def default_role(user: User | None, sso_group) -> str:
     group = sso_group if sso_group is not None else getattr(user, "sso_group", None)
     role = getattr(group, "default_role", "") or User.Role.REPORTING
-    return role if role in User.Role.values else User.Role.REPORTING
+    return role if role in ROLES else User.Role.REPORTING
 
 
 def users_page(

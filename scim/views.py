@@ -105,7 +105,7 @@ def _page(
         return queryset.count(), []
     cursor = cursor_get(cursor_key, start_index=skip + 1) if cursor_key and skip and room else None
     rows = handler.page_rows(_keys(queryset, skip, room, cursor), ordering=queryset.query.order_by) if room else []
-    if cursor_key and rows:
+    if cursor_key and rows and len(rows) == room:  # a short page ended the list: nothing to continue
         last = rows[-1][0]
         cursor_put(cursor_key, PageCursor(start_index=skip + 1 + len(rows), created_at=last.created_at, pk=last.pk))
     docs = [doc for _, doc in rows]

@@ -204,3 +204,14 @@ def sibling_scim(scim, make_ssogroup):
 def test_a_post_then_a_page(scim):
     scim.post("/Users", {"schemas": [USER_SCHEMA], "userName": "one@example.com"})
     assert scim.get("/Users").json()["totalResults"] == 1
+
+
+def test_a_lookup_or_a_last_page_leaves_no_cursor(scim):
+    """Only a full page can be continued: a lookup (one user of a hundred asked) and a short last
+    page store nothing, so they cost no round trip to the shared cache."""
+    _import(scim, 5)
+    scim.get("/Users", {"filter": 'userName eq "p0001@example.com"'})
+    _page(scim, 1, 10)
+    assert cursors._local.items == {}
+    _page(scim, 1, 5)
+    assert len(cursors._local.items) == 1
