@@ -87,11 +87,13 @@ def b64(xml: str) -> str:
     return base64.b64encode(xml.encode()).decode()
 
 
-def redirect_signed(idp: TestIdP, sp: SP, xml: str, *, to: str, relay_state: str = "") -> str:
+def redirect_signed(
+    idp: TestIdP, sp: SP, xml: str, *, to: str, relay_state: str = "", sigalg: str = SIG_RSA_SHA256
+) -> str:
     """The HTTP-Redirect URL (query signature, RSA-SHA256) pysaml2 builds for ``xml``."""
     response = etree.fromstring(xml.encode()).tag == f"{{{NS['samlp']}}}LogoutResponse"
     info = idp.server(sp).apply_binding(
-        BINDING_HTTP_REDIRECT, xml, to, relay_state, response=response, sign=True, sigalg=SIG_RSA_SHA256
+        BINDING_HTTP_REDIRECT, xml, to, relay_state, response=response, sign=True, sigalg=sigalg
     )
     return dict(info["headers"])["Location"]
 

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from lxml import etree
 from saml2.samlp import STATUS_RESPONDER, STATUS_SUCCESS
+from saml2.xmldsig import SIG_RSA_SHA1
 
 from accounts.models import Event, UserSession
 from ssogroups.models import SSOLoginFailure, SSOSession
@@ -452,3 +453,28 @@ def test_the_slo_endpoint_of_an_unknown_group_is_a_404(client, slo_group):
     response = client.get(f"/api/v1/users/saml/{slo_group.account_id}/nope/slo")
     assert response.status_code == 404
     assert not SSOLoginFailure.objects.exists()
+
+
+def test_the_admin_sees_a_refused_logout_with_its_reason_on_the_groups_diagnostics(client, idp, slo_group, admin):
+    xml = logout_request_xml(idp, destination=slo_url(slo_group), name_id="alice@example.com")
+    response = Client().get(path_and_query(redirect_unsigned(xml, to=slo_url(slo_group))))
+    reference = SSOLoginFailure.objects.get().reference
+    assert reference in response.content.decode()
+
+    client.force_login(admin)
+    page = client.get(f"/account/sso/{slo_group.slug}/failures").content.decode()
+
+    assert reference in page
+    assert unescape("The logout message was not signed; Single Logout takes only signed messages.") in unescape(page)
+
+
+def test_a_sha1_signed_logout_request_is_refused_unless_the_group_allows_sha1(client, idp, slo_group, alice):
+    sign_in(client, idp, slo_group)
+    xml = logout_request_xml(idp, destination=slo_url(slo_group), name_id="alice@example.com")
+    url = redirect_signed(idp, sp_of(slo_group), xml, to=slo_url(slo_group), sigalg=SIG_RSA_SHA1)
+
+    response = Client().get(path_and_query(url))
+
+    assert response.status_code == 403
+    assert SSOLoginFailure.objects.get().reason == "logout_deprecated_algorithm"
+    assert signed_in(client)
