@@ -48,6 +48,7 @@ class Request:
     form: dict[str, str]
     cookies: dict[str, str]
     too_large: bool = False
+    raw_query: str = ""  # as sent: a query signature covers the URL's own encoding
 
     @classmethod
     def from_environ(cls, environ: dict) -> "Request":
@@ -70,7 +71,15 @@ class Request:
         except CookieError:
             pass  # a cookie we cannot read is a cookie we do not have
         path = environ.get("PATH_INFO", "/") or "/"
-        return cls(method=method, path=path, query=query, form=form, cookies=cookies, too_large=too_large)
+        return cls(
+            method=method,
+            path=path,
+            query=query,
+            form=form,
+            cookies=cookies,
+            too_large=too_large,
+            raw_query=environ.get("QUERY_STRING", ""),
+        )
 
 
 @dataclass
@@ -279,7 +288,7 @@ class DevIdP:
             sp = self.sp_learn(authn.issuer)
         except spfetch.SPError as exc:
             return _error("Unknown service provider", str(exc))
-        if self.require_signed_requests and (refused := self._signature_refusal(params, binding, sp.entity_id)):
+        if self.require_signed_requests and (refused := self._signature_refusal(request, binding, sp.entity_id)):
             return refused
         # Only an ACS the SP's own metadata lists: a request cannot send the assertion elsewhere.
         if authn.acs_url is not None and authn.acs_url not in sp.acs_urls:
@@ -299,11 +308,14 @@ class DevIdP:
         )
         return self._sso_page(key, sp.entity_id, acs)
 
-    def _signature_refusal(self, params: dict[str, str], binding: str, entity_id: str) -> Response | None:
+    def _signature_refusal(self, request: Request, binding: str, entity_id: str) -> Response | None:
         """An error page unless the request is signed with a certificate of the SP's metadata."""
+        params = request.query if request.method == "GET" else request.form
         try:
             certificates = self.sp_signing_certificates(entity_id)
-            request_verify.request_verify(params, binding=binding, certificates=certificates, url=entity_id)
+            request_verify.request_verify(
+                params, binding=binding, certificates=certificates, url=entity_id, raw_query=request.raw_query
+            )
         except spfetch.SPError as exc:
             return _error("Unknown service provider", str(exc))
         except request_verify.RequestSignatureError as exc:

@@ -5,8 +5,8 @@ the IdP's metadata says ``WantAuthnRequestsSigned="true"`` and every AuthnReques
 signature that verifies with a signing certificate in the SP's own published metadata (fetched from
 its entity ID, as spfetch does):
 
-- HTTP-Redirect: the query signature (SAML bindings 3.4.4.1) over ``SAMLRequest=…&RelayState=…&SigAlg=…``,
-  rebuilt with ``quote_plus`` as pysaml2 and python3-saml build it;
+- HTTP-Redirect: the query signature (SAML bindings 3.4.4.1) over ``SAMLRequest=…&RelayState=…&SigAlg=…``
+  exactly as the URL encodes them, or rebuilt with ``quote_plus`` as pysaml2 and python3-saml build it;
 - HTTP-POST: one enveloped ``ds:Signature`` directly under the AuthnRequest whose Reference is the
   request's own ID (no signature elsewhere counts), verified by python-xmlsec.
 
@@ -91,38 +91,51 @@ def sp_signing_certificates(entity_id: str) -> tuple[str, ...]:
     return signing_certificates(spfetch.fetch_bytes(entity_id), url=entity_id)
 
 
-def request_verify(params: dict[str, str], *, binding: str, certificates: tuple[str, ...], url: str) -> None:
+def request_verify(
+    params: dict[str, str], *, binding: str, certificates: tuple[str, ...], url: str, raw_query: str = ""
+) -> None:
     """Raise RequestSignatureError unless the request in ``params`` is signed by one of ``certificates``."""
     if binding == BINDING_HTTP_REDIRECT:
-        _query_verify(params, certificates=certificates, url=url)
+        _query_verify(params, certificates=certificates, url=url, raw_query=raw_query)
     else:
         _enveloped_verify(params["SAMLRequest"], certificates=certificates, url=url)
 
 
-def _query_verify(params: dict[str, str], *, certificates: tuple[str, ...], url: str) -> None:
+def _signed_octets(params: dict[str, str], raw_query: str) -> list[bytes]:
+    """What the signature may cover: the URL's own encoding of the three parameters, then quote_plus's."""
+    raw: dict[str, str] = {}
+    for pair in raw_query.split("&"):
+        name, _, value = pair.partition("=")
+        if name in ("SAMLRequest", "RelayState", "SigAlg"):
+            raw.setdefault(name, value)  # the first, as the parsed query keeps
+    names = [n for n in ("SAMLRequest", "RelayState", "SigAlg") if n in params]
+    rebuilt = urlencode([(n, params[n]) for n in names]).encode("ascii")
+    candidates = [rebuilt]
+    if all(n in raw for n in names):
+        candidates.insert(0, "&".join(f"{n}={raw[n]}" for n in names).encode("ascii", "replace"))
+    return list(dict.fromkeys(candidates))
+
+
+def _query_verify(params: dict[str, str], *, certificates: tuple[str, ...], url: str, raw_query: str) -> None:
     signature, algorithm = params.get("Signature", ""), params.get("SigAlg", "")
     if not signature or not algorithm:
         raise RequestSignatureError(MSG_UNSIGNED)
     if algorithm not in QUERY_ALGORITHMS:
         raise RequestSignatureError(MSG_ALGORITHM.format(algorithm=algorithm))
-    signed = [("SAMLRequest", params["SAMLRequest"])]
-    if "RelayState" in params:
-        signed.append(("RelayState", params["RelayState"]))
-    signed.append(("SigAlg", algorithm))
     try:
         raw = base64.b64decode("".join(signature.split()), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise RequestSignatureError(MSG_BAD_SIGNATURE.format(url=url)) from exc
-    data = urlencode(signed).encode("ascii")
     for pem in certificates:
         key = x509.load_pem_x509_certificate(pem.encode()).public_key()
         if not isinstance(key, rsa.RSAPublicKey):
             continue
-        try:
-            key.verify(raw, data, padding.PKCS1v15(), QUERY_ALGORITHMS[algorithm]())
-        except InvalidSignature:
-            continue
-        return
+        for data in _signed_octets(params, raw_query):
+            try:
+                key.verify(raw, data, padding.PKCS1v15(), QUERY_ALGORITHMS[algorithm]())
+            except InvalidSignature:
+                continue
+            return
     raise RequestSignatureError(MSG_BAD_SIGNATURE.format(url=url))
 
 

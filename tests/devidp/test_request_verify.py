@@ -4,14 +4,17 @@ says WantAuthnRequestsSigned="true", so the group created from it signs; the IdP
 metadata, and answers it. Unsigned, tampered or foreign-signed requests get an error page, no assertion."""
 
 import base64
+import io
 import re
 import zlib
 from html import unescape
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+import xmlsec
 from django.test import Client
 from lxml import etree
+from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
 from accounts.users import user_create
 from devidp import request_verify, spfetch
@@ -20,7 +23,7 @@ from ssogroups.constants import BINDING_POST
 from ssogroups.models import SSOGroup, SSOLoginFailure
 from ssogroups.saml import request_signing
 from tests.conftest import recent_sign_in
-from tests.devidp.conftest import IDP_BASE, authn_request, call, redirect_encode
+from tests.devidp.conftest import IDP_BASE, Answer, authn_request, call, redirect_encode
 from tests.devidp.test_encrypt import sp_key_files  # noqa: F401 (fixture: a real SP key from files)
 from tests.devidp.test_through_the_acs import ALICE, BASE_URL, _field, _path
 from tests.support.keys import make_keypair
@@ -223,3 +226,35 @@ def test_without_the_option_unsigned_requests_are_answered(state_dir, learned):
     )
     answer = call(idp, "POST", "/sso", form={"SAMLRequest": base64.b64encode(authn_request().encode()).decode()})
     assert answer.status == 200 and 'name="pending"' in answer.body
+
+
+def test_a_query_signed_over_its_own_url_encoding_is_verified_as_sent(signing, sp_key_files):  # noqa: F811
+    """SPs such as ADFS percent-encode in lower case: the signature covers the URL's bytes, not a re-encoding."""
+    idp, group = signing
+    query = _redirect_query(Client(), group)
+    as_python_encodes = urlencode([("SAMLRequest", query["SAMLRequest"]), ("SigAlg", query["SigAlg"])])
+    signed_part = re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), as_python_encodes)
+    assert signed_part != as_python_encodes
+    signature = OneLogin_Saml2_Utils.sign_binary(signed_part, sp_key_files.key_pem, xmlsec.Transform.RSA_SHA256)
+    raw_query = f"{signed_part}&{urlencode({'Signature': base64.b64encode(signature).decode()})}"
+
+    tampered = raw_query.replace("%3a", "%3A", 1)  # the same values, another encoding than the one signed
+    assert tampered != raw_query and parse_qs(tampered) == parse_qs(raw_query)
+    _refused(idp, _get_raw(idp, tampered), "does not verify")
+
+    page = _get_raw(idp, raw_query)
+
+    assert page.status == 200, page.body
+    assert 'name="pending"' in page.body
+
+
+def _get_raw(idp: DevIdP, query_string: str) -> Answer:
+    """A GET with the query string exactly as given (``call`` re-encodes its dict)."""
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"] = status
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/sso", "QUERY_STRING": query_string, "wsgi.input": io.BytesIO()}
+    body = b"".join(idp(environ, start_response)).decode()
+    return Answer(int(seen["status"][:3]), {}, body)
