@@ -327,6 +327,8 @@ class DevIdP:
             f"<strong>{pages.escape(sp_label(entity_id))}</strong> asks you to sign in. "
             f'The response will be posted to <span class="mono">{pages.escape(acs)}</span>.'
         )
+        if self.require_signed_requests:  # no unsigned request gets this far
+            intro += f" {request_verify.MSG_VERIFIED}"
         return self._signin_page(
             action="/sso/answer", heading="Sign in", intro=intro, hidden={"pending": key}, options=True, error=error
         )

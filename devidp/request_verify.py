@@ -56,6 +56,8 @@ MSG_NO_CERTIFICATE = (
     "This IdP requires signed requests."
 )
 
+MSG_VERIFIED = "The request's signature was verified with the certificate in the SP's metadata."
+
 
 class RequestSignatureError(ValueError):
     """An AuthnRequest refused for its signature; the message is shown on the IdP's error page."""

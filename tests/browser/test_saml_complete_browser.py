@@ -52,6 +52,9 @@ def test_signed_request_encrypted_assertion_then_single_logout_ends_both_session
     page.get_by_label("Email or username").fill(ALICE)
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(f"{devidp.base_url}/sso?*")  # the IdP verified the request's signature: its sign-in page
+    expect(
+        page.get_by_text("The request's signature was verified with the certificate in the SP's metadata.")
+    ).to_be_visible()
     page.get_by_label("Email").fill(ALICE)
     page.get_by_label(ENCRYPT).check()
     _screenshots(page, "devidp-sign-in")

@@ -118,6 +118,7 @@ def test_redirect_request_signed_by_sparksso_is_verified_and_answered_through_th
     page = call(idp, "GET", "/sso", query=query)
 
     assert page.status == 200, page.body
+    assert request_verify.MSG_VERIFIED in unescape(page.body)
     answer = call(idp, "POST", "/sso/answer", form={"pending": _field(page.body, "pending"), "email": ALICE})
     form = {"SAMLResponse": _field(answer.body, "SAMLResponse")}
     if "RelayState" in query:
@@ -226,6 +227,7 @@ def test_without_the_option_unsigned_requests_are_answered(state_dir, learned):
     )
     answer = call(idp, "POST", "/sso", form={"SAMLRequest": base64.b64encode(authn_request().encode()).decode()})
     assert answer.status == 200 and 'name="pending"' in answer.body
+    assert request_verify.MSG_VERIFIED not in unescape(answer.body)
 
 
 def test_a_query_signed_over_its_own_url_encoding_is_verified_as_sent(signing, sp_key_files):  # noqa: F811
