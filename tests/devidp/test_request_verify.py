@@ -260,3 +260,17 @@ def _get_raw(idp: DevIdP, query_string: str) -> Answer:
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/sso", "QUERY_STRING": query_string, "wsgi.input": io.BytesIO()}
     body = b"".join(idp(environ, start_response)).decode()
     return Answer(int(seen["status"][:3]), {}, body)
+
+
+def test_sha1_enveloped_signature_is_refused_even_by_the_sps_own_key(signing, sp_key_files):  # noqa: F811
+    idp, group = signing
+    xml = authn_request(issuer=group.sp_entity_id, acs=group.acs_url)
+    signed = OneLogin_Saml2_Utils.add_sign(
+        xml,
+        sp_key_files.key_pem,
+        sp_key_files.cert_pem,
+        sign_algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+        digest_algorithm="http://www.w3.org/2000/09/xmldsig#sha1",
+    )
+    answer = call(idp, "POST", "/sso", form={"SAMLRequest": OneLogin_Saml2_Utils.b64encode(signed)})
+    _refused(idp, answer, "accepts RSA-SHA256")
