@@ -40,6 +40,15 @@ QUERY_ALGORITHMS = {
     f"{XMLDSIG_MORE}rsa-sha512": hashes.SHA512,
 }
 XML_ALGORITHMS = frozenset(QUERY_ALGORITHMS)
+# The only transforms a request's signature may use: none of them selects less than the whole request.
+TRANSFORMS = frozenset(
+    {
+        "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
+        "http://www.w3.org/2001/10/xml-exc-c14n#",
+        "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
+        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+    }
+)
 
 MSG_UNSIGNED = (
     'This IdP requires signed requests (WantAuthnRequestsSigned="true" in its metadata) and this '
@@ -151,6 +160,8 @@ def _enveloped_verify(saml_request: str, *, certificates: tuple[str, ...], url: 
     # Exactly one signature, directly under the request, over the request itself: nothing else counts.
     references = signatures[0].findall("ds:SignedInfo/ds:Reference", NS) if len(signatures) == 1 else []
     if len(references) != 1 or not root.get("ID") or references[0].get("URI") != f"#{root.get('ID')}":
+        raise RequestSignatureError(MSG_BAD_SIGNATURE.format(url=url))
+    if any(t.get("Algorithm") not in TRANSFORMS for t in references[0].iterfind("ds:Transforms/ds:Transform", NS)):
         raise RequestSignatureError(MSG_BAD_SIGNATURE.format(url=url))
     method = signatures[0].find("ds:SignedInfo/ds:SignatureMethod", NS)
     algorithm = method.get("Algorithm") if method is not None else ""

@@ -274,3 +274,21 @@ def test_sha1_enveloped_signature_is_refused_even_by_the_sps_own_key(signing, sp
     )
     answer = call(idp, "POST", "/sso", form={"SAMLRequest": OneLogin_Saml2_Utils.b64encode(signed)})
     _refused(idp, answer, "accepts RSA-SHA256")
+
+
+def test_a_signature_with_a_transform_that_selects_less_than_the_request_is_refused(signing, sp_key_files):  # noqa: F811
+    """Signed by the SP's own key, but over an XPath-filtered view of the request: nothing vouches for the rest."""
+    idp, group = signing
+    root = etree.fromstring(authn_request(issuer=group.sp_entity_id, acs=group.acs_url).encode())
+    signature = xmlsec.template.create(root, xmlsec.Transform.EXCL_C14N, xmlsec.Transform.RSA_SHA256)
+    root.insert(1, signature)
+    reference = xmlsec.template.add_reference(signature, xmlsec.Transform.SHA256, uri=f"#{root.get('ID')}")
+    xmlsec.template.add_transform(reference, xmlsec.Transform.ENVELOPED)
+    xpath = xmlsec.template.add_transform(reference, xmlsec.Transform.XPATH)
+    etree.SubElement(xpath, "{http://www.w3.org/2000/09/xmldsig#}XPath").text = "self::node()[false()]"
+    xmlsec.tree.add_ids(root, ["ID"])
+    context = xmlsec.SignatureContext()
+    context.key = xmlsec.Key.from_memory(sp_key_files.key_pem, xmlsec.constants.KeyDataFormatPem)
+    context.sign(signature)
+    answer = call(idp, "POST", "/sso", form={"SAMLRequest": base64.b64encode(etree.tostring(root)).decode()})
+    _refused(idp, answer, "does not verify")
