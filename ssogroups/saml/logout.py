@@ -89,7 +89,10 @@ def logout_settings_extend(
 ) -> dict:
     """python3-saml settings (config.saml_settings_build) plus what Single Logout needs: both SLO
     endpoints, our key pair, and every logout message signed, ours and theirs, whatever the group's
-    response-signature setting (a logout message has no signed assertion to fall back on)."""
+    response-signature setting (a logout message has no signed assertion to fall back on).
+
+    Without our key (empty PEMs) the settings only read and check the IdP's messages: checking needs
+    no key of ours, so an unusable SP key never stops an IdP's logout from ending sessions."""
     extended = copy.deepcopy(settings)
     extended["sp"]["singleLogoutService"] = {"url": sp_slo_url, "binding": C.BINDING_HTTP_REDIRECT}
     extended["sp"]["x509cert"] = certificate_pem
@@ -103,8 +106,8 @@ def logout_settings_extend(
         }
     extended["security"].update(
         {
-            "logoutRequestSigned": True,
-            "logoutResponseSigned": True,
+            "logoutRequestSigned": bool(private_key_pem),
+            "logoutResponseSigned": bool(private_key_pem),
             "wantMessagesSigned": True,
             "signatureAlgorithm": C.RSA_SHA256,
             "digestAlgorithm": C.SHA256,

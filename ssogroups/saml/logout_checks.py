@@ -38,6 +38,14 @@ MAX_MESSAGE_BYTES = MAX_RESPONSE_BYTES
 MAX_AGE = timedelta(minutes=5)
 STRONG_ALGORITHMS = frozenset({C.RSA_SHA256, C.RSA_SHA384, C.RSA_SHA512})
 STRONG_DIGESTS = frozenset({C.SHA256, C.SHA384, C.SHA512})
+# What an enveloped signature over the whole message needs, and nothing that could select less of it.
+PLAIN_TRANSFORMS = frozenset(
+    {
+        "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
+        "http://www.w3.org/2001/10/xml-exc-c14n#",
+        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+    }
+)
 _ROOTS = {REQUEST: f"{{{C.NS_SAMLP}}}LogoutRequest", RESPONSE: f"{{{C.NS_SAMLP}}}LogoutResponse"}
 _DISPLAY_MAX = 300
 V = OneLogin_Saml2_ValidationError
@@ -175,6 +183,9 @@ def _post_signature_verify(document, *, certificates: list[str], allow_sha1: boo
     weak = [a for a in methods if a not in STRONG_ALGORITHMS] + [d for d in digests if d not in STRONG_DIGESTS]
     if weak and not (allow_sha1 and set(weak) <= {C.RSA_SHA1, C.SHA1}):
         raise SamlRejected(reasons.LOGOUT_DEPRECATED_ALGORITHM, ", ".join(str(a)[:100] for a in weak))
+    transforms = signature.xpath("ds:SignedInfo/ds:Reference/ds:Transforms/ds:Transform/@Algorithm", namespaces=NS)
+    if set(transforms) - PLAIN_TRANSFORMS:  # e.g. an XPath transform that leaves parts of the message unsigned
+        raise SamlRejected(reasons.LOGOUT_BAD_SIGNATURE, "the signature uses a transform other than c14n/enveloped")
     xmlsec.tree.add_ids(document, ["ID"])
     for cert in certificates:
         try:

@@ -51,14 +51,16 @@ def _certificates(group: SSOGroup) -> list[str]:
     return list(SSOCertificate.objects.filter(group_id=group.pk).order_by("pk").values_list("pem", flat=True))
 
 
-def _logout_settings(group: SSOGroup, certificates: list[str]) -> dict:
-    key = sp_key_current()
+def _logout_settings(group: SSOGroup, certificates: list[str], *, signing: bool = True) -> dict:
+    """Settings to sign our messages with the current SP key (SPKeyError when it is unusable), or
+    (``signing=False``) only to check the IdP's, which needs no key of ours."""
+    key = sp_key_current() if signing else None
     return logout_settings_extend(
         saml_settings_for_group(group, certificates_pem=certificates),
         sp_slo_url=group.sp_slo_url,
         endpoint=slo_endpoint_choose(metadata_xml=group.metadata_xml, slo_url=group.slo_url),
-        private_key_pem=key.private_key_pem,
-        certificate_pem=key.certificate_pem,
+        private_key_pem=key.private_key_pem if key else "",
+        certificate_pem=key.certificate_pem if key else "",
     )
 
 
@@ -153,10 +155,7 @@ def sso_logout_response_consume(*, group: SSOGroup, received: Received, request:
     """Check the IdP's LogoutResponse to one of our pending LogoutRequests (each answered once);
     raises SamlRejected."""
     certificates = _certificates(group)
-    try:
-        settings = _logout_settings(group, certificates)
-    except SPKeyError as exc:
-        raise SamlRejected(reasons.GROUP_MISCONFIGURED, str(exc)) from exc
+    settings = _logout_settings(group, certificates, signing=False)
     validated = logout_response_validate(
         received,
         settings=settings,
@@ -200,10 +199,7 @@ def sso_logout_request_consume(
     """End the sessions of ``group`` that the IdP's signed LogoutRequest names; raises SamlRejected
     (nothing ended) for any refusal, including a replay."""
     certificates = _certificates(group)
-    try:
-        settings = _logout_settings(group, certificates)
-    except SPKeyError as exc:
-        raise SamlRejected(reasons.GROUP_MISCONFIGURED, str(exc)) from exc
+    settings = _logout_settings(group, certificates, signing=False)
     validated = logout_request_validate(
         received,
         settings=settings,
@@ -251,7 +247,7 @@ def sso_logout_request_consume(
     if endpoint is not None:
         try:
             answer = logout_response_build(
-                settings=settings,
+                settings=_logout_settings(group, certificates),
                 endpoint=endpoint,
                 in_response_to=validated.message_id,
                 relay_state=received.relay_state,

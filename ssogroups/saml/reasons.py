@@ -147,7 +147,7 @@ LOGOUT_BAD_SIGNATURE = _r(
     "The logout message's signature did not verify with any certificate of this group (or did not cover the message).",
 )
 LOGOUT_DEPRECATED_ALGORITHM = _r(
-    "logout_deprecated_algorithm", "The logout message was signed with SHA-1, not allowed."
+    "logout_deprecated_algorithm", "The logout message was signed with SHA-1, which this group does not allow."
 )
 LOGOUT_WRONG_DESTINATION = _r(
     "logout_wrong_destination", "The logout message's Destination is not exactly this group's SLO URL."

@@ -478,3 +478,18 @@ def test_a_sha1_signed_logout_request_is_refused_unless_the_group_allows_sha1(cl
     assert response.status_code == 403
     assert SSOLoginFailure.objects.get().reason == "logout_deprecated_algorithm"
     assert signed_in(client)
+
+
+def test_an_idp_logout_ends_the_session_even_when_our_answer_cannot_be_signed(
+    client, idp, slo_group, alice, settings, tmp_path
+):
+    sign_in(client, idp, slo_group)
+    settings.SP_KEY_FILE = str(tmp_path / "missing-key.pem")
+    xml = logout_request_xml(idp, destination=slo_url(slo_group), name_id="alice@example.com")
+
+    response = _deliver(Client(), idp, slo_group, xml, "redirect")
+
+    assert (response.status_code, response["Location"]) == (302, "/login")
+    assert not signed_in(client)
+    assert events("sso_logout_idp")[0].changes["sessions_ended"] == 1
+    assert [e.reason for e in events("sso_logout_failure")] == ["logout_not_sent"]
