@@ -11,7 +11,7 @@ SECRET_KEY_FALLBACKS still opens them, so rotating the secret does not lose the 
 
 import base64
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -53,7 +53,7 @@ class SPKeyError(Exception):
 @dataclass(frozen=True)
 class SPKeyPair:
     id: int  # 0 for the operator's key from SP_KEY_FILE
-    private_key_pem: str
+    private_key_pem: str = field(repr=False)  # never in a log line or a traceback's locals
     certificate_pem: str
     not_after: datetime
     state: str  # "next", "current", "previous", "retired"

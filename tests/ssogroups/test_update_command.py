@@ -202,6 +202,7 @@ COMMAND_OPTIONS = {
     "adopt": PRIVILEGE,
     "default_role": PRIVILEGE,
     "scim_roles": PRIVILEGE,
+    "sign_requests": NEITHER,  # what we send, not whom we trust (ssogroups/trust.py NEUTRAL_FIELDS)
     "approve": DECISION,
     "approve_pending": DECISION,
     "reject_pending": DECISION,
@@ -241,4 +242,14 @@ def test_each_privilege_option_applies_for_the_operator_with_its_event(group, op
     assert changed, option
     event = Event.objects.filter(actor="ssogroup_update").latest("id")
     assert event.event in ("sso_group_update",) and set(event.changes) == changed
+    assert not SSOTrustChange.objects.exists()
+
+
+def test_sign_requests_applies_for_the_operator_with_its_event(group):
+    assert group.sign_authn_requests is False
+    update(group, "--sign-requests")
+    group.refresh_from_db()
+    assert group.sign_authn_requests is True
+    event = Event.objects.filter(actor="ssogroup_update").latest("id")
+    assert (event.event, event.changes) == ("sso_group_update", {"sign_authn_requests": True})
     assert not SSOTrustChange.objects.exists()

@@ -81,6 +81,7 @@ class Command(BaseCommand):
         _switch(parser, "idp-initiated", "allow IdP-initiated sign-in")
         _switch(parser, "jit", "create users on first sign-in")
         _switch(parser, "adopt", "adopt existing users of verified domains")
+        _switch(parser, "sign-requests", "sign AuthnRequests even when the IdP's metadata does not ask")
         parser.add_argument("--default-role")
         parser.add_argument("--scim-roles", help="comma-separated roles SCIM tokens may assign")
         decide = parser.add_mutually_exclusive_group()
@@ -135,6 +136,7 @@ class Command(BaseCommand):
             "allow_idp_initiated": opts["idp_initiated"],
             "jit_provisioning": opts["jit"],
             "adopt_existing_users": opts["adopt"],
+            "sign_authn_requests": opts["sign_requests"],
             "default_role": opts["default_role"],
             "scim_roles": [r for r in opts["scim_roles"].split(",") if r] if opts["scim_roles"] is not None else None,
         }

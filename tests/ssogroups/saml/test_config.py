@@ -84,3 +84,26 @@ def test_endpoint_choice():
     assert (
         sso_endpoint_choose(sso_url="", sso_binding="", sso_endpoints=[{"binding": "other", "location": "x"}]) is None
     )
+
+
+def test_our_key_and_signing_are_explicit():
+    from ssogroups.sp_keys import SPKeyPair
+
+    key = SPKeyPair(id=1, private_key_pem="KEY", certificate_pem="CERT", not_after=None, state="current")
+    unsigned = saml_settings_build(**BASE)
+    assert unsigned["security"]["authnRequestsSigned"] is False
+    assert (unsigned["sp"]["x509cert"], unsigned["sp"]["privateKey"], unsigned["sp"]["x509certNew"]) == ("", "", "")
+    # Asked to sign without a key: not signed (python3-saml would refuse the settings).
+    assert saml_settings_build(**BASE, sign_authn_requests=True)["security"]["authnRequestsSigned"] is False
+    signed = saml_settings_build(
+        **BASE, sp_key=key, sp_next_certificate_pem="NEXT", sign_authn_requests=True, slo_url="https://sp/slo"
+    )
+    assert signed["security"]["authnRequestsSigned"] is True
+    assert signed["security"]["signatureAlgorithm"] == "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    assert (signed["sp"]["x509cert"], signed["sp"]["privateKey"], signed["sp"]["x509certNew"]) == (
+        "CERT",
+        "KEY",
+        "NEXT",
+    )
+    assert signed["sp"]["singleLogoutService"]["url"] == "https://sp/slo"
+    assert "KEY" not in repr(key)
