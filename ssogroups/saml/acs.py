@@ -25,7 +25,7 @@ from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from onelogin.saml2.xmlparser import DTDForbidden, EntitiesForbidden, NotSupportedError
 
 from ssogroups.saml import reasons
-from ssogroups.saml.decryption import response_decrypt
+from ssogroups.saml.decryption import NOT_AN_ASSERTION, response_decrypt
 from ssogroups.saml.errors import SamlRejected
 
 # JumpCloud's responses are a few KB; anything near this is not a sign-in.
@@ -335,8 +335,9 @@ def _validate(
     if document.tag != f"{{{C.NS_SAMLP}}}Response":
         raise reject(reasons.INVALID_RESPONSE, "root element is not samlp:Response")
     if encrypted and not document.xpath("saml:Assertion", namespaces=NS):
-        # The EncryptedData decrypted to something other than an assertion.
-        raise reject(reasons.ENCRYPTED_UNSUPPORTED, "the EncryptedAssertion holds no assertion")
+        # Decrypted to something else (text, another element): the same answer as any failed
+        # decryption, or it would tell a CBC padding oracle which guesses parsed (decryption.py).
+        raise reject(reasons.DECRYPTION_FAILED, NOT_AN_ASSERTION)
     if require_encrypted and not encrypted:
         raise reject(reasons.ENCRYPTION_REQUIRED)
     if document.xpath("saml:Assertion/saml:Subject/saml:EncryptedID", namespaces=NS):

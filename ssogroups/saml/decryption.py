@@ -32,6 +32,10 @@ CONTENT_ENCRYPTION = frozenset(
 )
 _ENCRYPTED_DATA = "/samlp:Response/saml:EncryptedAssertion[1]/xenc:EncryptedData"  # the one python3-saml opens
 _DISPLAY_MAX = 300
+# The admin's detail of decryption_failed when one of our keys opened the EncryptedData.
+PLAINTEXT_FORBIDDEN = "an SP key opened it, but the plaintext holds a DOCTYPE or entity declaration (refused)"
+PLAINTEXT_MALFORMED = "an SP key opened it, but the plaintext is not well-formed XML"
+NOT_AN_ASSERTION = "an SP key opened it, but it holds no saml:Assertion"
 _ORIGINAL_DECRYPT_ELEMENT = OneLogin_Saml2_Utils.decrypt_element
 _MAX_KEYS = 8  # current, next and a few previous keys; a rotation past that starts afresh
 _local = threading.local()
@@ -71,7 +75,11 @@ def _algorithms_check(document) -> None:
 
 def _plaintext_diagnose(document, private_keys: Sequence[str]) -> SamlRejected | None:
     """Failure path only: xmlsec says "failed to decrypt" both for a key that is not ours and for a
-    plaintext it cannot parse (a DOCTYPE, an entity). Decrypt to bytes to tell which, and name it."""
+    plaintext it cannot parse (a DOCTYPE, an entity). Decrypt to bytes to tell which, for the admin.
+
+    The reason (and so the HTTP status) stays decryption_failed whatever the plaintext was: with
+    AES-CBC, telling "bad padding" from "bad XML" to whoever posted is the padding oracle of Jager and
+    Somorovsky's attack on XML Encryption. Only the admin's detail says which."""
     encrypted = deepcopy(document.xpath(_ENCRYPTED_DATA, namespaces=C.NSMAP)[0])
     encrypted.attrib.pop("Type", None)  # without a Type, xmlsec returns the plaintext bytes unparsed
     for private_key in private_keys:
@@ -82,10 +90,10 @@ def _plaintext_diagnose(document, private_keys: Sequence[str]) -> SamlRejected |
         try:
             OneLogin_Saml2_XML.to_etree(plaintext)
         except (DTDForbidden, EntitiesForbidden, NotSupportedError) as exc:
-            return SamlRejected(reasons.FORBIDDEN_XML, f"inside the encrypted assertion: {type(exc).__name__}")
+            return SamlRejected(reasons.DECRYPTION_FAILED, f"{PLAINTEXT_FORBIDDEN} ({type(exc).__name__})")
         except etree.XMLSyntaxError as exc:
-            return SamlRejected(reasons.MALFORMED_XML, f"the decrypted assertion: {exc}")
-        return SamlRejected(reasons.MALFORMED_XML, "the decrypted assertion is not one XML element")
+            return SamlRejected(reasons.DECRYPTION_FAILED, f"{PLAINTEXT_MALFORMED}: {str(exc)[:_DISPLAY_MAX]}")
+        return SamlRejected(reasons.DECRYPTION_FAILED, f"{PLAINTEXT_MALFORMED}: not one XML element")
     return None
 
 
@@ -108,7 +116,8 @@ def _manager(key: str | bytes) -> xmlsec.KeysManager:
 
 
 def _decrypt_element_cached(encrypted_data, key, debug=False, inplace=False):
-    """OneLogin_Saml2_Utils.decrypt_element (python3-saml 1.16), its KeysManager cached."""
+    """OneLogin_Saml2_Utils.decrypt_element (python3-saml 1.16), its KeysManager cached, and a plaintext
+    that is text alone refused as xmlsec.Error (the library's version raises IndexError: a 500)."""
     if isinstance(encrypted_data, Element):
         encrypted_data = OneLogin_Saml2_XML.to_etree(str(encrypted_data.toxml()))
     if not inplace and isinstance(encrypted_data, OneLogin_Saml2_XML._element_class):
@@ -116,7 +125,10 @@ def _decrypt_element_cached(encrypted_data, key, debug=False, inplace=False):
     elif isinstance(encrypted_data, OneLogin_Saml2_XML._text_class):
         encrypted_data = OneLogin_Saml2_XML._parse_etree(encrypted_data)
     xmlsec.enable_debug_trace(debug)
-    return xmlsec.EncryptionContext(_manager(key)).decrypt(encrypted_data)
+    try:
+        return xmlsec.EncryptionContext(_manager(key)).decrypt(encrypted_data)
+    except IndexError as exc:  # python-xmlsec 1.3, when the plaintext put only text where the node was
+        raise xmlsec.Error(1, "decrypted to no element") from exc
 
 
 def decryption_cache_install() -> None:
