@@ -35,7 +35,8 @@ def main() -> int:
     log_to_stderr()
     state_dir = Path(os.environ.get("IDP_STATE_DIR") or DEFAULT_STATE_DIR)
     slo = os.environ.get("IDP_SLO", "") == "1"  # Single Logout (devidp/logout.py)
-    server, app = server_make(port=int(raw_port), state_dir=state_dir, slo=slo)
+    signed = os.environ.get("IDP_REQUIRE_SIGNED_REQUESTS", "") == "1"  # devidp/request_verify.py
+    server, app = server_make(port=int(raw_port), state_dir=state_dir, slo=slo, require_signed_requests=signed)
     print(f"Development IdP on {app.base_url}/ (metadata: {app.base_url}/metadata; keys in {state_dir})", flush=True)
     try:
         server.serve_forever()

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
-from devidp import encrypt, logout, logout_routes, pages, saml, spfetch
+from devidp import encrypt, logout, logout_routes, pages, request_verify, saml, spfetch
 from devidp.keys import keypair_ensure
 from devidp.state import Pending, Store, sp_label
 
@@ -48,6 +48,7 @@ class Request:
     form: dict[str, str]
     cookies: dict[str, str]
     too_large: bool = False
+    raw_query: str = ""  # as sent: a query signature covers the URL's own encoding
 
     @classmethod
     def from_environ(cls, environ: dict) -> "Request":
@@ -70,7 +71,15 @@ class Request:
         except CookieError:
             pass  # a cookie we cannot read is a cookie we do not have
         path = environ.get("PATH_INFO", "/") or "/"
-        return cls(method=method, path=path, query=query, form=form, cookies=cookies, too_large=too_large)
+        return cls(
+            method=method,
+            path=path,
+            query=query,
+            form=form,
+            cookies=cookies,
+            too_large=too_large,
+            raw_query=environ.get("QUERY_STRING", ""),
+        )
 
 
 @dataclass
@@ -100,6 +109,8 @@ class DevIdP:
         sp_learn: Callable[[str], spfetch.SPInfo] = spfetch.sp_learn,
         sp_certificate: Callable[[str], str] = encrypt.sp_encryption_certificate,
         slo: bool = False,
+        require_signed_requests: bool = False,
+        sp_signing_certificates: Callable[[str], tuple[str, ...]] = request_verify.sp_signing_certificates,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.keys = keypair_ensure(state_dir=state_dir)
@@ -112,6 +123,9 @@ class DevIdP:
         self.slo = slo
         self.slo_participants = logout.Participants()
         self.slo_fetch = spfetch.fetch_bytes
+        # WantAuthnRequestsSigned (devidp/request_verify.py, IDP_REQUIRE_SIGNED_REQUESTS=1): off unless asked for.
+        self.require_signed_requests = require_signed_requests
+        self.sp_signing_certificates = sp_signing_certificates
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         request = Request.from_environ(environ)
@@ -160,6 +174,8 @@ class DevIdP:
         xml = saml.idp_metadata_xml(base_url=self.base_url, keys=self.keys)
         if self.slo:
             xml = logout.metadata_with_slo(xml, base_url=self.base_url)
+        if self.require_signed_requests:
+            xml = request_verify.metadata_wanting_signed(xml)
         disposition = "attachment" if request.path.endswith("/download") else "inline"
         return Response(
             xml,
@@ -272,6 +288,8 @@ class DevIdP:
             sp = self.sp_learn(authn.issuer)
         except spfetch.SPError as exc:
             return _error("Unknown service provider", str(exc))
+        if self.require_signed_requests and (refused := self._signature_refusal(request, binding, sp.entity_id)):
+            return refused
         # Only an ACS the SP's own metadata lists: a request cannot send the assertion elsewhere.
         if authn.acs_url is not None and authn.acs_url not in sp.acs_urls:
             return _error("Bad sign-in request", MSG_ACS_NOT_LISTED.format(acs=authn.acs_url))
@@ -290,11 +308,27 @@ class DevIdP:
         )
         return self._sso_page(key, sp.entity_id, acs)
 
+    def _signature_refusal(self, request: Request, binding: str, entity_id: str) -> Response | None:
+        """An error page unless the request is signed with a certificate of the SP's metadata."""
+        params = request.query if request.method == "GET" else request.form
+        try:
+            certificates = self.sp_signing_certificates(entity_id)
+            request_verify.request_verify(
+                params, binding=binding, certificates=certificates, url=entity_id, raw_query=request.raw_query
+            )
+        except spfetch.SPError as exc:
+            return _error("Unknown service provider", str(exc))
+        except request_verify.RequestSignatureError as exc:
+            return _error("Sign-in request refused", str(exc), "403 Forbidden")
+        return None
+
     def _sso_page(self, key: str, entity_id: str, acs: str, error: str = "") -> Response:
         intro = (
             f"<strong>{pages.escape(sp_label(entity_id))}</strong> asks you to sign in. "
             f'The response will be posted to <span class="mono">{pages.escape(acs)}</span>.'
         )
+        if self.require_signed_requests:  # no unsigned request gets this far
+            intro += f" {request_verify.MSG_VERIFIED}"
         return self._signin_page(
             action="/sso/answer", heading="Sign in", intro=intro, hidden={"pending": key}, options=True, error=error
         )

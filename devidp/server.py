@@ -24,10 +24,17 @@ class _QuietHandler(WSGIRequestHandler):
         logging.getLogger("devidp").info("%s %s", self.address_string(), format % args)
 
 
-def server_make(*, port: int, state_dir: Path, slo: bool = False) -> tuple[WSGIServer, DevIdP]:
+def server_make(
+    *, port: int, state_dir: Path, slo: bool = False, require_signed_requests: bool = False
+) -> tuple[WSGIServer, DevIdP]:
     """A bound server (``port`` 0 picks a free one) serving a DevIdP that knows its own URL."""
     server = make_server(HOST, port, None, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
-    app = DevIdP(base_url=f"http://{HOST}:{server.server_port}", state_dir=state_dir, slo=slo)
+    app = DevIdP(
+        base_url=f"http://{HOST}:{server.server_port}",
+        state_dir=state_dir,
+        slo=slo,
+        require_signed_requests=require_signed_requests,
+    )
     server.set_app(app)
     return server, app
 

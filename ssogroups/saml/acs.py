@@ -5,14 +5,13 @@ certificates only), audience, issuer and time windows; we add what it leaves loo
 and Recipient equal to our ACS *exactly* (it only checks a prefix / a substring), a bounded clock
 skew from settings, a mandatory NotOnOrAfter (so replay records can expire), consistent
 InResponseTo, and that a verified signature covers the assertion we use. An EncryptedAssertion is
-decrypted first (_response_decrypt), then faces exactly the same checks.
+decrypted first (ssogroups.saml.decryption), then faces exactly the same checks.
 """
 
 import base64
 import binascii
 import re
 from collections.abc import Callable, Sequence
-from copy import deepcopy
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -23,10 +22,10 @@ from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 from onelogin.saml2.errors import OneLogin_Saml2_Error, OneLogin_Saml2_ValidationError
 from onelogin.saml2.response import OneLogin_Saml2_Response
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
-from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 from onelogin.saml2.xmlparser import DTDForbidden, EntitiesForbidden, NotSupportedError
 
 from ssogroups.saml import reasons
+from ssogroups.saml.decryption import NOT_AN_ASSERTION, response_decrypt
 from ssogroups.saml.errors import SamlRejected
 
 # JumpCloud's responses are a few KB; anything near this is not a sign-in.
@@ -35,12 +34,6 @@ NS = C.NSMAP
 _TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z$")
 _TIME_ATTRIBUTES = ("IssueInstant", "NotBefore", "NotOnOrAfter", "SessionNotOnOrAfter", "AuthnInstant")
 _DISPLAY_MAX = 300
-_XENC, _XENC11 = "http://www.w3.org/2001/04/xmlenc#", "http://www.w3.org/2009/xmlenc11#"
-# What an EncryptedAssertion may use (XML Encryption 1.0 and 1.1 identifiers).
-KEY_TRANSPORT = frozenset({f"{_XENC}rsa-oaep-mgf1p", f"{_XENC11}rsa-oaep"})
-CONTENT_ENCRYPTION = frozenset(
-    {f"{_XENC11}aes128-gcm", f"{_XENC11}aes256-gcm", f"{_XENC}aes128-cbc", f"{_XENC}aes256-cbc"}
-)
 
 # The checks in the order validate_response makes them; the sign-in trace shows each one's result.
 CHECKS = (
@@ -268,67 +261,7 @@ def _response_parse(settings: dict, encoded: str, decryption_keys: KeySource = N
         if decryption_keys is None:
             raise SamlRejected(reasons.DECRYPTION_FAILED, f"xmlsec: {exc}") from exc
     # An EncryptedAssertion: a plain response never gets here, so it never loads a key.
-    return _response_decrypt(settings, encoded, decryption_keys)
-
-
-def _response_decrypt(settings: dict, encoded: str, decryption_keys: Callable) -> OneLogin_Saml2_Response:
-    """python3-saml takes one SP key; during a rotation the IdP may still encrypt to an older one,
-    so let the library decrypt with each of ours in turn until one opens the EncryptedAssertion."""
-    document = OneLogin_Saml2_XML.to_etree(base64.b64decode(encoded))  # python3-saml parsed it once: safe
-    _encryption_algorithms_check(document)  # before any key is read
-    private_keys = decryption_keys()
-    if not private_keys:
-        raise SamlRejected(reasons.DECRYPTION_FAILED, "this deployment has no SP key")
-    for private_key in private_keys:
-        keyed = {**settings, "sp": {**settings["sp"], "privateKey": private_key}}
-        try:
-            return _library_parse(keyed, encoded)
-        except xmlsec.Error:  # not encrypted to this key (or its plaintext is not XML): the next one
-            continue
-    raise _plaintext_diagnose(document, private_keys) or SamlRejected(
-        reasons.DECRYPTION_FAILED, f"none of the {len(private_keys)} SP key(s) opens it"
-    )
-
-
-def _encryption_algorithms_check(document) -> None:
-    """Only RSA-OAEP key transport and AES-GCM/CBC content: never RSA PKCS#1 v1.5 (Bleichenbacher's
-    oracle) nor 3DES, whatever xmlsec would otherwise accept."""
-    wrapper = "/samlp:Response/saml:EncryptedAssertion[1]"  # the one python3-saml decrypts
-    if len(document.xpath(f"{wrapper}/xenc:EncryptedData", namespaces=NS)) != 1:
-        raise SamlRejected(reasons.ENCRYPTED_UNSUPPORTED, "the EncryptedAssertion holds no one xenc:EncryptedData")
-    content = document.xpath(f"{wrapper}/xenc:EncryptedData/xenc:EncryptionMethod/@Algorithm", namespaces=NS)
-    transport = document.xpath(f"{wrapper}//xenc:EncryptedKey/xenc:EncryptionMethod/@Algorithm", namespaces=NS)
-    for algorithm in content or [""]:
-        if algorithm not in CONTENT_ENCRYPTION:
-            raise SamlRejected(reasons.ENCRYPTION_ALGORITHM, f"content encryption {algorithm[:_DISPLAY_MAX]!r}")
-    for algorithm in transport or [""]:
-        if algorithm not in KEY_TRANSPORT:
-            raise SamlRejected(reasons.ENCRYPTION_ALGORITHM, f"key transport {algorithm[:_DISPLAY_MAX]!r}")
-
-
-def _plaintext_diagnose(document, private_keys: Sequence[str]) -> SamlRejected | None:
-    """Failure path only: xmlsec says "failed to decrypt" both for a key that is not ours and for a
-    plaintext it cannot parse (a DOCTYPE, an entity). Decrypt to bytes to tell which, and name it."""
-    found = document.xpath("/samlp:Response/saml:EncryptedAssertion/xenc:EncryptedData", namespaces=NS)
-    if len(found) != 1:
-        return None
-    encrypted = deepcopy(found[0])
-    encrypted.attrib.pop("Type", None)  # without a Type, xmlsec returns the plaintext bytes unparsed
-    for private_key in private_keys:
-        manager = xmlsec.KeysManager()
-        manager.add_key(xmlsec.Key.from_memory(private_key, xmlsec.constants.KeyDataFormatPem, None))
-        try:
-            plaintext = xmlsec.EncryptionContext(manager).decrypt(deepcopy(encrypted))
-        except xmlsec.Error:
-            continue
-        try:
-            OneLogin_Saml2_XML.to_etree(plaintext)
-        except (DTDForbidden, EntitiesForbidden, NotSupportedError) as exc:
-            return SamlRejected(reasons.FORBIDDEN_XML, f"inside the encrypted assertion: {type(exc).__name__}")
-        except etree.XMLSyntaxError as exc:
-            return SamlRejected(reasons.MALFORMED_XML, f"the decrypted assertion: {exc}")
-        return SamlRejected(reasons.MALFORMED_XML, "the decrypted assertion is not one XML element")
-    return None
+    return response_decrypt(settings, encoded, decryption_keys, parse=_library_parse)
 
 
 def validate_response(
@@ -402,8 +335,9 @@ def _validate(
     if document.tag != f"{{{C.NS_SAMLP}}}Response":
         raise reject(reasons.INVALID_RESPONSE, "root element is not samlp:Response")
     if encrypted and not document.xpath("saml:Assertion", namespaces=NS):
-        # The EncryptedData decrypted to something other than an assertion.
-        raise reject(reasons.ENCRYPTED_UNSUPPORTED, "the EncryptedAssertion holds no assertion")
+        # Decrypted to something else (text, another element): the same answer as any failed
+        # decryption, or it would tell a CBC padding oracle which guesses parsed (decryption.py).
+        raise reject(reasons.DECRYPTION_FAILED, NOT_AN_ASSERTION)
     if require_encrypted and not encrypted:
         raise reject(reasons.ENCRYPTION_REQUIRED)
     if document.xpath("saml:Assertion/saml:Subject/saml:EncryptedID", namespaces=NS):

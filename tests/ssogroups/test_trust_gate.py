@@ -212,6 +212,8 @@ FORM_FIELDS = {
     "domains": NEITHER,
     "signature_requirement": PRIVILEGE,
     "allow_sha1": PRIVILEGE,
+    # Turning it off accepts assertions anyone on the path can read: a person's recent sign-in.
+    "require_encrypted_assertions": PRIVILEGE,
     # Whether we sign our requests: what we send, not whom we trust or what a user may do.
     "sign_authn_requests": NEITHER,
     "enabled": PRIVILEGE,
@@ -240,6 +242,7 @@ def change_of(field: str, keys, served_url: str) -> dict:
         "domains": {"domains": "example.org"},
         "signature_requirement": {"signature_requirement": "both"},
         "allow_sha1": {"allow_sha1": "on"},
+        "require_encrypted_assertions": {"require_encrypted_assertions": "on"},
         "sign_authn_requests": {"sign_authn_requests": "on"},
         "enabled": {"enabled": "on"},
     }[field]

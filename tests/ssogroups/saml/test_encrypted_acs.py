@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Event, UserSession
-from ssogroups import sp_keys
+from ssogroups import sp_key_rotation, sp_keys
 from ssogroups.models import ConsumedAssertion
 from tests.ssogroups.saml.conftest import acs_post, counts, session_json
 from tests.ssogroups.saml.encryptor import CONTENT, KEY_TRANSPORTS, OAEP_SHA1, encrypted_response
@@ -94,8 +94,8 @@ def test_encrypted_to_a_key_we_do_not_hold_is_refused(client, idp, group, alice,
 def test_previous_key_still_decrypts_during_rotation(client, idp, group, alice, make_user, account):
     """An IdP that has not imported the new certificate yet keeps encrypting to the old one."""
     old = sp_keys.sp_key_current()
-    sp_keys.sp_key_rotate(actor="operator")
-    new = sp_keys.sp_key_promote(actor="operator", force=True)
+    sp_key_rotation.sp_key_rotate(actor="operator")
+    new = sp_key_rotation.sp_key_promote(actor="operator", force=True)
     assert [k.id for k in sp_keys.sp_keys_for_decryption()] == [new.id, old.id]
 
     to_old = encrypted_response(idp, sp_of(group), cert_pem=old.certificate_pem, name_id="alice@example.com")
@@ -110,7 +110,7 @@ def test_previous_key_still_decrypts_during_rotation(client, idp, group, alice, 
     _signed_in(client, bob)
 
     # Once the previous key is retired, what was encrypted to it is refused with a clear reason.
-    sp_keys.sp_key_retire(actor="operator")
+    sp_key_rotation.sp_key_retire(actor="operator")
     before = counts()
     late = encrypted_response(idp, sp_of(group), cert_pem=old.certificate_pem, name_id="alice@example.com")
     browser = Client()
