@@ -5,12 +5,15 @@ that change Django's state only: scim/migrations/0001 and accounts/migrations/00
 """
 
 import uuid
+from urllib.parse import unquote_plus
 
 from django.db import models
 from django.db.models.functions import Lower
 
 from accounts.models import Account, User
 from sparksso import clock
+
+SCIM_BASE_PATH = "/api/v1/users/scim/v2"  # where sparksso/urls.py mounts the API (a stable URL)
 
 
 class ScimToken(models.Model):
@@ -117,3 +120,9 @@ class ScimRequestLog(models.Model):
     @property
     def status_class(self) -> str:
         return f"{self.status // 100}xx"
+
+    @property
+    def scim_path(self) -> str:
+        """The path under the SCIM base URL, the query decoded: what the admin reads (``/Users?filter=…``)."""
+        path = self.path.removeprefix(SCIM_BASE_PATH)
+        return unquote_plus(path) if "?" in path else path

@@ -204,17 +204,18 @@ class _Writer:
         while self.background:
             time.sleep(FLUSH_SECONDS)
             while batch := self.take():
-                self.write(batch)
+                close_old_connections()  # this thread's own connection, under the rules of a request's
+                try:
+                    self.write(batch)
+                finally:
+                    close_old_connections()
 
     def write(self, batch: list[Captured]) -> int:
-        close_old_connections()  # this thread's connection, under the same rules as a request's
         try:
             return rows_write(batch)
         except DatabaseError as exc:  # an outage: these entries are lost, the next batch tries again
             logger.warning("SCIM request log: %d entries not written: %s", len(batch), exc)
             return 0
-        finally:
-            close_old_connections()
 
     def discard(self) -> None:
         while self.take():

@@ -110,17 +110,30 @@ def scim_request_of_account(*, account: Account, request_id: str) -> ScimRequest
     )
 
 
+# An event is written while its request runs, so before the row's time (taken at the end) by less
+# than the request's duration: bounding the time lets the (account, time) index find them.
+EVENT_SLACK = timedelta(minutes=5)
+
+
+def _events(account_id: int | None, request_ids: list[str], rows: list[ScimRequestLog]) -> QuerySet[Event]:
+    earliest = min(row.time for row in rows) - EVENT_SLACK
+    latest = max(row.time for row in rows) + timedelta(seconds=1)
+    return Event.objects.filter(
+        account_id=account_id, time__gte=earliest, time__lte=latest, request_id__in=request_ids
+    ).order_by("time", "id")
+
+
 def events_caused(*, row: ScimRequestLog) -> list[Event]:
     """The events the request recorded (events keep the request id too)."""
-    return list(Event.objects.filter(account_id=row.account_id, request_id=row.request_id).order_by("time", "id"))
+    return list(_events(row.account_id, [row.request_id], [row]))
 
 
 def events_by_request(*, group: SSOGroup, rows: list[ScimRequestLog]) -> dict[str, list[Event]]:
     """The events of a page's rows, by request id: one query for the page."""
     found: dict[str, list[Event]] = {}
-    ids = [row.request_id for row in rows]
-    for event in Event.objects.filter(account_id=group.account_id, request_id__in=ids).order_by("time", "id"):
-        found.setdefault(event.request_id, []).append(event)
+    if rows:
+        for event in _events(group.account_id, [row.request_id for row in rows], rows):
+            found.setdefault(event.request_id, []).append(event)
     return found
 
 

@@ -1,6 +1,7 @@
 """The SCIM request log: a create, a failed PATCH and a 401 with the right fields and no secret anywhere
 in the stored row; the schema's never-returned attributes removed; the size cap, retention and the queue."""
 
+import io
 import json
 import threading
 from datetime import timedelta
@@ -225,3 +226,18 @@ def test_a_row_whose_group_went_away_is_skipped(scim, make_scim):
 def test_the_error_body_of_an_unknown_token_is_the_usual_one(scim):
     response = Client().get(BASE + "/Users", HTTP_AUTHORIZATION="Bearer nope")
     assert response.json() == error(401, response.json()["detail"])
+
+
+def test_the_operator_reads_refused_requests_with_a_command(scim):
+    Client().get(BASE + "/Users", HTTP_AUTHORIZATION="Bearer sso_scim_guessed")
+    scim.get("/Users")
+    request_log_flush()
+    out = io.StringIO()
+    call_command("scim_request_log", "--refused", stdout=out)
+    [line] = out.getvalue().splitlines()
+    row = json.loads(line)
+    assert (row["status"], row["group"], row["token_prefix"], row["path"]) == (401, None, "", f"{BASE}/Users")
+    out = io.StringIO()
+    call_command("scim_request_log", "--account", str(scim.account.pk), stdout=out)
+    [line] = out.getvalue().splitlines()
+    assert (json.loads(line)["status"], json.loads(line)["group"]) == (200, scim.group.slug)

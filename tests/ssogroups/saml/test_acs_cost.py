@@ -26,10 +26,11 @@ def test_a_sign_in_is_one_commit_of_a_few_statements(client, idp, group, alice):
     if connection.vendor == "sqlite":  # the write lock, from before the first statement to the commit
         assert (sql[0], sql[-1]) == ("BEGIN IMMEDIATE", "COMMIT")  # (docs/architecture.md)
     statements = [q for q in sql if not q.startswith(CONTROL)]
-    # group, certificates, replay record, user, last_login, session tracker, event, session: 8;
-    # + the per-address failure counter's read where the cache is the database table. Pruning is
-    # the `prune` command's, never the request's.
-    assert len(statements) <= 9, statements
+    # group, certificates, replay record, user, last_login, session tracker, event, sign-in trace
+    # (issue 22), session: 9; + the per-address failure counter's read where the cache is the
+    # database table. Pruning is the `prune` command's, never the request's.
+    assert len(statements) <= 10, statements
+    assert sum(1 for q in statements if 'INTO "SSOGROUPS_SIGNINTRACE"' in q) == 1
     assert not [q for q in statements if q.startswith("DELETE")]
     assert sum(1 for q in statements if 'INTO "DJANGO_SESSION"' in q) == 1
     assert not [q for q in statements if q.startswith('UPDATE "DJANGO_SESSION"')]
