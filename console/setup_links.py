@@ -307,3 +307,9 @@ def setup_link_refused(*, link: SetupLink, what: str, request: HttpRequest | Non
 
 def setup_link_test_started(*, link: SetupLink, request: HttpRequest | None = None) -> None:
     _event(link, ConsoleEvent.SETUP_LINK_TEST_SIGN_IN, request)
+
+
+def setup_link_prune(*, now, delete) -> int:
+    """Links that ended (expired; a revoked link ended no later) longer ago than EVENT_RETENTION_DAYS:
+    their activity events are gone by then, so the admin's list has nothing left to show of them."""
+    return delete(SetupLink.objects.filter(expires_at__lt=now - timedelta(days=settings.EVENT_RETENTION_DAYS)))

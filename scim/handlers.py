@@ -152,4 +152,6 @@ class ResourceHandler(ABC):
                 else:
                     doc = self.patched(current, body)
                 self.replace_resource(obj, doc)
-            return self.to_doc(self.get(scim_id))
+                # Read back before the commit: a database lost after it would answer 503 for a change
+                # that was made; lost here, the 503 means what it says (nothing changed).
+                return self.to_doc(self.get(scim_id))

@@ -20,8 +20,9 @@ from accounts.models import User
 from sparksso import clock
 from ssogroups.models import SignInTrace, SSOGroup
 from ssogroups.saml import reasons
-from ssogroups.saml.acs import CHECKS, MAX_RESPONSE_BYTES
+from ssogroups.saml.acs import CHECKS
 from ssogroups.saml.errors import SamlRejected
+from ssogroups.saml.response_parse import MAX_RESPONSE_BYTES
 
 ELIDED_SIGNATURE = "[signature elided]"
 ELIDED_CERTIFICATE = "[certificate elided]"

@@ -8,28 +8,19 @@ InResponseTo, and that a verified signature covers the assertion we use. An Encr
 decrypted first (ssogroups.saml.decryption), then faces exactly the same checks.
 """
 
-import base64
-import binascii
 import re
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-import xmlsec
-from lxml import etree
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 from onelogin.saml2.errors import OneLogin_Saml2_Error, OneLogin_Saml2_ValidationError
-from onelogin.saml2.response import OneLogin_Saml2_Response
-from onelogin.saml2.settings import OneLogin_Saml2_Settings
-from onelogin.saml2.xmlparser import DTDForbidden, EntitiesForbidden, NotSupportedError
 
 from ssogroups.saml import reasons
-from ssogroups.saml.decryption import NOT_AN_ASSERTION, response_decrypt
+from ssogroups.saml.decryption import NOT_AN_ASSERTION
 from ssogroups.saml.errors import SamlRejected
+from ssogroups.saml.response_parse import KeySource, decode, response_parse
 
-# JumpCloud's responses are a few KB; anything near this is not a sign-in.
-MAX_RESPONSE_BYTES = 256 * 1024
 NS = C.NSMAP
 _TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z$")
 _TIME_ATTRIBUTES = ("IssueInstant", "NotBefore", "NotOnOrAfter", "SessionNotOnOrAfter", "AuthnInstant")
@@ -147,19 +138,6 @@ def request_data_for(acs_url: str) -> dict:
     }
 
 
-def _decode(saml_response: str) -> str:
-    compact = "".join((saml_response or "").split())
-    if not compact:
-        raise SamlRejected(reasons.MISSING_RESPONSE)
-    if len(compact) > MAX_RESPONSE_BYTES * 4 // 3 + 4:
-        raise SamlRejected(reasons.OVERSIZE)
-    try:
-        base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise SamlRejected(reasons.BAD_BASE64, str(exc)) from exc
-    return compact
-
-
 def _text(nodes: list) -> str:
     for node in nodes:
         text = "".join(node.itertext()).strip() if hasattr(node, "itertext") else ""
@@ -217,53 +195,6 @@ def _audience_detail(document, *, ours: str) -> str:
     return reasons.WRONG_AUDIENCE_DETAIL.format(sent=", ".join(sent) or reasons.WRONG_AUDIENCE_NONE, ours=ours)
 
 
-# Our SP private keys (PEM) in the order to try them: current, next, previous. A callable, so that
-# a plain response (the common case) never loads a key.
-KeySource = Callable[[], Sequence[str]] | None
-
-
-class _KeyNeeded(Exception):
-    """python3-saml found an EncryptedAssertion and its settings carry no SP key."""
-
-
-def _library_parse(settings: dict, encoded: str) -> OneLogin_Saml2_Response:
-    """python3-saml's Response, each library error a named reason; xmlsec.Error (the key in the
-    settings does not open the EncryptedAssertion) and _KeyNeeded are left to the caller."""
-    try:
-        # Receiving needs no IdP SSO URL (an IdP-initiated-only group may have none), so only
-        # the SP half is checked here; the certificates are checked by the caller.
-        saml_settings = OneLogin_Saml2_Settings(settings, sp_validation_only=True)
-    except OneLogin_Saml2_Error as exc:
-        raise SamlRejected(reasons.GROUP_MISCONFIGURED, str(exc)) from exc
-    # python3-saml parses (and refuses DOCTYPEs) while constructing, before is_valid; it also
-    # decrypts an EncryptedAssertion there, with the one key its settings carry.
-    try:
-        return OneLogin_Saml2_Response(saml_settings, encoded)
-    except (DTDForbidden, EntitiesForbidden, NotSupportedError) as exc:
-        raise SamlRejected(reasons.FORBIDDEN_XML, type(exc).__name__) from exc
-    except etree.XMLSyntaxError as exc:
-        raise SamlRejected(reasons.MALFORMED_XML, str(exc)) from exc
-    except OneLogin_Saml2_Error as exc:
-        if exc.code == OneLogin_Saml2_Error.PRIVATE_KEY_NOT_FOUND:
-            raise _KeyNeeded from exc
-        raise SamlRejected(reasons.ENCRYPTED_UNSUPPORTED, str(exc)) from exc
-    except OneLogin_Saml2_ValidationError as exc:
-        raise SamlRejected(reasons.ENCRYPTED_UNSUPPORTED, str(exc)) from exc
-
-
-def _response_parse(settings: dict, encoded: str, decryption_keys: KeySource = None) -> OneLogin_Saml2_Response:
-    try:
-        return _library_parse(settings, encoded)
-    except _KeyNeeded as exc:
-        if decryption_keys is None:
-            raise SamlRejected(reasons.ENCRYPTED_UNSUPPORTED, "no SP key was given to decrypt with") from exc
-    except xmlsec.Error as exc:
-        if decryption_keys is None:
-            raise SamlRejected(reasons.DECRYPTION_FAILED, f"xmlsec: {exc}") from exc
-    # An EncryptedAssertion: a plain response never gets here, so it never loads a key.
-    return response_decrypt(settings, encoded, decryption_keys, parse=_library_parse)
-
-
 def validate_response(
     *,
     saml_response: str,
@@ -310,10 +241,10 @@ def _validate(
     decryption_keys: KeySource,
     require_encrypted: bool,
 ) -> ValidatedAssertion:
-    encoded = _decode(saml_response)
+    encoded = decode(saml_response)
     if not settings["idp"]["x509certMulti"]["signing"]:
         raise SamlRejected(reasons.GROUP_MISCONFIGURED, "no IdP signing certificate")
-    response = _response_parse(settings, encoded, decryption_keys)
+    response = response_parse(settings, encoded, decryption_keys)
     # The decrypted copy when encrypted: every check below reads the assertion we will use.
     document = response.get_xml_document()
     issuer, claimed_name_id, claimed_format = _claims(document)
@@ -324,7 +255,7 @@ def _validate(
         if not issuer:
             raise SamlRejected(reasons.WRONG_ISSUER, "no Issuer to pin", name_id=claimed_name_id)
         settings = {**settings, "idp": {**settings["idp"], "entityId": issuer}}
-        response = _response_parse(settings, encoded, decryption_keys)
+        response = response_parse(settings, encoded, decryption_keys)
         document = response.get_xml_document()
     encrypted = bool(response.encrypted)
 

@@ -26,9 +26,10 @@ from onelogin.saml2.xmlparser import DTDForbidden, EntitiesForbidden, NotSupport
 
 from ssogroups.constants import BINDING_REDIRECT
 from ssogroups.saml import reasons
-from ssogroups.saml.acs import MAX_RESPONSE_BYTES, request_data_for, saml_time_parse
+from ssogroups.saml.acs import request_data_for, saml_time_parse
 from ssogroups.saml.errors import SamlRejected
 from ssogroups.saml.logout import REQUEST, RESPONSE, library_settings
+from ssogroups.saml.response_parse import MAX_RESPONSE_BYTES
 
 NS = C.NSMAP
 # A logout message is a few hundred bytes; the ACS limit is ample, inflated or not.

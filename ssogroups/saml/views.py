@@ -29,7 +29,6 @@ from sparksso.redirects import safe_next_path
 from ssogroups.constants import BINDING_POST
 from ssogroups.models import SSOGroup
 from ssogroups.saml import reasons
-from ssogroups.saml.acs import MAX_RESPONSE_BYTES
 from ssogroups.saml.browser_secret import (
     browser_cookie_set,
     browser_secret_for,
@@ -40,6 +39,7 @@ from ssogroups.saml.errors import SamlRejected
 from ssogroups.saml.logout_services import sso_session_record
 from ssogroups.saml.reauth import sso_reauth_refusal
 from ssogroups.saml.request_store import PENDING_TTL, AuthnStart, pending_test_peek
+from ssogroups.saml.response_parse import MAX_RESPONSE_BYTES
 from ssogroups.saml.selectors import login_failures_recent, ssogroup_for_sign_in
 from ssogroups.saml.services import (
     sso_login_consume,

@@ -47,9 +47,8 @@ def _signed_out_at_both_ends(page, setup, devidp) -> None:
 def test_signing_out_of_the_app_signs_out_of_the_idp_through_slo(devidp_setup, devidp, page):
     group = SSOGroup.objects.get(slug=devidp_setup.slug)
     assert group.slo_url == f"{devidp.base_url}/slo"  # read from the dev IdP's metadata
-    # Our AuthnRequests are signed too (the group's policy). TODO(lead): when the encrypt branch is merged,
-    # tick the dev IdP's "Encrypt the assertion" in sp_initiated_sign_in here, and have the dev IdP require
-    # signed requests, for the "with encryption and signed requests on".
+    # Our AuthnRequests are signed too (the group's policy); tests/browser/test_saml_complete_browser.py
+    # runs the same round trip with encryption on and the dev IdP requiring signed requests.
     SSOGroup.objects.filter(pk=group.pk).update(sign_authn_requests=True)
     scim_provision(devidp_setup)
     visited = []

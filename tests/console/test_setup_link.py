@@ -31,6 +31,7 @@ from sparksso import clock
 from ssogroups.forms import ssogroup_initial
 from ssogroups.metadata import certificates_parse
 from ssogroups.models import SSOCertificate, SSOGroup, SSOTrustChange
+from ssogroups.retention import retention_prune
 from ssogroups.services import certificate_fields
 from tests.conftest import force_recent_login
 from tests.ssogroups import samples
@@ -506,3 +507,17 @@ def test_a_reload_keeps_the_code_field_while_the_code_is_valid(account, admin, n
     later = clock.now() + timedelta(minutes=10, seconds=1)
     monkeypatch.setattr("sparksso.clock.now", lambda: later)
     assert 'id="code-form"' not in page(client.get(f"/setup/{link.public_id}/confirm"))
+
+
+def test_prune_deletes_links_ended_longer_ago_than_event_retention(account, admin, new_group, settings):
+    settings.EVENT_RETENTION_DAYS = 30
+    old, _ = make_link(account, new_group, admin)
+    recent, _ = make_link(account, new_group, admin)
+    now = clock.now()
+    SetupLink.objects.filter(pk=old.pk).update(expires_at=now - timedelta(days=31))
+    SetupLink.objects.filter(pk=recent.pk).update(expires_at=now - timedelta(days=29))
+
+    counts = retention_prune(now=now)
+
+    assert counts["setup_links"] == 1
+    assert list(SetupLink.objects.values_list("pk", flat=True)) == [recent.pk]

@@ -71,6 +71,7 @@ def test_prune_deletes_only_what_is_past_its_time(rows, now):
         "sso_sessions": 3,
         "sign_in_traces": 0,
         "scim_request_log": 0,
+        "setup_links": 0,
     }
     assert list(PendingAuthnRequest.objects.values_list("request_id", flat=True)) == ["id-3"]
     assert list(ConsumedAssertion.objects.values_list("assertion_id", flat=True)) == ["a-3"]

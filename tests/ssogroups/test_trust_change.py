@@ -15,6 +15,7 @@ from accounts.models import Event, UserSession
 from ssogroups.intake import metadata_load, ssogroup_create_from_metadata, ssogroup_refresh
 from ssogroups.metadata import certificate_load
 from ssogroups.models import SSOCertificate, SSOGroup, SSOPendingCertificate, SSOTrustChange
+from ssogroups.sp_keys import sp_key_current
 from ssogroups.trust import MSG_NOTHING_PENDING, MSG_PROPOSAL_CHANGED
 from ssogroups.views import MSG_TRUST_APPROVED, MSG_TRUST_PENDING, MSG_TRUST_REJECTED
 from tests.conftest import force_recent_login
@@ -37,6 +38,9 @@ def fingerprint(cert_b64: str) -> str:
 
 @pytest.fixture
 def group(account, old_keys) -> SSOGroup:
+    # The deployment's SP key exists, as in any deployment that has shown a group page: the pages
+    # these tests post to would otherwise make it (and its sp_key_create event) on first view.
+    sp_key_current()
     source = metadata_load(url=URL, fetch=lambda url: metadata(old_keys.cert_b64))
     return ssogroup_create_from_metadata(
         account=account, name="IdP", slug="idp", source=source, actor="test", enable=True

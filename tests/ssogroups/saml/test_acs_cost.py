@@ -29,7 +29,7 @@ def test_a_sign_in_is_one_commit_of_a_few_statements(client, idp, group, alice):
     # group, certificates, replay record, user, last_login, session tracker, event, sign-in trace
     # (issue 22), session: 9; + the per-address failure counter's read where the cache is the
     # database table. Pruning is the `prune` command's, never the request's.
-    assert len(statements) <= 10, statements
+    assert len(statements) <= 9, statements
     assert sum(1 for q in statements if 'INTO "SSOGROUPS_SIGNINTRACE"' in q) == 1
     assert not [q for q in statements if q.startswith("DELETE")]
     assert sum(1 for q in statements if 'INTO "DJANGO_SESSION"' in q) == 1

@@ -7,8 +7,8 @@ import pytest
 import xmlsec
 from lxml import etree
 
-from ssogroups.saml.acs import MAX_RESPONSE_BYTES
 from ssogroups.saml.decryption import NOT_AN_ASSERTION, PLAINTEXT_FORBIDDEN, PLAINTEXT_MALFORMED
+from ssogroups.saml.response_parse import MAX_RESPONSE_BYTES
 from tests.ssogroups.saml.conftest import acs_post, counts
 from tests.ssogroups.saml.encryptor import XENC, _template, assertion_encrypt, encrypted_response
 from tests.ssogroups.saml.idp import NS, sp_of
