@@ -2,7 +2,7 @@
 the IdP's LogoutResponse, and end the sessions an IdP's LogoutRequest names. Checks live in logout.py.
 """
 
-import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,10 +13,9 @@ from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 from onelogin.saml2.errors import OneLogin_Saml2_Error
 
 from accounts.events import event_record
-from accounts.models import Event, UserSession
+from accounts.models import UserSession
 from accounts.sessions import sessions_end
 from sparksso import clock, throttle
-from sparksso.middleware import client_ip
 from ssogroups.constants import NAMEID_UNSPECIFIED
 from ssogroups.event_types import SSOGroupEvent
 from ssogroups.models import SSOCertificate, SSOGroup, SSOLoginFailure, SSOSession
@@ -34,10 +33,9 @@ from ssogroups.saml.logout import (
 )
 from ssogroups.saml.logout_checks import Received, logout_request_validate, logout_response_validate
 from ssogroups.saml.request_store import PENDING_TTL, assertion_consume
-from ssogroups.saml.services import ANONYMOUS, reference_new
+from ssogroups.saml.services import sso_failure_record
 from ssogroups.sp_keys import SPKeyError, sp_key_current
 
-logger = logging.getLogger(__name__)
 # What building or signing our own message can raise: no usable SP key, settings python3-saml refuses.
 BUILD_ERRORS = (SPKeyError, SamlRejected, OneLogin_Saml2_Error, xmlsec.Error)
 
@@ -151,20 +149,24 @@ def sso_logout_start(
     return outgoing
 
 
-def sso_logout_response_consume(*, group: SSOGroup, received: Received, request: HttpRequest | None = None) -> None:
-    """Check the IdP's LogoutResponse to one of our pending LogoutRequests (each answered once);
-    raises SamlRejected."""
+def _received_validate(group: SSOGroup, received: Received, validate: Callable):
+    """The IdP's logout message checked by ``validate`` against the group's certificates and our SLO URL."""
     certificates = _certificates(group)
-    settings = _logout_settings(group, certificates, signing=False)
-    validated = logout_response_validate(
+    return validate(
         received,
-        settings=settings,
+        settings=_logout_settings(group, certificates, signing=False),
         certificates=certificates,
         slo_url=group.sp_slo_url,
         allow_sha1=group.allow_sha1,
         now=clock.now(),
         clock_skew=_clock_skew(),
     )
+
+
+def sso_logout_response_consume(*, group: SSOGroup, received: Received, request: HttpRequest | None = None) -> None:
+    """Check the IdP's LogoutResponse to one of our pending LogoutRequests (each answered once);
+    raises SamlRejected."""
+    validated = _received_validate(group, received, logout_response_validate)
     if not throttle.hold_take(_pending_key(group, validated.in_response_to)):
         detail = f"InResponseTo={validated.in_response_to[:100]!r}"
         raise SamlRejected(reasons.LOGOUT_UNKNOWN_REQUEST, detail, issuer=validated.issuer)
@@ -198,17 +200,7 @@ def sso_logout_request_consume(
 ) -> IdpLogoutResult:
     """End the sessions of ``group`` that the IdP's signed LogoutRequest names; raises SamlRejected
     (nothing ended) for any refusal, including a replay."""
-    certificates = _certificates(group)
-    settings = _logout_settings(group, certificates, signing=False)
-    validated = logout_request_validate(
-        received,
-        settings=settings,
-        certificates=certificates,
-        slo_url=group.sp_slo_url,
-        allow_sha1=group.allow_sha1,
-        now=clock.now(),
-        clock_skew=_clock_skew(),
-    )
+    validated = _received_validate(group, received, logout_request_validate)
     if not assertion_consume(group=group, assertion_id=f"logout:{validated.message_id}", until=validated.replay_until):
         raise SamlRejected(
             reasons.LOGOUT_REPLAY,
@@ -247,7 +239,7 @@ def sso_logout_request_consume(
     if endpoint is not None:
         try:
             answer = logout_response_build(
-                settings=_logout_settings(group, certificates),
+                settings=_logout_settings(group, _certificates(group)),
                 endpoint=endpoint,
                 in_response_to=validated.message_id,
                 relay_state=received.relay_state,
@@ -265,36 +257,6 @@ def sso_logout_failure_record(
     *, group: SSOGroup, rejected: SamlRejected, request: HttpRequest | None = None
 ) -> SSOLoginFailure:
     """The admin's diagnostics row (beside the sign-in failures, same reasons table) and the event."""
-    failure = SSOLoginFailure.objects.create(
-        group=group,
-        time=clock.now(),
-        reference=reference_new(),
-        reason=rejected.reason.code,
-        detail=rejected.detail[:1000],
-        issuer=rejected.issuer[:1024],
-        name_id=rejected.name_id[:512],
-        name_id_format=rejected.name_id_format[:255],
-        ip=client_ip(request) if request is not None else None,
+    return sso_failure_record(
+        group=group, rejected=rejected, request=request, event=SSOGroupEvent.SSO_LOGOUT_FAILURE, what="Single Logout"
     )
-    logger.warning(
-        "Single Logout refused: account=%s group=%s reason=%s reference=%s detail=%s",
-        group.account_id,
-        group.slug,
-        rejected.reason.code,
-        failure.reference,
-        rejected.detail[:300],
-    )
-    claims = {"claimed_issuer": rejected.issuer[:1024], "claimed_name_id": rejected.name_id[:512]}
-    if rejected.name_id:
-        claims["target_claimed"] = True
-    event_record(
-        account=group.account,
-        event=SSOGroupEvent.SSO_LOGOUT_FAILURE,
-        actor=ANONYMOUS,
-        target=rejected.name_id,
-        outcome=Event.Outcome.FAILURE,
-        reason=rejected.reason.code,
-        request=request,
-        changes={"group": group.slug, "reference": failure.reference, **claims},
-    )
-    return failure

@@ -218,6 +218,16 @@ def sso_login_failure_record(
     *, group: SSOGroup, rejected: SamlRejected, request: HttpRequest | None = None
 ) -> SSOLoginFailure:
     """The admin's diagnostics row plus the audit event; never raw XML, signatures or secrets."""
+    return sso_failure_record(
+        group=group, rejected=rejected, request=request, event=SSOGroupEvent.SSO_LOGIN_FAILURE, what="SSO sign-in"
+    )
+
+
+def sso_failure_record(
+    *, group: SSOGroup, rejected: SamlRejected, request: HttpRequest | None, event: SSOGroupEvent, what: str
+) -> SSOLoginFailure:
+    """A refused SAML message of ``group`` (a sign-in's response, or a logout message): the diagnostics
+    row the admin reads, one log line and ``event``."""
     failure = SSOLoginFailure.objects.create(
         group=group,
         time=clock.now(),
@@ -230,7 +240,8 @@ def sso_login_failure_record(
         ip=client_ip(request) if request is not None else None,
     )
     logger.warning(
-        "SSO sign-in refused: account=%s group=%s reason=%s reference=%s detail=%s",
+        "%s refused: account=%s group=%s reason=%s reference=%s detail=%s",
+        what,
         group.account_id,
         group.slug,
         rejected.reason.code,
@@ -238,7 +249,15 @@ def sso_login_failure_record(
         rejected.detail[:300],
     )
     claims = _claims(rejected)
-    _failure_event(group, rejected.reason.code, request, target=rejected.name_id, reference=failure.reference, **claims)
+    _failure_event(
+        group,
+        rejected.reason.code,
+        request,
+        target=rejected.name_id,
+        reference=failure.reference,
+        event=event,
+        **claims,
+    )
     return failure
 
 
@@ -253,12 +272,19 @@ def _claims(rejected: SamlRejected) -> dict[str, Any]:
 
 
 def _failure_event(
-    group: SSOGroup, reason: str, request: HttpRequest | None, *, target: str = "", **changes: Any
+    group: SSOGroup,
+    reason: str,
+    request: HttpRequest | None,
+    *,
+    target: str = "",
+    event: SSOGroupEvent = SSOGroupEvent.SSO_LOGIN_FAILURE,
+    **changes: Any,
 ) -> Event:
-    """``sso_login_failure``: nobody was authenticated, so the actor is anonymous and the group a detail."""
+    """A failure (``sso_login_failure`` unless said): nobody was authenticated, so the actor is anonymous
+    and the group a detail."""
     return event_record(
         account=group.account,
-        event=SSOGroupEvent.SSO_LOGIN_FAILURE,
+        event=event,
         actor=ANONYMOUS,
         target=target,
         outcome=Event.Outcome.FAILURE,

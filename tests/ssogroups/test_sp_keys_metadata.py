@@ -11,7 +11,7 @@ from lxml import etree
 
 from ssogroups import sp_key_rotation, sp_keys
 from ssogroups.constants import BINDING_POST, BINDING_REDIRECT
-from ssogroups.models import SSOGroup
+from ssogroups.models import SSOGroup, SSOLoginFailure
 from tests.support.keys import shared_keypair
 
 SCHEMA_PATH = Path(onelogin.saml2.__file__).parent / "schemas" / "saml-schema-metadata-2.0.xsd"
@@ -92,11 +92,13 @@ def test_metadata_is_schema_valid_and_matches_behaviour(
     assert group.sp_slo_url == f"http://127.0.0.1:8000/api/v1/users/saml/{account.pk}/policy/slo"
 
 
-def test_the_slo_url_exists_and_answers_404_until_logout_is_built(client, account, make_ssogroup):
+def test_the_published_slo_url_is_the_slo_endpoint(client, account, make_ssogroup):
+    """The URL our metadata publishes is the one Single Logout answers at (an empty call: logout_missing)."""
     group = make_ssogroup(account, slug="slo")
     path = group.sp_slo_url.removeprefix("http://127.0.0.1:8000")
-    assert client.get(path).status_code == 404
-    assert client.post(path).status_code == 404
+    response = client.get(path)
+    assert response.status_code == 400
+    assert list(SSOLoginFailure.objects.filter(group=group).values_list("reason", flat=True)) == ["logout_missing"]
 
 
 def test_an_unreadable_key_answers_503_not_500(client, account, make_ssogroup, settings):
