@@ -197,9 +197,15 @@ def _account_lock(user: User) -> None:
 
     PostgreSQL: a row lock on the account (SELECT … FOR UPDATE), held to the commit. SQLite: every
     transaction.atomic() is BEGIN IMMEDIATE (sparksso/db.py, tests/test_db.py), so the write lock is
-    already held when this runs and every read after it sees the latest commit."""
+    already held when this runs and every read after it sees the latest commit.
+
+    NO KEY UPDATE: it excludes every other holder of this lock as FOR UPDATE would, but not the
+    KEY SHARE lock each insert referencing the account takes at its commit. With FOR UPDATE, a create
+    holding its group's user count (ssogroups.user_counts) waited here while a delete holding this
+    lock waited for that count: a deadlock under concurrent SCIM creates and deletes."""
     if connection.features.has_select_for_update:
-        list(Account.objects.select_for_update().filter(pk=user.account_id).values_list("pk", flat=True))
+        accounts = Account.objects.select_for_update(no_key=True).filter(pk=user.account_id)
+        list(accounts.values_list("pk", flat=True))
     user.refresh_from_db(fields=_GUARDED_FIELDS)
 
 

@@ -25,12 +25,12 @@ class GroupHandler(ResourceHandler):
     def to_doc(self, obj: ScimGroup) -> dict[str, Any]:
         return groups.to_doc(obj)
 
-    def created_doc(self, obj: ScimGroup) -> dict[str, Any]:
+    def created_doc(self, obj: ScimGroup, doc: dict[str, Any]) -> dict[str, Any]:
         """A group's members are read back with their users, as for any read."""
         return self.to_doc(self.get(str(obj.scim_id)))
 
-    def page_docs(self, keys: QuerySet, ordering: tuple) -> list[dict[str, Any]]:
-        return [groups.to_doc(group) for group in self.queryset().filter(pk__in=keys).order_by(*ordering)]
+    def page_rows(self, keys: QuerySet, ordering: tuple) -> list[tuple[ScimGroup, dict[str, Any]]]:
+        return [(group, groups.to_doc(group)) for group in self.queryset().filter(pk__in=keys).order_by(*ordering)]
 
     def target_of(self, doc: dict[str, Any]) -> str:
         return doc.get("displayName") or ""

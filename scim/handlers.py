@@ -78,12 +78,16 @@ class ResourceHandler(ABC):
     def to_doc(self, obj: Model) -> dict[str, Any]: ...
 
     @abstractmethod
-    def created_doc(self, obj: Model) -> dict[str, Any]:
-        """The representation of what ``create_resource`` just returned."""
+    def created_doc(self, obj: Model, doc: dict[str, Any]) -> dict[str, Any]:
+        """The representation of what ``create_resource`` just returned from ``doc``."""
 
     @abstractmethod
-    def page_docs(self, keys: QuerySet, ordering: tuple) -> list[dict[str, Any]]:
-        """The representations of the resources whose keys ``keys`` (one page's) selects, in ``ordering``."""
+    def page_rows(self, keys: QuerySet, ordering: tuple) -> list[tuple[Model, dict[str, Any]]]:
+        """The resources whose keys ``keys`` (one page's) selects, in ``ordering``, each with its representation."""
+
+    def total(self) -> int | None:
+        """How many resources ``queryset`` holds when a maintained count knows it; None: COUNT them."""
+        return None
 
     @abstractmethod
     def target_of(self, doc: dict[str, Any]) -> str:
@@ -130,7 +134,7 @@ class ResourceHandler(ABC):
         with failures_recorded_as(event, named if isinstance(named, str) else ""):  # the name as sent, if any
             doc = validate.resource(body, self.resource_type)
         with failures_recorded_as(event, self.target_of(doc)):
-            return self.created_doc(self.create_resource(doc))
+            return self.created_doc(self.create_resource(doc), doc)
 
     def change(self, scim_id: str, *, method: str, body: Any, if_match: str | None) -> dict[str, Any] | None:
         """PUT, PATCH or DELETE of one resource, under its row lock; the new document (None once deleted)."""

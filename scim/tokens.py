@@ -4,20 +4,19 @@ import functools
 import hashlib
 import hmac
 import secrets
-from datetime import UTC
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
-from django.utils import timezone
 
 from accounts.events import event_record
 from accounts.models import Account, User
 from accounts.permissions import MSG_PLAN
 from scim.constants import SCIM_FEATURE
 from scim.event_types import ScimEvent
-from scim.models import ScimToken
+from scim.models import ScimGroup, ScimToken
 from sparksso import clock
+from sparksso.rows import columns, instances
 from ssogroups.models import SSOGroup
 
 TOKEN_PREFIX = "sso_scim_"
@@ -130,14 +129,14 @@ def scim_token_authenticate(*, plaintext: str) -> ScimToken | None:
 _TOKEN_MODELS = (ScimToken, Account, SSOGroup)
 
 
-def _columns(model: type[models.Model], alias: str) -> list[str]:
-    return [f'{alias}."{field.column}"' for field in model._meta.concrete_fields]
-
-
 @functools.cache  # the models do not change while the process runs
 def _active_token_sql() -> str:
     token, account, group = (f'"{model._meta.db_table}"' for model in _TOKEN_MODELS)
-    selected = ", ".join([*_columns(ScimToken, "t"), *_columns(Account, "a"), *_columns(SSOGroup, "g")])
+    scim_groups = f'"{ScimGroup._meta.db_table}"'
+    # Whether the account has any SCIM group: without one no user has a membership, and a read
+    # of users skips that query (an index probe here instead of a statement there).
+    groups_exist = f'EXISTS (SELECT 1 FROM {scim_groups} sg WHERE sg."account_id" = t."account_id")'  # noqa: S608
+    selected = ", ".join([*columns(ScimToken, "t"), *columns(Account, "a"), *columns(SSOGroup, "g"), groups_exist])
     # Table and column names come from the models; the digest is the one value, passed as a parameter.
     return (
         f"SELECT {selected} FROM {token} t"  # noqa: S608
@@ -147,41 +146,17 @@ def _active_token_sql() -> str:
     )
 
 
-def _python(field: models.Field, value):
-    """A column's value as the ORM gives it: JSON decoded, datetimes aware (SQLite keeps UTC
-    without a zone), booleans from SQLite's 0/1. Other columns arrive as the ORM would read them."""
-    if value is None:
-        return None
-    if isinstance(field, models.JSONField):
-        return field.from_db_value(value, None, connection)
-    if isinstance(field, models.DateTimeField):
-        value = field.to_python(value)
-        return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
-    if isinstance(field, models.BooleanField):
-        return field.to_python(value)
-    return value
-
-
-def _instance(model: type[models.Model], values: tuple):
-    fields = model._meta.concrete_fields
-    converted = [_python(field, value) for field, value in zip(fields, values, strict=True)]
-    return model.from_db(connection.alias, [field.attname for field in fields], converted)
-
-
 def scim_token_active(*, digest: str) -> ScimToken | None:
-    """The unrevoked token with this digest, its ``account`` and ``sso_group`` loaded; one SELECT."""
+    """The unrevoked token with this digest, its ``account`` and ``sso_group`` loaded, and
+    ``scim_groups_exist``: whether its account has any SCIM group. One SELECT."""
     with connection.cursor() as cursor:
         cursor.execute(_active_token_sql(), [digest])
         row = cursor.fetchone()
     if row is None:
         return None
-    built, start = [], 0
-    for model in _TOKEN_MODELS:
-        width = len(model._meta.concrete_fields)
-        built.append(_instance(model, row[start : start + width]))
-        start += width
-    token, account, sso_group = built
+    (token, account, sso_group), start = instances(row, *_TOKEN_MODELS)
     token.account, token.sso_group = account, sso_group
+    token.scim_groups_exist = bool(row[start])
     return token
 
 

@@ -13,25 +13,37 @@ from scim.errors import ScimError
 from scim.event_types import ScimEvent
 from scim.handlers import ResourceHandler, invalid_from
 from scim.resource_types import USER
+from ssogroups.user_counts import sso_group_user_count
 
 
 class UserHandler(ResourceHandler):
     resource_type = USER
     event_prefix = "user"
 
+    @property
+    def _memberships_exist(self) -> bool:
+        """False when the token's account has no SCIM group (read with the token): then no user
+        has a membership, and reads skip that query. A token built elsewhere is asked nothing."""
+        return getattr(self.token, "scim_groups_exist", True)
+
     def queryset(self) -> QuerySet[User]:
-        return users.users_of(self.sso_group)
+        found = users.users_of(self.sso_group)
+        return found if self._memberships_exist else found.prefetch_related(None)
 
     def to_doc(self, obj: User) -> dict[str, Any]:
-        return users.to_doc(obj)
+        return users.to_doc(obj, memberships=None if self._memberships_exist else [])
 
-    def created_doc(self, obj: User) -> dict[str, Any]:
-        """A new user is already whole in memory and belongs to no SCIM group yet: only its emails
-        are read back."""
-        return users.to_doc(obj, memberships=[])
+    def created_doc(self, obj: User, doc: dict[str, Any]) -> dict[str, Any]:
+        """A new user is already whole in memory and belongs to no SCIM group yet; its emails are the
+        rows ``user_create`` wrote from ``doc``, so nothing is read back."""
+        return users.to_doc(obj, emails=users.email_rows(doc), memberships=[])
 
-    def page_docs(self, keys: QuerySet, ordering: tuple) -> list[dict[str, Any]]:
-        return users.users_page(self.sso_group, keys, ordering)
+    def page_rows(self, keys: QuerySet, ordering: tuple) -> list[tuple[User, dict[str, Any]]]:
+        return users.users_page(self.sso_group, keys, ordering, memberships=self._memberships_exist)
+
+    def total(self) -> int:
+        """Every user the group manages: ``users_of`` is the group's users, counted as they change."""
+        return sso_group_user_count(sso_group_id=self.sso_group.pk)
 
     def target_of(self, doc: dict[str, Any]) -> str:
         return doc.get("userName") or ""

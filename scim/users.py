@@ -6,8 +6,8 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from accounts.emails import emails_of, primary_email, user_emails
-from accounts.models import User
+from accounts.emails import email_normalise, emails_of, primary_email, user_emails
+from accounts.models import User, UserEmail
 from scim.constants import SPARKPOST_SCHEMA, USER_SCHEMA
 from scim.models import ScimGroupMembership
 from scim.representation import location, with_meta
@@ -19,6 +19,8 @@ from ssogroups.models import SSOGroup
 UNASSIGNED = "_unassigned"
 _SIMPLE = {"userName": "username", "externalId": "external_id", "displayName": "display_name", "title": "title"}
 _NAME = {"givenName": "first_name", "familyName": "last_name"}
+# Read for every user of every page: TextChoices.values builds a new list on each access.
+ROLES = frozenset(User.Role.values)
 # Django field → SCIM attribute, for turning a model ValidationError into a useful detail.
 FIELD_NAMES = {
     **{v: k for k, v in _SIMPLE.items()},
@@ -42,12 +44,15 @@ def users_of(sso_group: SSOGroup) -> QuerySet[User]:
 def default_role(user: User | None, sso_group) -> str:
     group = sso_group if sso_group is not None else getattr(user, "sso_group", None)
     role = getattr(group, "default_role", "") or User.Role.REPORTING
-    return role if role in User.Role.values else User.Role.REPORTING
+    return role if role in ROLES else User.Role.REPORTING
 
 
-def users_page(sso_group: SSOGroup, keys: QuerySet, ordering: tuple) -> list[dict[str, Any]]:
-    """The representations of the users whose keys ``keys`` selects (one page), in ``ordering``;
-    three queries whatever their number: the users, their emails, their group memberships.
+def users_page(
+    sso_group: SSOGroup, keys: QuerySet, ordering: tuple, *, memberships: bool = True
+) -> list[tuple[User, dict[str, Any]]]:
+    """The users whose keys ``keys`` selects (one page), in ``ordering``, each with its representation;
+    three queries whatever their number: the users, their emails, their group memberships (none
+    when ``memberships`` is False: the account has no SCIM group).
 
     The rows are handed to ``to_doc`` directly; Django's prefetch_related would build two
     querysets per user (most of a 100-user page's time, measured in docs/performance.md).
@@ -64,10 +69,17 @@ def users_page(sso_group: SSOGroup, keys: QuerySet, ordering: tuple) -> list[dic
     for user in users:
         user.sso_group = sso_group
     emails = emails_of(user.pk for user in users)
-    memberships: dict[int, list] = defaultdict(list)
-    for row in ScimGroupMembership.objects.filter(user_id__in=[user.pk for user in users]).select_related("group"):
-        memberships[row.user_id].append(row)
-    return [to_doc(user, emails=emails[user.pk], memberships=memberships[user.pk]) for user in users]
+    groups: dict[int, list] = defaultdict(list)
+    if memberships and users:
+        for row in ScimGroupMembership.objects.filter(user_id__in=[user.pk for user in users]).select_related("group"):
+            groups[row.user_id].append(row)
+    return [(user, to_doc(user, emails=emails[user.pk], memberships=groups[user.pk])) for user in users]
+
+
+def email_rows(doc: dict[str, Any]) -> list[UserEmail]:
+    """The UserEmail rows ``user_create`` writes for a validated document's ``emails`` (unsaved):
+    the same normalisation, in the same order (accounts.emails.emails_save)."""
+    return [UserEmail(position=i, **email_normalise(e)) for i, e in enumerate(doc.get("emails") or [])]
 
 
 def to_doc(user: User, *, emails: list | None = None, memberships: list | None = None) -> dict[str, Any]:

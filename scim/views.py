@@ -10,11 +10,12 @@ from django.http import HttpResponse
 from accounts.event_types import EventType
 from scim import discovery
 from scim.constants import LIST_SCHEMA, MSG_NO_ENDPOINT, MSG_NOT_FOUND, SEARCH_SCHEMA
+from scim.cursors import PageCursor, cursor_get, cursor_key, cursor_put
 from scim.errors import ScimError, failures_recorded_as, scim_response
 from scim.group_handler import GroupHandler
 from scim.handlers import ResourceHandler
 from scim.http import ScimRequest, scim_endpoint
-from scim.query import ListParams, Projection, filtered, list_params
+from scim.query import ListParams, Projection, RowAfter, filtered, list_params
 from scim.representation import etag_matches
 from scim.resource_types import GROUP, RESOURCE_TYPES, USER, ResourceType
 from scim.user_handler import UserHandler
@@ -76,18 +77,42 @@ def _one(doc: dict[str, Any], projection: Projection, status: int = 200) -> Http
     return scim_response(projection.apply(doc), status=status, headers=headers)
 
 
-def _page(handler: ResourceHandler, queryset: QuerySet, skip: int, room: int) -> tuple[int, list[dict[str, Any]]]:
-    """(total, the page's documents). The page's keys are read in the list's order from the index
-    alone (accounts_user_list_order: no table rows are read for the rows skipped), inside the one
-    query that reads the page's rows. COUNT is sent only when the page cannot tell the total: a
-    lookup (`userName eq`) never counts."""
+def _keys(queryset: QuerySet, skip: int, room: int, cursor: PageCursor | None) -> QuerySet:
+    """One page's keys in the list's order, read from the index alone (accounts_user_list_order: no
+    table rows are read for the rows passed over). With a cursor they start after its key, which is
+    one index seek at any depth; without one, OFFSET steps over ``skip`` index entries."""
+    keys = queryset.prefetch_related(None).values_list("pk", flat=True)
+    if cursor is None:
+        return keys[skip : skip + room]
+    return keys.filter(RowAfter(cursor.created_at, cursor.pk))[:room]
+
+
+def _page(
+    handler: ResourceHandler,
+    queryset: QuerySet,
+    skip: int,
+    room: int,
+    *,
+    unfiltered: bool = False,
+    cursor_key: str | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """(total, the page's documents), inside the one query that reads the page's rows.
+
+    ``cursor_key``: this list remembers where its pages end (scim.cursors), so the next sequential
+    page seeks. The total of an unfiltered list is the group's maintained count; a filtered one
+    sends COUNT only when the page cannot tell the total: a lookup (`userName eq`) never counts."""
     if skip > MAX_OFFSET:  # no database counts that far (SQLite and PostgreSQL offsets are 64-bit)
         return queryset.count(), []
-    keys = queryset.prefetch_related(None).values_list("pk", flat=True)[skip : skip + room]
-    docs = handler.page_docs(keys, ordering=queryset.query.order_by) if room else []
-    if 0 < len(docs) < room or (room and not docs and not skip):
+    cursor = cursor_get(cursor_key, start_index=skip + 1) if cursor_key and skip and room else None
+    rows = handler.page_rows(_keys(queryset, skip, room, cursor), ordering=queryset.query.order_by) if room else []
+    if cursor_key and rows and len(rows) == room:  # a short page ended the list: nothing to continue
+        last = rows[-1][0]
+        cursor_put(cursor_key, PageCursor(start_index=skip + 1 + len(rows), created_at=last.created_at, pk=last.pk))
+    docs = [doc for _, doc in rows]
+    if cursor is None and (0 < len(docs) < room or (room and not docs and not skip)):
         return skip + len(docs), docs
-    return queryset.count(), docs
+    total = handler.total() if unfiltered else None
+    return (queryset.count() if total is None else total), docs
 
 
 def _search(scim_request: ScimRequest, resource_types: tuple[ResourceType, ...], params: ListParams) -> HttpResponse:
@@ -109,9 +134,13 @@ def _search(scim_request: ScimRequest, resource_types: tuple[ResourceType, ...],
             user_handler = _handler(scim_request, USER)
             querysets.append((user_handler, filtered(user_handler.queryset(), USER, params)))
         total, docs, skip, room = 0, [], params.start_index - 1, params.count
+        # A list of one type in the default order remembers where its pages end (scim.cursors).
+        sequential = len(handlers) == 1 and params.sort_by is None
         for handler, queryset in querysets:
             projection = Projection.of(params, handler.resource_type)
-            count, page = _page(handler, queryset, skip, room)
+            key = cursor_key(token_digest=scim_request.token.digest, resource_type=handler.resource_type, params=params)
+            count, page = _page(handler, queryset, skip, room, unfiltered=params.filter is None,
+                                cursor_key=key if sequential else None)  # fmt: skip
             total += count
             docs += [projection.apply(doc) for doc in page]
             room -= len(page)

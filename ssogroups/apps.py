@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SsogroupsConfig(AppConfig):
@@ -24,3 +25,7 @@ class SsogroupsConfig(AppConfig):
 
         reauth_router_register(sso_reauth_route)
         idp_in_use_register(sso_in_use)
+        # The per-group user counts' triggers survive SQLite's table rebuilds (ssogroups/user_counts.py).
+        from ssogroups.user_counts import user_counts_after_migrate
+
+        post_migrate.connect(user_counts_after_migrate, sender=self, dispatch_uid="ssogroups_user_counts")

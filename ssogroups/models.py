@@ -324,3 +324,18 @@ class SSOLoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.reason}"
+
+
+class SSOGroupUserCount(models.Model):
+    """How many users each SSO group manages: SCIM's ``totalResults`` for an unfiltered list.
+
+    Kept by database triggers on the users table (``ssogroups.user_counts``), in the transaction of
+    every insert, delete or change of ``User.sso_group``, whichever code path writes it (services,
+    bulk imports, a deleted group's SET NULL). A missing row means no users.
+    """
+
+    sso_group = models.OneToOneField(SSOGroup, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    users = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.sso_group_id}: {self.users}"

@@ -56,8 +56,11 @@ class SsoLoginResult:
 
 
 def _group_settings(group: SSOGroup) -> dict:
-    # The certificates the group trusts now: a removed one fails the very next response.
-    pems = list(SSOCertificate.objects.filter(group_id=group.pk).order_by("pk").values_list("pem", flat=True))
+    # The certificates the group trusts now: a removed one fails the very next response. A sign-in
+    # read them with its group, in this request (ssogroup_for_sign_in).
+    pems = getattr(group, "certificate_pems", None)
+    if pems is None:
+        pems = list(SSOCertificate.objects.filter(group_id=group.pk).order_by("pk").values_list("pem", flat=True))
     return saml_settings_for_group(group, certificates_pem=pems)
 
 

@@ -39,7 +39,7 @@ from ssogroups.saml.browser_secret import (
 from ssogroups.saml.errors import SamlRejected
 from ssogroups.saml.reauth import sso_reauth_refusal
 from ssogroups.saml.request_store import PENDING_TTL, AuthnStart, pending_test_peek
-from ssogroups.saml.selectors import login_failures_recent
+from ssogroups.saml.selectors import login_failures_recent, ssogroup_for_sign_in
 from ssogroups.saml.services import (
     sso_login_consume,
     sso_login_failure_record,
@@ -167,7 +167,7 @@ def _content_length(request: HttpRequest) -> int:
 # constraint of the first worker's ConsumedAssertion row when that worker commits.
 def consume_view(request: HttpRequest, account_id: int, slug: str) -> HttpResponse:
     """Assertion Consumer Service (HTTP-POST binding)."""
-    group = ssogroup_get(account_id=account_id, slug=slug, usable=True)
+    group = ssogroup_for_sign_in(account_id=account_id, slug=slug)
     if group is None:
         return not_found_page(request)
     limit = acs_address_limited(group=group, ip=client_ip(request))

@@ -181,8 +181,8 @@ def test_a_page_keeps_only_its_groups_users_whatever_keys_it_is_handed(scim, sib
     other_scim.create_user("elsewhere@example.com")
     every_key = User.objects.values_list("pk", flat=True)
     assert every_key.count() >= 5  # two password admins and three provisioned users
-    docs = users_page(scim.group, every_key, ("created_at", "pk"))
-    assert [doc["id"] for doc in docs] == [mine["id"]]
+    rows = users_page(scim.group, every_key, ("created_at", "pk"))
+    assert [doc["id"] for _, doc in rows] == [mine["id"]]
 
 
 def test_a_username_taken_outside_the_tokens_group_answers_409_though_no_read_shows_it(scim, sibling, admin_of):
