@@ -85,7 +85,7 @@ def sign_in_layers(results: dict[str, dict], path: Path) -> Path | None:
     peer = raw["layers"].get("python3-saml SP")
     if peer:
         layers["python3-saml SP: whole sign-in"] = peer
-    fig, ax = plt.subplots(figsize=(10, 3.6))
+    fig, ax = plt.subplots(figsize=(10, 4.4))
     widest = max(sum(p.values()) for p in layers.values())
     seen: set[str] = set()
     for row, parts in enumerate(layers.values()):
@@ -103,8 +103,8 @@ def sign_in_layers(results: dict[str, dict], path: Path) -> Path | None:
     ax.set_title(f"Floor + each layer: a SCIM lookup and a sign-in ({raw['users']:,} users, SQLite)")
     ax.invert_yaxis()
     ax.set_xlim(0, widest * 1.15)
-    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, -0.55), ncol=4, frameon=False)
-    fig.tight_layout()
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=4, frameon=False)
+    fig.subplots_adjust(left=0.22, right=0.97, top=0.92, bottom=0.36)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
