@@ -1,12 +1,13 @@
 """Performance benchmarks, each against a baseline measured in the same run.
 
-    python -m bench [--only acs,http,scim,peers,scale,import,load] [--rounds N] ...
+    python -m bench [--only acs,http,scim,peers,scimlog,scale,import,load] [--rounds N] ...
 
 acs    ACS XML validation alone, with and without the compiled-schema cache (bench/acs_validation.py)
 http   whole sign-ins through the ACS view against a real database, cache off vs on (bench/acs_http.py)
 scim   SCIM user lookups and list pages, with the indexes vs with them dropped (bench/scim_lookup.py)
 peers  sparksso vs django-scim2, a strict python3-saml SP, djangosaml2 and the floor, all under gunicorn
        (bench/side_by_side.py)
+scimlog  the same SCIM calls to sparksso with SCIM_REQUEST_LOG on and off, call by call (bench/scim_log.py)
 scale  SCIM at 1,000 / 10,000 / 100,000 users, sparksso vs django-scim2, peak RSS (bench/scale.py)
 import a full import as JumpCloud does it (lookup, POST, full read), users/s vs django-scim2 (bench/full_import.py)
 load   concurrent clients mixing sign-ins and SCIM calls against 4 workers (bench/load.py)
@@ -31,17 +32,18 @@ BENCHMARKS = {
     "http": "bench.acs_http",
     "scim": "bench.scim_lookup",
     "peers": "bench.side_by_side",
+    "scimlog": "bench.scim_log",
     "scale": "bench.scale",
     "import": "bench.full_import",
     "load": "bench.load",
 }
-NEEDS_DATABASE = {"http", "scim", "peers", "scale", "import", "load"}
+NEEDS_DATABASE = {"http", "scim", "peers", "scimlog", "scale", "import", "load"}
 RESULTS = Path(__file__).resolve().parent.parent / "var" / "bench"
 # --smoke: every benchmark once, at sizes that prove it runs (make test), never for figures.
 SMOKE = {
     "rounds": 1, "iterations": 3, "requests": 2, "account_users": 300, "users": [300], "lookups": 2,
     "peer_users": 60, "scim_requests": 2, "sizes": [40, 80], "load_seconds": 3, "load_clients": 3,
-    "load_workers": 2, "load_users": 50, "load_cache": "", "import_sizes": [30],
+    "load_workers": 2, "load_users": 50, "load_cache": "", "import_sizes": [30], "log_requests": 2,
 }  # fmt: skip
 
 
@@ -79,8 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--users", type=_counts(200), default=[5000, 20000], help="scim: account sizes")
     parser.add_argument("--lookups", type=int, default=30, help="scim: requests per round and case")
-    parser.add_argument("--peer-users", type=int, default=2000, help="peers: users on each side")
+    parser.add_argument("--peer-users", type=int, default=2000, help="peers, scimlog: users on each side")
     parser.add_argument("--scim-requests", type=int, default=30, help="peers, scale: SCIM calls per round and case")
+    parser.add_argument("--log-requests", type=int, default=200, help="scimlog: calls per round, operation and server")
     parser.add_argument("--sizes", type=_counts(20), default=[1000, 10000, 100000], help="scale: account sizes")
     parser.add_argument(
         "--import-sizes", type=_counts(10), default=[1000, 10000, 100000], help="import: users imported from empty"
@@ -129,6 +132,7 @@ def main() -> None:
         options = {**vars(args), "var_dir": var_dir}
         live = {
             "peers": {"requests": args.scim_requests},
+            "scimlog": {"requests": args.log_requests},
             "scale": {"requests": args.scim_requests, "rounds": min(args.rounds, 2)},
         }
         for name in args.only:

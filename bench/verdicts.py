@@ -1,10 +1,10 @@
-"""The issue-20 targets, each with its measured figure and a plain verdict, from var/bench/*.json.
+"""The issue-20 targets and issue 22's request log, each with its figure and a plain verdict, from var/bench/*.json.
 
     python -m bench.verdicts            (make bench runs it last; prints a Markdown table)
 
 Every ratio is of medians taken in the same run (bench/side_by_side.py, bench/scale.py,
-bench/full_import.py). A target whose figures were not measured in the saved run (say the
-100,000-user sizes were left out) says so instead of a verdict.
+bench/full_import.py, bench/scim_log.py). A target whose figures were not measured in the saved
+run (say the 100,000-user sizes were left out) says so instead of a verdict.
 """
 
 import json
@@ -79,6 +79,22 @@ def import_rows(run: dict) -> list[tuple[str, str, bool | None]]:
     return [(f"{run['database']}: full import of 100,000 users ≥ 3× django-scim2's users/s", "; ".join(parts), met)]
 
 
+def scimlog_rows(run: dict) -> list[tuple[str, str, bool | None]]:
+    """Issue 22: the SCIM request log may cost at most 10 % of a lookup (log on against off, same run)."""
+
+    def cost(op: str) -> float:
+        return (_median(run["seconds"]["on"][op]) / _median(run["seconds"]["off"][op]) - 1) * 100
+
+    lookup = cost("username_eq")
+    text = (
+        f"lookup {lookup:+.1f} % ({_median(run['seconds']['on']['username_eq']):.2f} against "
+        f"{_median(run['seconds']['off']['username_eq']):.2f} ms); POST {cost('post'):+.1f} %, "
+        f"page {cost('page_middle'):+.1f} %"
+    )
+    target = f"{run['database']}: SCIM request log costs ≤ 10 % of a lookup ({run['users']:,} users)"
+    return [(target, text, lookup <= 10)]
+
+
 def table(results: dict[str, dict]) -> str:
     rows: list[tuple[str, str, bool | None]] = []
     for saved in results.values():
@@ -89,6 +105,8 @@ def table(results: dict[str, dict]) -> str:
             rows += scale_rows(saved["scale"])
         if "import" in saved:
             rows += import_rows(saved["import"])
+        if "scimlog" in saved:
+            rows += scimlog_rows(saved["scimlog"])
     lines = ["| target (same run, same shape) | measured | verdict |", "|---|---|---|"]
     lines += [f"| {target} | {measured} | {_verdict(met)} |" for target, measured, met in rows]
     return "\n".join(lines)
