@@ -88,6 +88,7 @@ format: bootstrap
 # (BENCH_PG; Redis DB 2), then the pictures in docs/performance/. 15 minutes on two idle cores, up to an hour on two busy
 # shared cores, most of it the 100,000-user runs. Smaller: make bench BENCH_ARGS="--sizes 1000,10000 --import-sizes 1000,10000".
 # The peers (django-scim2, python3-saml, djangosaml2, the floor) get their own venv: var/bench-peers-venv.
+# The SQLite line includes `scimlog` (bench/scim_log.py): the SCIM request log on and off, the cost issue 22 caps at 10 %.
 BENCH_PG ?= postgres://postgres@127.0.0.1:5432/sparksso_bench
 BENCH_ARGS ?=
 bench: bootstrap

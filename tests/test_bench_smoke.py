@@ -43,6 +43,10 @@ def test_every_benchmark_runs_at_tiny_sizes_and_prints_its_baselines():
     assert "sparksso: SCIM userName eq by layer" in out and "sparksso: whole sign-in by layer" in out
     # A replayed response: sparksso refuses it; what djangosaml2 does is recorded, not asserted.
     assert "(a replay) answered: sparksso HTTP 403" in out
+    # scimlog: the same calls with the SCIM request log on and off, the log's rows counted (issue 22).
+    assert "SCIM request log on and off, SQLite" in out
+    assert "log off: 0 rows" in out and "one per request sent" in out
+    assert "target: the log costs at most 10 % of a lookup (median)" in out
     # import: a full import on both sides, checked user by user.
     assert "Full import as JumpCloud does it, SQLite" in out
     assert "imported 30 users on both sides" in out
@@ -84,3 +88,19 @@ def test_verdicts_say_met_missed_or_not_measured_from_saved_figures():
     assert "| whole sign-in ahead of djangosaml2 | 10.0× | **met** |" in text
     assert "SQLite: every lookup and page at 100,000 users within 1.5× of 1,000" in text
     assert text.count("not measured") == 2  # only 10,000 users were measured
+
+
+def test_verdict_of_the_scim_request_log_is_its_cost_in_percent_of_a_lookup_with_the_log_off():
+    from bench.verdicts import table
+
+    def run(lookup_on_ms: float) -> dict:
+        off = {"post": [0.003] * 3, "username_eq": [0.004] * 3, "page_middle": [0.010] * 3}
+        on = {"post": [0.0033] * 3, "username_eq": [lookup_on_ms / 1000] * 3, "page_middle": [0.0095] * 3}
+        return {"scimlog": {"database": "SQLite", "users": 2000, "seconds": {"on": on, "off": off}}}
+
+    target = "| SQLite: SCIM request log costs ≤ 10 % of a lookup (2,000 users) |"
+    met = table({"sqlite": run(4.4)})
+    assert f"{target} lookup +10.0 % (4.40 against 4.00 ms); POST +10.0 %, page -5.0 % | **met** |" in met
+    assert f"{target} lookup +12.5 % (4.50 against 4.00 ms); POST +10.0 %, page -5.0 % | **missed** |" in table(
+        {"sqlite": run(4.5)}
+    )
