@@ -7,6 +7,8 @@ asserted. It never touches var/db.sqlite3 (the benchmark has its own temporary d
 """
 
 import os
+import random
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,10 +18,31 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _free_ports(span: int = 8) -> int:
+    """A base port with ``span`` free ports from it (bench/servers.py takes base … base + 5), so a
+    `make bench` running beside the tests (on 8300 …) does not make this run fail."""
+    for _ in range(50):
+        base = random.randrange(20000, 40000)
+        sockets = []
+        try:
+            for port in range(base, base + span):
+                listener = socket.socket()
+                sockets.append(listener)
+                listener.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for listener in sockets:
+                listener.close()
+    raise RuntimeError("no free ports for the benchmark's servers")
+
+
 # A tenth of the suite's time: `make test` skips it (marker `bench`); .ci/run runs it once.
 @pytest.mark.bench
 def test_every_benchmark_runs_at_tiny_sizes_and_prints_its_baselines():
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SPARKSSO_VAR_DIR", "CACHE_URL")}
+    env["SPARKSSO_BENCH_PORT"] = str(_free_ports())
     db = ROOT / "var" / "db.sqlite3"
     before = db.stat().st_mtime_ns if db.exists() else None
     result = subprocess.run(
