@@ -173,12 +173,31 @@ def sp_keys_from_files() -> bool:
     return bool(settings.SP_KEY_FILE)
 
 
+# The operator's files as last checked, by their contents: loading an RSA-3072 private key checks it
+# (about 90 ms), too much for every encrypted sign-in; new contents are checked again.
+_file_pairs: dict[tuple[str, str], SPKeyPair] = {}
+
+
 def _file_pair() -> SPKeyPair:
     try:
         private_pem = Path(settings.SP_KEY_FILE).read_text(encoding="ascii")
-        cert = certificate_load(Path(settings.SP_CERT_FILE).read_text(encoding="ascii"))
+        cert_text = Path(settings.SP_CERT_FILE).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SPKeyError(MSG_FILE_INVALID.format(reason=exc)) from exc
+    contents = (private_pem, cert_text)
+    cached = _file_pairs.get(contents)
+    if cached is None:
+        cached = _file_pair_check(private_pem, cert_text)
+        _file_pairs.clear()  # one pair at a time: the files as they are now
+        _file_pairs[contents] = cached
+    return cached
+
+
+def _file_pair_check(private_pem: str, cert_text: str) -> SPKeyPair:
+    try:
+        cert = certificate_load(cert_text)
         key = serialization.load_pem_private_key(private_pem.encode("ascii"), password=None)
-    except (OSError, UnicodeDecodeError, ValueError, TypeError, MetadataError) as exc:
+    except (ValueError, TypeError, MetadataError) as exc:
         raise SPKeyError(MSG_FILE_INVALID.format(reason=exc)) from exc
     public = x509.load_pem_x509_certificate(cert.pem.encode("ascii")).public_key()
     if not isinstance(key, rsa.RSAPrivateKey) or key.public_key() != public:

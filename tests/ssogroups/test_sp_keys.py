@@ -192,6 +192,26 @@ def test_operator_key_files_are_used_and_not_rotated(settings, tmp_path):
     assert "is not the certificate's" in mismatch.value.message
 
 
+def test_operator_key_files_are_checked_once_per_contents(settings, tmp_path, monkeypatch):
+    """Loading (and so checking) an RSA key is slow: the same files are checked once, new contents again."""
+    loads = []
+    real = sp_keys.serialization.load_pem_private_key
+    monkeypatch.setattr(
+        sp_keys.serialization, "load_pem_private_key", lambda data, **kw: loads.append(data) or real(data, **kw)
+    )
+    first, second = make_keypair("operator SP key"), make_keypair("operator SP key, renewed")
+    settings.SP_KEY_FILE, settings.SP_CERT_FILE = str(tmp_path / "sp.key"), str(tmp_path / "sp.crt")
+    (tmp_path / "sp.key").write_text(first.key_pem)
+    (tmp_path / "sp.crt").write_text(first.cert_pem)
+    assert [sp_keys.sp_key_current().private_key_pem for _ in range(3)] == [first.key_pem] * 3
+    assert len(loads) == 1
+
+    (tmp_path / "sp.key").write_text(second.key_pem)
+    (tmp_path / "sp.crt").write_text(second.cert_pem)
+    assert sp_keys.sp_key_current().certificate_pem.strip() == second.cert_pem.strip()
+    assert len(loads) == 2
+
+
 def test_command_show_rotate_promote_retire(capsys, settings):
     call_command("sp_keys", "show")
     shown = json.loads(capsys.readouterr().out)
