@@ -22,27 +22,14 @@ from datetime import datetime
 
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
-from django.db import DatabaseError
 
 from scim.query import ListParams
 from scim.resource_types import ResourceType
+from sparksso.backends import cache_errors
 
 TTL_SECONDS = 600  # an import pauses between pages for seconds, not minutes
 LOCAL_ENTRIES = 1024
-
-
-def _errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [OSError, DatabaseError]
-    try:
-        from redis.exceptions import RedisError
-    except ImportError:
-        pass
-    else:
-        errors.append(RedisError)
-    return tuple(errors)
-
-
-CACHE_ERRORS = _errors()
+CACHE_ERRORS = cache_errors()  # a cache that is down means OFFSET, never an error
 
 
 @dataclass(frozen=True)

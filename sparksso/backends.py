@@ -59,7 +59,7 @@ def _cache_where(alias: str) -> str:
     return f"({cache['BACKEND'].rsplit('.', 1)[-1]})"
 
 
-def _cache_errors() -> tuple[type[BaseException], ...]:
+def cache_errors() -> tuple[type[BaseException], ...]:
     """What a cache round trip raises when its server is down: sockets, the database cache's
     DatabaseError, and the Redis client's own errors when that client is installed."""
     errors: list[type[BaseException]] = [OSError, DatabaseError]
@@ -119,7 +119,7 @@ def cache_problem(alias: str = "default") -> str | None:
         cache.delete(key)
     except ImportError as exc:
         return MSG_CACHE_LOAD.format(backend=backend, error=_one_line(exc))
-    except _cache_errors() as exc:
+    except cache_errors() as exc:
         return MSG_CACHE_DOWN.format(where=_cache_where(alias), error=_one_line(exc))
     if value != nonce:
         return MSG_CACHE_LOST.format(where=_cache_where(alias))
