@@ -38,15 +38,6 @@ PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 CHECK_REQUEST = "Answers a pending request from this browser (or IdP-initiated is allowed), not a replay"
 CHECK_USER = "Maps to a user this group signs in"
 CHECK_TEST_USER = "Maps to a user this group signs in (tested, nothing written)"
-_USER_REASONS = {
-    reasons.NO_NAME_ID.code,
-    reasons.UNKNOWN_USER.code,
-    reasons.INACTIVE_USER.code,
-    reasons.OTHER_GROUP.code,
-    reasons.AMBIGUOUS_USER.code,
-    reasons.PROVISIONING_FAILED.code,
-    reasons.UNMANAGED_USER.code,
-}
 
 
 def response_elided(saml_response: str) -> tuple[str, str]:
@@ -86,7 +77,7 @@ def checks_of(*, passed: tuple[str, ...] | None, rejected: SamlRejected | None, 
     failure = f"{rejected.reason.code}: {rejected.reason.admin_text}"
     if len(passed) < len(CHECKS):
         failed, remaining = CHECKS[len(passed)], [*CHECKS[len(passed) + 1 :], *later]
-    elif rejected.reason.code in _USER_REASONS:
+    elif rejected.reason.code in reasons.IDENTITY_REASONS:
         rows.append(_check(CHECK_REQUEST, PASSED))
         failed, remaining = user_check, []
     else:

@@ -105,6 +105,11 @@ UNMANAGED_USER = _r(
 )
 AMBIGUOUS_USER = _r("ambiguous_user", "The identity matches more than one user of this account.")
 PROVISIONING_FAILED = _r("provisioning_failed", "JIT provisioning could not create the user (invalid attributes).")
+# Found after every check of the response passed: the response was fine, the user was not.
+IDENTITY_REASONS = frozenset(
+    r.code
+    for r in (NO_NAME_ID, UNKNOWN_USER, INACTIVE_USER, OTHER_GROUP, UNMANAGED_USER, AMBIGUOUS_USER, PROVISIONING_FAILED)
+)
 
 GROUP_MISCONFIGURED = _r(
     "group_misconfigured", "The group has no usable IdP settings (entity ID, SSO URL or certificate).", 400

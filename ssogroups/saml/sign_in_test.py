@@ -47,16 +47,6 @@ _CHECK_OF_REASON = {
     reasons.NO_VALIDITY_WINDOW.code: "time",
     reasons.BAD_TIMESTAMP.code: "time",
 }
-# Reasons found after every check passed: the response was fine, the user was not.
-_IDENTITY_REASONS = {
-    reasons.NO_NAME_ID.code,
-    reasons.UNKNOWN_USER.code,
-    reasons.INACTIVE_USER.code,
-    reasons.OTHER_GROUP.code,
-    reasons.AMBIGUOUS_USER.code,
-    reasons.PROVISIONING_FAILED.code,
-    reasons.UNMANAGED_USER.code,
-}
 # What to change, said for the admin who has the IdP's console open (JumpCloud's words).
 FIX_HINTS = {
     "bad_signature": "Download the IdP's current certificate (JumpCloud: “Download certificate”) and paste it "
@@ -153,7 +143,7 @@ def sign_in_test_report_failure(*, group: SSOGroup, rejected: SamlRejected) -> d
     report = _base(group, ok=False)
     failed = _CHECK_OF_REASON.get(rejected.reason.code)
     report.update(
-        checks=_checks(failed, all_passed=rejected.reason.code in _IDENTITY_REASONS),
+        checks=_checks(failed, all_passed=rejected.reason.code in reasons.IDENTITY_REASONS),
         issuer=rejected.issuer,
         name_id=rejected.name_id,
         name_id_format=rejected.name_id_format,
